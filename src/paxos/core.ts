@@ -1,0 +1,161 @@
+import type { NodeId } from './ballot.ts';
+import { checkConfig, sameConfig, type DecisionConfig } from './config.ts';
+import {
+  decisionTimer,
+  openDecision,
+  proposeIn,
+  receiveIn,
+  restoreDecision,
+  tickIn,
+  toDurable,
+  type CoreEvent,
+  type DecisionState,
+  type DecisionStep,
+  type DurableDecision,
+  type StepContext,
+} from './decision.ts';
+import type { DecisionId, Envelope, PaxosMessage, Value } from './messages.ts';
+import { DEFAULT_CORE_OPTIONS, type CoreOptions } from './options.ts';
+
+export type CoreInput =
+  /** Learn a decision's definition (at creation, or from a peer). */
+  | { readonly kind: 'open'; readonly decision: DecisionId; readonly config: DecisionConfig }
+  | { readonly kind: 'propose'; readonly decision: DecisionId; readonly value: Value }
+  | { readonly kind: 'receive'; readonly from: NodeId; readonly message: PaxosMessage }
+  /** Time has passed: fire due timeouts, retries and catch-up queries. */
+  | { readonly kind: 'tick' };
+
+/** The only ways the outside world reaches into the core: the current time and a source of randomness. */
+export interface Env {
+  readonly now: number;
+  /** Uniform in [0, 1). */
+  readonly random: () => number;
+}
+
+/**
+ * What the caller must do after a step, in this order (compare etcd raft's Ready):
+ * 1. write `persist` durably (fsync) — nothing below may happen before;
+ * 2. send `send`;
+ * 3. report `events`.
+ */
+export interface Ready {
+  readonly persist: readonly DurableDecision[];
+  readonly send: readonly Envelope[];
+  readonly events: readonly CoreEvent[];
+}
+
+/**
+ * One node's Paxos state for any number of independent decisions. Each transition is computed by the
+ * pure functions in decision.ts; this class only keeps the current state of every decision.
+ */
+export class SynodCore {
+  readonly self: NodeId;
+  readonly options: CoreOptions;
+  readonly #decisions = new Map<DecisionId, DecisionState>();
+
+  constructor(self: NodeId, options: CoreOptions = DEFAULT_CORE_OPTIONS) {
+    this.self = self;
+    this.options = options;
+  }
+
+  /** A node after a restart: exactly what was on disk, with unfinished proposals resumed. */
+  static recover(
+    self: NodeId,
+    records: Iterable<DurableDecision>,
+    env: Env,
+    options: CoreOptions = DEFAULT_CORE_OPTIONS,
+  ): SynodCore {
+    const core = new SynodCore(self, options);
+    const ctx = core.#context(env);
+    for (const record of records) core.#decisions.set(record.id, restoreDecision(record, ctx));
+    return core;
+  }
+
+  decision(id: DecisionId): DecisionState | undefined {
+    return this.#decisions.get(id);
+  }
+
+  decisions(): IterableIterator<DecisionState> {
+    return this.#decisions.values();
+  }
+
+  /** The earliest time at which a `tick` has something to do, or null when nothing is pending. */
+  nextTimer(): number | null {
+    let earliest: number | null = null;
+    for (const state of this.#decisions.values()) {
+      const t = decisionTimer(state);
+      if (t !== null && (earliest === null || t < earliest)) earliest = t;
+    }
+    return earliest;
+  }
+
+  step(input: CoreInput, env: Env): Ready {
+    const ctx = this.#context(env);
+    switch (input.kind) {
+      case 'open':
+        return this.#open(input.decision, input.config, ctx);
+      case 'propose': {
+        const state = this.#decisions.get(input.decision);
+        if (state === undefined)
+          return refusal(input.decision, null, 'propose on a decision that is not open');
+        return this.#apply([proposeIn(state, input.value, ctx)]);
+      }
+      case 'receive': {
+        const state = this.#decisions.get(input.message.decision);
+        if (state === undefined) {
+          return {
+            persist: [],
+            send: [],
+            events: [{ kind: 'unknown-decision', decision: input.message.decision, from: input.from }],
+          };
+        }
+        return this.#apply([receiveIn(state, input.from, input.message, ctx)]);
+      }
+      case 'tick': {
+        const steps: DecisionStep[] = [];
+        for (const state of this.#decisions.values()) {
+          const due = decisionTimer(state);
+          if (due !== null && due <= env.now) steps.push(tickIn(state, ctx));
+        }
+        return this.#apply(steps);
+      }
+    }
+  }
+
+  #open(id: DecisionId, config: DecisionConfig, ctx: StepContext): Ready {
+    const existing = this.#decisions.get(id);
+    if (existing !== undefined) {
+      if (sameConfig(existing.config, config)) return EMPTY_READY;
+      return refusal(id, null, 'the decision is already open with another set of acceptors');
+    }
+    const problem = checkConfig(config, this.options.maxAcceptors);
+    if (problem !== null) return refusal(id, null, problem);
+    const state = openDecision(id, config, ctx);
+    this.#decisions.set(id, state);
+    // The acceptor set is recorded with the decision before anything is done with it.
+    return { persist: [toDurable(state)], send: [], events: [] };
+  }
+
+  #apply(steps: readonly DecisionStep[]): Ready {
+    const persist: DurableDecision[] = [];
+    const send: Envelope[] = [];
+    const events: CoreEvent[] = [];
+    for (const step of steps) {
+      this.#decisions.set(step.state.id, step.state);
+      if (step.mustPersist) persist.push(toDurable(step.state));
+      send.push(...step.send);
+      events.push(...step.events);
+    }
+    return { persist, send, events };
+  }
+
+  #context(env: Env): StepContext {
+    return { self: this.self, now: env.now, random: env.random, options: this.options };
+  }
+}
+
+const EMPTY_READY: Ready = { persist: [], send: [], events: [] };
+
+function refusal(decision: DecisionId, from: NodeId | null, reason: string): Ready {
+  return { persist: [], send: [], events: [{ kind: 'refused', decision, from, reason }] };
+}

@@ -1,0 +1,318 @@
+import type { Ballot, NodeId } from './ballot.ts';
+import { onAccept, onPrepare, type AcceptorState } from './acceptor.ts';
+import { isAcceptor, members, quorumSize, type DecisionConfig } from './config.ts';
+import { EMPTY_TALLY, tallyAccepted, type AcceptedTally } from './learner.ts';
+import type { DecisionId, Envelope, PaxosMessage, Proposal, Value } from './messages.ts';
+import type { CoreOptions } from './options.ts';
+import {
+  beginProposal,
+  finish,
+  IDLE_PROPOSER,
+  noteRound,
+  onNack,
+  onPromise,
+  onTimer,
+  proposerTimer,
+  type ProposerContext,
+  type ProposerState,
+  type ProposerStep,
+} from './proposer.ts';
+
+/** Pending catch-up: when to ask the other members next whether the decision is known. */
+export interface CatchUp {
+  readonly nextAt: number;
+  readonly intervalMs: number;
+}
+
+/** Everything one node knows about one decision. */
+export interface DecisionState {
+  readonly id: DecisionId;
+  readonly config: DecisionConfig;
+  readonly acceptor: AcceptorState;
+  readonly proposer: ProposerState;
+  readonly tally: AcceptedTally;
+  readonly chosen: Value | null;
+  readonly catchUp: CatchUp | null;
+}
+
+/** The part of DecisionState that must survive a crash; written (and fsynced) as one record. */
+export interface DurableDecision {
+  readonly id: DecisionId;
+  readonly config: DecisionConfig;
+  readonly promised: Ballot | null;
+  readonly accepted: Proposal | null;
+  readonly roundUsed: number;
+  readonly proposal: Value | null;
+  readonly chosen: Value | null;
+}
+
+export type CoreEvent =
+  /** The outcome is known (and on disk). `ownProposal` tells a proposer whether its value won. */
+  | {
+      readonly kind: 'decided';
+      readonly decision: DecisionId;
+      readonly value: Value;
+      readonly ownProposal: Value | null;
+    }
+  /** An input was ignored because it breaks the protocol's rules; `reason` says which. */
+  | {
+      readonly kind: 'refused';
+      readonly decision: DecisionId;
+      readonly from: NodeId | null;
+      readonly reason: string;
+    }
+  /** A message about a decision this node has not opened: the node layer may fetch its definition. */
+  | { readonly kind: 'unknown-decision'; readonly decision: DecisionId; readonly from: NodeId };
+
+export interface StepContext {
+  readonly self: NodeId;
+  readonly now: number;
+  readonly random: () => number;
+  readonly options: CoreOptions;
+}
+
+export interface DecisionStep {
+  readonly state: DecisionState;
+  /** The durable part changed: persist it before anything in `send` or `events` happens. */
+  readonly mustPersist: boolean;
+  readonly send: readonly Envelope[];
+  readonly events: readonly CoreEvent[];
+}
+
+export function openDecision(id: DecisionId, config: DecisionConfig, ctx: StepContext): DecisionState {
+  return {
+    id,
+    config,
+    acceptor: { promised: null, accepted: null },
+    proposer: IDLE_PROPOSER,
+    tally: EMPTY_TALLY,
+    chosen: null,
+    catchUp: { nextAt: ctx.now + ctx.options.catchUp.initialMs, intervalMs: ctx.options.catchUp.initialMs },
+  };
+}
+
+/** Rebuilds a decision after a restart: resumes an unfinished proposal and asks peers for news at once. */
+export function restoreDecision(record: DurableDecision, ctx: StepContext): DecisionState {
+  const roundSeen = Math.max(record.promised?.round ?? 0, record.accepted?.ballot.round ?? 0);
+  const resume = record.proposal !== null && record.chosen === null;
+  return {
+    id: record.id,
+    config: record.config,
+    acceptor: { promised: record.promised, accepted: record.accepted },
+    proposer: {
+      proposal: record.proposal,
+      roundUsed: record.roundUsed,
+      roundSeen,
+      attempt: 0,
+      phase: resume ? { name: 'backoff', retryAt: ctx.now } : { name: 'idle' },
+    },
+    tally: EMPTY_TALLY,
+    chosen: record.chosen,
+    catchUp: record.chosen === null ? { nextAt: ctx.now, intervalMs: ctx.options.catchUp.initialMs } : null,
+  };
+}
+
+export function toDurable(state: DecisionState): DurableDecision {
+  return {
+    id: state.id,
+    config: state.config,
+    promised: state.acceptor.promised,
+    accepted: state.acceptor.accepted,
+    roundUsed: state.proposer.roundUsed,
+    proposal: state.proposer.proposal,
+    chosen: state.chosen,
+  };
+}
+
+export function proposeIn(state: DecisionState, value: Value, ctx: StepContext): DecisionStep {
+  if (state.chosen !== null) {
+    // Already decided: report the outcome again so the caller learns it.
+    return { ...quiet(state), events: [decidedEvent(state, state.chosen, value)] };
+  }
+  if (state.proposer.proposal !== null && state.proposer.proposal !== value) {
+    return refuse(state, null, `this node already proposes ${JSON.stringify(state.proposer.proposal)}`);
+  }
+  const step = beginProposal(state.proposer, value, proposerContext(state, ctx));
+  // The proposal itself is durable, so a restart resumes it.
+  return fromProposer(state, step, step.mustPersist || state.proposer.proposal !== value);
+}
+
+export function receiveIn(
+  state: DecisionState,
+  from: NodeId,
+  message: PaxosMessage,
+  ctx: StepContext,
+): DecisionStep {
+  switch (message.kind) {
+    case 'prepare':
+    case 'accept':
+      return actAsAcceptor(state, from, message, ctx);
+    case 'promise': {
+      if (!isAcceptor(state.config, from))
+        return refuse(state, from, 'a promise from a node that is no acceptor');
+      const step = onPromise(
+        state.proposer,
+        from,
+        message.ballot,
+        message.accepted,
+        proposerContext(state, ctx),
+      );
+      return fromProposer(state, step, step.mustPersist);
+    }
+    case 'nack': {
+      if (!isAcceptor(state.config, from))
+        return refuse(state, from, 'a refusal from a node that is no acceptor');
+      const step = onNack(state.proposer, message.ballot, message.promised, proposerContext(state, ctx));
+      return fromProposer(state, step, step.mustPersist);
+    }
+    case 'accepted': {
+      if (!isAcceptor(state.config, from))
+        return refuse(state, from, 'an accepted from a node that is no acceptor');
+      const proposer = noteRound(state.proposer, message.ballot.round);
+      const { tally, chosen } = tallyAccepted(
+        state.tally,
+        state.config,
+        from,
+        message.ballot,
+        message.value,
+        quorum(state, ctx),
+      );
+      const next = { ...state, proposer, tally };
+      // The node that learns from a quorum of acceptors tells everyone else.
+      return chosen === null ? quiet(next) : decide(next, chosen, ctx, true);
+    }
+    case 'decided':
+      return decide(state, message.value, ctx, false);
+    case 'query':
+      return state.chosen === null
+        ? quiet(state)
+        : { ...quiet(state), send: [announce(state, from, state.chosen)] };
+  }
+}
+
+export function tickIn(state: DecisionState, ctx: StepContext): DecisionStep {
+  let next = state;
+  let send: Envelope[] = [];
+  let mustPersist = false;
+  if (state.chosen === null) {
+    const step = onTimer(state.proposer, proposerContext(state, ctx));
+    next = { ...next, proposer: step.state };
+    send = [...step.send];
+    mustPersist = step.mustPersist;
+  }
+  const catchUp = next.catchUp;
+  if (catchUp !== null && ctx.now >= catchUp.nextAt) {
+    const intervalMs = Math.min(catchUp.intervalMs * 2, ctx.options.catchUp.maxMs);
+    // Jitter spreads the questions of many members that restarted together.
+    const nextAt = ctx.now + Math.floor(intervalMs * (0.5 + ctx.random()));
+    next = { ...next, catchUp: { nextAt, intervalMs } };
+    const query: PaxosMessage = { kind: 'query', decision: state.id };
+    for (const to of members(state.config)) if (to !== ctx.self) send.push({ to, message: query });
+  }
+  return { state: next, mustPersist, send, events: [] };
+}
+
+export function decisionTimer(state: DecisionState): number | null {
+  const timers = [
+    state.chosen === null ? proposerTimer(state.proposer) : null,
+    state.catchUp?.nextAt ?? null,
+  ];
+  const set = timers.filter((t): t is number => t !== null);
+  return set.length === 0 ? null : Math.min(...set);
+}
+
+function actAsAcceptor(
+  state: DecisionState,
+  from: NodeId,
+  message: Extract<PaxosMessage, { kind: 'prepare' | 'accept' }>,
+  ctx: StepContext,
+): DecisionStep {
+  if (message.ballot.node !== from)
+    return refuse(state, from, `a ${message.kind} whose ballot names another node`);
+  if (state.chosen !== null) {
+    // The outcome is known: telling the proposer ends its attempt at once and is always safe.
+    return { ...quiet(state), send: [announce(state, from, state.chosen)] };
+  }
+  if (!isAcceptor(state.config, ctx.self))
+    return refuse(state, from, `a ${message.kind} sent to a node that is no acceptor`);
+  const step =
+    message.kind === 'prepare'
+      ? onPrepare(state.acceptor, state.id, message.ballot)
+      : onAccept(state.acceptor, state.id, message.ballot, message.value);
+  return {
+    state: { ...state, acceptor: step.state },
+    mustPersist: step.mustPersist,
+    send: [{ to: from, message: step.reply }],
+    events: [],
+  };
+}
+
+function decide(state: DecisionState, value: Value, ctx: StepContext, announceToAll: boolean): DecisionStep {
+  if (state.chosen !== null) {
+    if (state.chosen === value) return quiet(state);
+    // Two different outcomes for one decision would mean safety is broken somewhere: keep the first
+    // (it is on disk and may have been reported) and make the conflict visible.
+    return refuse(
+      state,
+      null,
+      `told ${JSON.stringify(value)} was decided, but ${JSON.stringify(state.chosen)} was`,
+    );
+  }
+  const next: DecisionState = {
+    ...state,
+    proposer: finish(state.proposer),
+    tally: EMPTY_TALLY,
+    chosen: value,
+    catchUp: null,
+  };
+  const send = announceToAll
+    ? members(state.config)
+        .filter((to) => to !== ctx.self)
+        .map((to) => announce(state, to, value))
+    : [];
+  return {
+    state: next,
+    mustPersist: true,
+    send,
+    events: [decidedEvent(next, value, next.proposer.proposal)],
+  };
+}
+
+function fromProposer(state: DecisionState, step: ProposerStep, mustPersist: boolean): DecisionStep {
+  return { state: { ...state, proposer: step.state }, mustPersist, send: step.send, events: [] };
+}
+
+function proposerContext(state: DecisionState, ctx: StepContext): ProposerContext {
+  return {
+    self: ctx.self,
+    decision: state.id,
+    config: state.config,
+    now: ctx.now,
+    random: ctx.random,
+    phaseTimeoutMs: ctx.options.phaseTimeoutMs,
+    backoff: ctx.options.backoff,
+    quorum: quorum(state, ctx),
+    floorRound: state.acceptor.promised?.round ?? 0,
+  };
+}
+
+function quorum(state: DecisionState, ctx: StepContext): number {
+  const unsafe = ctx.options.unsafeQuorumForNegativeControl;
+  return unsafe === undefined ? quorumSize(state.config) : unsafe(state.config.acceptors.length);
+}
+
+function announce(state: DecisionState, to: NodeId, value: Value): Envelope {
+  return { to, message: { kind: 'decided', decision: state.id, value } };
+}
+
+function decidedEvent(state: DecisionState, value: Value, ownProposal: Value | null): CoreEvent {
+  return { kind: 'decided', decision: state.id, value, ownProposal };
+}
+
+function quiet(state: DecisionState): DecisionStep {
+  return { state, mustPersist: false, send: [], events: [] };
+}
+
+function refuse(state: DecisionState, from: NodeId | null, reason: string): DecisionStep {
+  return { ...quiet(state), events: [{ kind: 'refused', decision: state.id, from, reason }] };
+}

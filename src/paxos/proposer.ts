@@ -1,0 +1,160 @@
+import { isAbove, sameBallot, type Ballot, type NodeId } from './ballot.ts';
+import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import { isAcceptor, type DecisionConfig } from './config.ts';
+import type { DecisionId, Envelope, PaxosMessage, Proposal, Value } from './messages.ts';
+
+export type ProposerPhase =
+  | { readonly name: 'idle' }
+  | {
+      readonly name: 'preparing';
+      readonly ballot: Ballot;
+      readonly promises: ReadonlyMap<NodeId, Proposal | null>;
+      readonly deadline: number;
+    }
+  | { readonly name: 'accepting'; readonly ballot: Ballot; readonly value: Value; readonly deadline: number }
+  | { readonly name: 'backoff'; readonly retryAt: number };
+
+export interface ProposerState {
+  /** This node's own value for the decision, kept on disk so a restart resumes the proposal. */
+  readonly proposal: Value | null;
+  /** Highest round this node has used; on disk before any Prepare that uses it leaves. */
+  readonly roundUsed: number;
+  /** Highest round seen from anyone (volatile: roundUsed and the acceptor state bound it after restart). */
+  readonly roundSeen: number;
+  /** Failed attempts of the current proposal, for the backoff. */
+  readonly attempt: number;
+  readonly phase: ProposerPhase;
+}
+
+export const IDLE_PROPOSER: ProposerState = {
+  proposal: null,
+  roundUsed: 0,
+  roundSeen: 0,
+  attempt: 0,
+  phase: { name: 'idle' },
+};
+
+export interface ProposerContext {
+  readonly self: NodeId;
+  readonly decision: DecisionId;
+  readonly config: DecisionConfig;
+  readonly now: number;
+  readonly random: () => number;
+  readonly phaseTimeoutMs: number;
+  readonly backoff: BackoffOptions;
+  readonly quorum: number;
+  /** A round the next ballot must exceed besides those the proposer tracks (the local acceptor's promise). */
+  readonly floorRound: number;
+}
+
+export interface ProposerStep {
+  readonly state: ProposerState;
+  readonly send: readonly Envelope[];
+  /** roundUsed changed: it must be on disk before `send` leaves. */
+  readonly mustPersist: boolean;
+}
+
+const unchanged = (state: ProposerState): ProposerStep => ({ state, send: [], mustPersist: false });
+
+/** Starts proposing `value`; a proposal already under way is kept (one proposal per node and decision). */
+export function beginProposal(p: ProposerState, value: Value, ctx: ProposerContext): ProposerStep {
+  if (p.proposal !== null) return unchanged(p);
+  return startRound({ ...p, proposal: value, attempt: 0 }, ctx);
+}
+
+/** Phase 1a with a ballot above every round used, seen or persisted. */
+export function startRound(p: ProposerState, ctx: ProposerContext): ProposerStep {
+  const round = Math.max(p.roundUsed, p.roundSeen, ctx.floorRound) + 1;
+  const ballot: Ballot = { round, node: ctx.self };
+  const prepare: PaxosMessage = { kind: 'prepare', decision: ctx.decision, ballot };
+  return {
+    state: {
+      ...p,
+      roundUsed: round,
+      phase: { name: 'preparing', ballot, promises: new Map(), deadline: ctx.now + ctx.phaseTimeoutMs },
+    },
+    send: ctx.config.acceptors.map((to) => ({ to, message: prepare })),
+    mustPersist: true,
+  };
+}
+
+export function onPromise(
+  p: ProposerState,
+  from: NodeId,
+  ballot: Ballot,
+  accepted: Proposal | null,
+  ctx: ProposerContext,
+): ProposerStep {
+  const seen = accepted === null ? p : noteRound(p, accepted.ballot.round);
+  const phase = seen.phase;
+  if (phase.name !== 'preparing' || !sameBallot(phase.ballot, ballot)) return unchanged(seen);
+  if (!isAcceptor(ctx.config, from) || phase.promises.has(from)) return unchanged(seen);
+  const promises = new Map(phase.promises).set(from, accepted);
+  if (promises.size < ctx.quorum) {
+    return unchanged({ ...seen, phase: { ...phase, promises } });
+  }
+  // Phase 2a: the value of the highest-ballot proposal any promiser accepted, or else our own.
+  const value = highestAccepted(promises)?.value ?? seen.proposal;
+  if (value === null) return unchanged({ ...seen, phase: { name: 'idle' } });
+  const accept: PaxosMessage = { kind: 'accept', decision: ctx.decision, ballot, value };
+  return {
+    state: { ...seen, phase: { name: 'accepting', ballot, value, deadline: ctx.now + ctx.phaseTimeoutMs } },
+    send: ctx.config.acceptors.map((to) => ({ to, message: accept })),
+    mustPersist: false,
+  };
+}
+
+/** A refusal of our current ballot: someone promised higher, so back off and retry above it. */
+export function onNack(
+  p: ProposerState,
+  ballot: Ballot,
+  promised: Ballot,
+  ctx: ProposerContext,
+): ProposerStep {
+  const seen = noteRound(p, promised.round);
+  const phase = seen.phase;
+  if (phase.name !== 'preparing' && phase.name !== 'accepting') return unchanged(seen);
+  // A Nack that names our own ballot (a duplicated Prepare) is no refusal.
+  if (!sameBallot(phase.ballot, ballot) || !isAbove(promised, ballot)) return unchanged(seen);
+  return unchanged(backOff(seen, ctx));
+}
+
+/** Phase timeouts and the end of a backoff. */
+export function onTimer(p: ProposerState, ctx: ProposerContext): ProposerStep {
+  const phase = p.phase;
+  if ((phase.name === 'preparing' || phase.name === 'accepting') && ctx.now >= phase.deadline) {
+    return unchanged(backOff(p, ctx));
+  }
+  if (phase.name === 'backoff' && ctx.now >= phase.retryAt) return startRound(p, ctx);
+  return unchanged(p);
+}
+
+export function proposerTimer(p: ProposerState): number | null {
+  const phase = p.phase;
+  if (phase.name === 'preparing' || phase.name === 'accepting') return phase.deadline;
+  if (phase.name === 'backoff') return phase.retryAt;
+  return null;
+}
+
+/** The proposer's job ends when the decision is known, whatever value won. */
+export function finish(p: ProposerState): ProposerState {
+  return { ...p, phase: { name: 'idle' } };
+}
+
+export function noteRound(p: ProposerState, round: number): ProposerState {
+  return round > p.roundSeen ? { ...p, roundSeen: round } : p;
+}
+
+function backOff(p: ProposerState, ctx: ProposerContext): ProposerState {
+  const attempt = p.attempt + 1;
+  const retryAt = ctx.now + backoffDelay(attempt, ctx.random(), ctx.backoff);
+  return { ...p, attempt, phase: { name: 'backoff', retryAt } };
+}
+
+function highestAccepted(promises: ReadonlyMap<NodeId, Proposal | null>): Proposal | null {
+  let best: Proposal | null = null;
+  for (const accepted of promises.values()) {
+    if (accepted !== null && isAbove(accepted.ballot, best?.ballot ?? null)) best = accepted;
+  }
+  return best;
+}

@@ -1,0 +1,127 @@
+import type { DecisionConfig, NodeId } from '../paxos/index.ts';
+import { Prng } from './prng.ts';
+
+/**
+ * Deliberate bugs for the negative controls: each must make the oracle report a violation, which shows
+ * that the oracle can tell a broken protocol from a working one.
+ */
+export type InjectedBug =
+  /** Proposers count one acceptor of three as a quorum. */
+  | 'quorum-of-one'
+  /** Nodes send replies before their state is on disk, and crashes lose those writes. */
+  | 'reply-before-persist'
+  /** A proposer's ballot counter and proposal are not durable, so after a restart it reuses ballots. */
+  | 'reuse-ballot-after-restart';
+
+export interface ScheduledProposal {
+  readonly at: number;
+  readonly node: NodeId;
+  readonly value: string;
+}
+
+export interface ScenarioDecision {
+  readonly id: string;
+  readonly config: DecisionConfig;
+  readonly proposals: readonly ScheduledProposal[];
+}
+
+export interface Scenario {
+  readonly seed: number;
+  readonly bug: InjectedBug | null;
+  readonly nodes: readonly NodeId[];
+  readonly decisions: readonly ScenarioDecision[];
+  readonly network: {
+    readonly lossRate: number;
+    readonly duplicateRate: number;
+    readonly minDelayMs: number;
+    readonly maxDelayMs: number;
+    /** Some messages are held back for long, which reorders them past many others. */
+    readonly longDelayRate: number;
+    readonly longDelayMaxMs: number;
+  };
+  readonly fsyncMaxMs: number;
+  readonly crashes: readonly { readonly at: number; readonly node: NodeId; readonly downForMs: number }[];
+  readonly partitions: readonly {
+    readonly at: number;
+    readonly groups: readonly (readonly NodeId[])[];
+    readonly healAt: number;
+  }[];
+  /** Faults stop here: the network heals, crashed nodes restart, loss and duplication end. */
+  readonly chaosEndsAt: number;
+  /** By then every decision somebody durably proposed must be known by every node. */
+  readonly livenessDeadline: number;
+}
+
+const CHAOS_MS = 3_000;
+const LIVENESS_MS = 30_000;
+
+/** A random scenario, entirely determined by the seed (and the bug under test). */
+export function generateScenario(seed: number, bug: InjectedBug | null = null): Scenario {
+  const rng = new Prng(seed);
+  const nodeCount =
+    bug === 'quorum-of-one' ? 3 : bug === 'reuse-ballot-after-restart' ? 4 : rng.pick([3, 3, 5, 5, 7]);
+  const nodes = Array.from({ length: nodeCount }, (_, i) => `n${i + 1}`);
+  const decisionCount = rng.int(1, 4);
+  const decisions: ScenarioDecision[] = [];
+  for (let d = 1; d <= decisionCount; d++) {
+    const config = chooseConfig(rng, nodes, bug);
+    // Ballot reuse is masked when the proposer is also an acceptor (its own promise bounds its next
+    // ballot), so that negative control lets a single non-voting member propose, again and again.
+    const proposers =
+      bug === 'reuse-ballot-after-restart' && config.learners.length > 0
+        ? config.learners.slice(0, 1)
+        : nodes;
+    const proposals: ScheduledProposal[] = [];
+    const count = rng.int(bug === null ? 1 : 2, bug === 'reuse-ballot-after-restart' ? 12 : 5);
+    for (let p = 1; p <= count; p++) {
+      proposals.push({ at: rng.int(0, CHAOS_MS), node: rng.pick(proposers), value: `d${d}-v${p}` });
+    }
+    decisions.push({ id: `d${d}`, config, proposals });
+  }
+  // The negative controls for durability need crashes soon after writes, so they crash much more often.
+  const crashProne = bug === 'reply-before-persist' || bug === 'reuse-ballot-after-restart';
+  const crashCount = bug === 'quorum-of-one' ? 0 : crashProne ? rng.int(10, 30) : rng.int(0, 6);
+  const proposers = [...new Set(decisions.flatMap((d) => d.proposals.map((p) => p.node)))];
+  const crashes = Array.from({ length: crashCount }, () => ({
+    at: rng.int(0, CHAOS_MS),
+    node: rng.pick(bug === 'reuse-ballot-after-restart' ? proposers : nodes),
+    downForMs: crashProne ? rng.int(1, 100) : rng.int(5, 1_500),
+  }));
+  const partitions = Array.from({ length: rng.int(0, 4) }, () => {
+    const at = rng.int(0, CHAOS_MS);
+    const shuffled = rng.shuffle(nodes);
+    const cut = rng.int(1, nodes.length - 1);
+    return { at, groups: [shuffled.slice(0, cut), shuffled.slice(cut)], healAt: at + rng.int(50, 2_000) };
+  });
+  return {
+    seed,
+    bug,
+    nodes,
+    decisions,
+    network: {
+      lossRate: bug === 'reuse-ballot-after-restart' ? 0 : rng.pick([0, 0.05, 0.1, 0.3]),
+      duplicateRate: crashProne ? 0.5 : rng.pick([0, 0.05, 0.2]),
+      minDelayMs: 1,
+      maxDelayMs: rng.pick([5, 30, 100]),
+      longDelayRate: crashProne ? 0.3 : rng.pick([0, 0.02, 0.1]),
+      longDelayMaxMs: 1_000,
+    },
+    fsyncMaxMs: crashProne ? 100 : rng.pick([1, 5, 20]),
+    crashes,
+    partitions,
+    chaosEndsAt: CHAOS_MS,
+    livenessDeadline: CHAOS_MS + LIVENESS_MS,
+  };
+}
+
+function chooseConfig(rng: Prng, nodes: readonly NodeId[], bug: InjectedBug | null): DecisionConfig {
+  if (bug === 'quorum-of-one') return { acceptors: [...nodes], learners: [] };
+  if (bug === 'reuse-ballot-after-restart') {
+    return { acceptors: nodes.slice(0, nodes.length - 1), learners: nodes.slice(nodes.length - 1) };
+  }
+  // Usually everyone votes; sometimes only some (the group is larger than the acceptor set), and the
+  // acceptor count may be even, where a strict majority matters most.
+  const size = rng.chance(0.5) || nodes.length === 3 ? nodes.length : rng.int(3, nodes.length - 1);
+  const shuffled = rng.shuffle(nodes);
+  return { acceptors: shuffled.slice(0, size).sort(), learners: shuffled.slice(size).sort() };
+}

@@ -1,0 +1,342 @@
+import {
+  DEFAULT_CORE_OPTIONS,
+  formatBallot,
+  type CoreEvent,
+  type CoreInput,
+  type CoreOptions,
+  type DecisionId,
+  type Env,
+  type Envelope,
+  type NodeId,
+  type PaxosMessage,
+} from '../paxos/index.ts';
+import { EventQueue } from './event-queue.ts';
+import { Oracle, type Violation } from './oracle.ts';
+import { Prng } from './prng.ts';
+import type { Scenario } from './scenario.ts';
+import { SimNode, type HeldOutput } from './sim-node.ts';
+
+type SimEvent =
+  | { readonly type: 'deliver'; readonly from: NodeId; readonly to: NodeId; readonly message: PaxosMessage }
+  | { readonly type: 'fsync'; readonly node: NodeId; readonly incarnation: number }
+  | { readonly type: 'tick'; readonly node: NodeId; readonly incarnation: number }
+  | { readonly type: 'propose'; readonly node: NodeId; readonly decision: DecisionId; readonly value: string }
+  | { readonly type: 'crash'; readonly node: NodeId; readonly downForMs: number }
+  | { readonly type: 'restart'; readonly node: NodeId }
+  | { readonly type: 'partition'; readonly groups: readonly (readonly NodeId[])[] }
+  | { readonly type: 'heal' }
+  | { readonly type: 'chaos-ends' };
+
+/** What an execution went through: shows that the faults were really exercised. */
+export interface FaultCounts {
+  crashes: number;
+  lost: number;
+  duplicated: number;
+  cut: number;
+  decisionsChosen: number;
+}
+
+export interface SimulationResult {
+  readonly seed: number;
+  readonly violations: readonly Violation[];
+  readonly steps: number;
+  readonly messages: number;
+  readonly faults: FaultCounts;
+  readonly endedAt: number;
+  /** Filled only when tracing was asked for. */
+  readonly trace: readonly string[];
+}
+
+/** Core timings scaled to the simulated network (delays of a few ms to 100 ms). */
+export const SIM_CORE_OPTIONS: CoreOptions = {
+  ...DEFAULT_CORE_OPTIONS,
+  phaseTimeoutMs: 250,
+  backoff: { baseMs: 20, maxMs: 500 },
+  catchUp: { initialMs: 200, maxMs: 2_000 },
+};
+
+/** Runs one seeded execution to its end and returns what the oracle found. */
+export function simulate(scenario: Scenario, options: { trace?: boolean } = {}): SimulationResult {
+  return new Simulation(scenario, options.trace ?? false).run();
+}
+
+class Simulation {
+  readonly #scenario: Scenario;
+  readonly #rng: Prng;
+  readonly #queue = new EventQueue<SimEvent>();
+  readonly #nodes = new Map<NodeId, SimNode>();
+  readonly #oracle: Oracle;
+  readonly #coreOptions: CoreOptions;
+  readonly #trace: string[] | null;
+  #now = 0;
+  #steps = 0;
+  #messages = 0;
+  readonly #faults: FaultCounts = { crashes: 0, lost: 0, duplicated: 0, cut: 0, decisionsChosen: 0 };
+  #chaos = true;
+  #partition: ReadonlyMap<NodeId, number> | null = null;
+
+  constructor(scenario: Scenario, trace: boolean) {
+    this.#scenario = scenario;
+    this.#rng = new Prng(scenario.seed ^ 0x5eed);
+    this.#oracle = new Oracle(scenario.decisions);
+    this.#trace = trace ? [] : null;
+    this.#coreOptions =
+      scenario.bug === 'quorum-of-one'
+        ? { ...SIM_CORE_OPTIONS, unsafeQuorumForNegativeControl: () => 1 }
+        : SIM_CORE_OPTIONS;
+    for (const id of scenario.nodes) this.#nodes.set(id, new SimNode(id, this.#coreOptions));
+  }
+
+  run(): SimulationResult {
+    const s = this.#scenario;
+    for (const node of this.#nodes.values()) {
+      for (const d of s.decisions) this.#step(node, { kind: 'open', decision: d.id, config: d.config });
+    }
+    for (const d of s.decisions) {
+      for (const p of d.proposals)
+        this.#queue.push(p.at, { type: 'propose', node: p.node, decision: d.id, value: p.value });
+    }
+    for (const c of s.crashes)
+      this.#queue.push(c.at, { type: 'crash', node: c.node, downForMs: c.downForMs });
+    for (const p of s.partitions) {
+      this.#queue.push(p.at, { type: 'partition', groups: p.groups });
+      this.#queue.push(p.healAt, { type: 'heal' });
+    }
+    this.#queue.push(s.chaosEndsAt, { type: 'chaos-ends' });
+
+    for (;;) {
+      const next = this.#queue.pop();
+      if (next === undefined || next.time > s.livenessDeadline) break;
+      this.#now = next.time;
+      this.#handle(next.item);
+      if (!this.#chaos && this.#allLearned()) break;
+    }
+    this.#checkLiveness();
+    return {
+      seed: s.seed,
+      violations: this.#oracle.violations,
+      steps: this.#steps,
+      messages: this.#messages,
+      faults: {
+        ...this.#faults,
+        decisionsChosen: s.decisions.filter((d) => this.#oracle.chosen(d.id) !== undefined).length,
+      },
+      endedAt: this.#now,
+      trace: this.#trace ?? [],
+    };
+  }
+
+  #handle(event: SimEvent): void {
+    switch (event.type) {
+      case 'deliver': {
+        const node = this.#node(event.to);
+        if (!node.alive) return this.#log(`drop ${event.from}→${event.to} ${describe(event.message)} (down)`);
+        this.#log(`recv ${event.from}→${event.to} ${describe(event.message)}`);
+        return this.#step(node, { kind: 'receive', from: event.from, message: event.message });
+      }
+      case 'fsync': {
+        const node = this.#node(event.node);
+        if (!node.alive || node.incarnation !== event.incarnation) return;
+        for (const output of node.completeFsync()) this.#release(node, output);
+        return;
+      }
+      case 'tick': {
+        const node = this.#node(event.node);
+        if (!node.alive || node.incarnation !== event.incarnation) return;
+        node.tickAt = null;
+        return this.#step(node, { kind: 'tick' });
+      }
+      case 'propose': {
+        const node = this.#node(event.node);
+        if (!node.alive) return;
+        this.#log(`${node.id} proposes ${event.value} for ${event.decision}`);
+        this.#oracle.onProposed(event.decision, event.value);
+        return this.#step(node, { kind: 'propose', decision: event.decision, value: event.value });
+      }
+      case 'crash': {
+        const node = this.#node(event.node);
+        if (!this.#chaos || !node.alive) return;
+        this.#log(`${node.id} crashes`);
+        this.#faults.crashes++;
+        node.crash();
+        this.#queue.push(this.#now + event.downForMs, { type: 'restart', node: node.id });
+        return;
+      }
+      case 'restart':
+        return this.#restart(this.#node(event.node));
+      case 'partition': {
+        if (!this.#chaos) return;
+        this.#log(`partition ${event.groups.map((g) => g.join(',')).join(' | ')}`);
+        const side = new Map<NodeId, number>();
+        event.groups.forEach((group, i) => group.forEach((id) => side.set(id, i)));
+        this.#partition = side;
+        return;
+      }
+      case 'heal':
+        this.#log('heal');
+        this.#partition = null;
+        return;
+      case 'chaos-ends':
+        this.#log('chaos ends: network heals, crashed nodes restart');
+        this.#chaos = false;
+        this.#partition = null;
+        for (const node of this.#nodes.values()) if (!node.alive) this.#restart(node);
+        return;
+    }
+  }
+
+  #restart(node: SimNode): void {
+    if (node.alive) return;
+    this.#log(`${node.id} restarts`);
+    node.restart(this.#env(), this.#coreOptions, this.#scenario.bug === 'reuse-ballot-after-restart');
+    this.#oracle.onRecovered(this.#now, node.id, node.core);
+    // What the node layer does on reconnecting: fetch the list of decisions from its peers, which
+    // brings back any decision whose definition had not reached the disk before the crash.
+    for (const d of this.#scenario.decisions)
+      this.#step(node, { kind: 'open', decision: d.id, config: d.config });
+    this.#scheduleTick(node);
+  }
+
+  #step(node: SimNode, input: CoreInput): void {
+    this.#steps++;
+    const { release, needsFsync } = node.step(
+      input,
+      this.#env(),
+      this.#scenario.bug === 'reply-before-persist',
+    );
+    if (needsFsync) {
+      node.fsyncPending = true;
+      const delay = this.#rng.int(0, this.#scenario.fsyncMaxMs);
+      this.#queue.push(this.#now + delay, { type: 'fsync', node: node.id, incarnation: node.incarnation });
+    }
+    if (release !== null) this.#release(node, release);
+    this.#scheduleTick(node);
+  }
+
+  #release(node: SimNode, output: HeldOutput): void {
+    for (const envelope of output.send) this.#send(node.id, envelope);
+    for (const event of output.events) this.#observe(node.id, event);
+  }
+
+  #observe(node: NodeId, event: CoreEvent): void {
+    this.#log(`${node} event ${JSON.stringify(event)}`);
+    if (event.kind === 'decided') this.#oracle.onReported(this.#now, node, event.decision, event.value);
+    if (event.kind === 'unknown-decision') {
+      // What the node layer does: fetch the decision's definition from the peer that mentioned it.
+      const definition = this.#scenario.decisions.find((d) => d.id === event.decision);
+      if (definition !== undefined) {
+        this.#step(this.#node(node), { kind: 'open', decision: definition.id, config: definition.config });
+      }
+    }
+  }
+
+  #send(from: NodeId, { to, message }: Envelope): void {
+    this.#messages++;
+    if (message.kind === 'accepted') {
+      this.#oracle.onAcceptedSent(this.#now, message.decision, from, message.ballot, message.value);
+    }
+    if (from === to) {
+      // A node's message to itself is a local call: never lost, never duplicated.
+      this.#queue.push(this.#now, { type: 'deliver', from, to, message });
+      return;
+    }
+    const net = this.#scenario.network;
+    const partition = this.#partition;
+    if (partition !== null && partition.get(from) !== partition.get(to)) {
+      this.#faults.cut++;
+      return this.#log(`cut ${from}→${to} ${describe(message)}`);
+    }
+    if (this.#chaos && this.#rng.chance(net.lossRate)) {
+      this.#faults.lost++;
+      return this.#log(`lose ${from}→${to} ${describe(message)}`);
+    }
+    const copies = this.#chaos && this.#rng.chance(net.duplicateRate) ? 2 : 1;
+    if (copies > 1) this.#faults.duplicated++;
+    for (let i = 0; i < copies; i++) {
+      const long = this.#chaos && this.#rng.chance(net.longDelayRate);
+      const delay = long
+        ? this.#rng.int(net.maxDelayMs, net.longDelayMaxMs)
+        : this.#rng.int(net.minDelayMs, net.maxDelayMs);
+      this.#queue.push(this.#now + delay, { type: 'deliver', from, to, message });
+    }
+  }
+
+  #scheduleTick(node: SimNode): void {
+    if (!node.alive) return;
+    const due = node.core.nextTimer();
+    if (due === null || (node.tickAt !== null && node.tickAt <= due)) return;
+    node.tickAt = due;
+    this.#queue.push(Math.max(due, this.#now), {
+      type: 'tick',
+      node: node.id,
+      incarnation: node.incarnation,
+    });
+  }
+
+  /** Decisions somebody durably proposed, or that a quorum accepted: these must end up known to all. */
+  #mustDecide(): DecisionId[] {
+    return this.#scenario.decisions
+      .map((d) => d.id)
+      .filter(
+        (id) =>
+          this.#oracle.chosen(id) !== undefined ||
+          [...this.#nodes.values()].some((n) => (n.synced.get(id)?.proposal ?? null) !== null),
+      );
+  }
+
+  #allLearned(): boolean {
+    return this.#mustDecide().every((id) =>
+      [...this.#nodes.values()].every((n) => n.alive && (n.synced.get(id)?.chosen ?? null) !== null),
+    );
+  }
+
+  #checkLiveness(): void {
+    if (this.#scenario.bug !== null) return;
+    for (const id of this.#mustDecide()) {
+      const missing = [...this.#nodes.values()].filter((n) => (n.synced.get(id)?.chosen ?? null) === null);
+      if (missing.length > 0) {
+        const who = missing.map((n) => n.id).join(', ');
+        this.#oracle.onLivenessFailure(
+          this.#now,
+          id,
+          `not learned by ${who} ${this.#now - this.#scenario.chaosEndsAt} ms after healing`,
+        );
+      }
+    }
+  }
+
+  #env(): Env {
+    return { now: this.#now, random: () => this.#rng.next() };
+  }
+
+  #node(id: NodeId): SimNode {
+    const node = this.#nodes.get(id);
+    if (node === undefined) throw new Error(`unknown simulated node ${id}`);
+    return node;
+  }
+
+  #log(line: string): void {
+    this.#trace?.push(`${String(this.#now).padStart(6)} ms  ${line}`);
+  }
+}
+
+export function describe(message: PaxosMessage): string {
+  switch (message.kind) {
+    case 'prepare':
+      return `prepare ${message.decision} b=${formatBallot(message.ballot)}`;
+    case 'promise':
+      return `promise ${message.decision} b=${formatBallot(message.ballot)} accepted=${
+        message.accepted === null ? '⊥' : `${formatBallot(message.accepted.ballot)}:${message.accepted.value}`
+      }`;
+    case 'accept':
+      return `accept ${message.decision} b=${formatBallot(message.ballot)} v=${message.value}`;
+    case 'accepted':
+      return `accepted ${message.decision} b=${formatBallot(message.ballot)} v=${message.value}`;
+    case 'nack':
+      return `nack ${message.decision} b=${formatBallot(message.ballot)} promised=${formatBallot(message.promised)}`;
+    case 'decided':
+      return `decided ${message.decision} v=${message.value}`;
+    case 'query':
+      return `query ${message.decision}`;
+  }
+}
