@@ -168,6 +168,7 @@ export function receiveIn(
     case 'accepted': {
       if (!isAcceptor(state.config, from))
         return refuse(state, from, 'an accepted from a node that is no acceptor');
+      if (state.chosen !== null) return quiet(state); // a late reply: the outcome is known already
       const proposer = noteRound(state.proposer, message.ballot.round);
       const { tally, chosen } = tallyAccepted(
         state.tally,
