@@ -14,6 +14,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['bin/**/*.js'],
+    languageOptions: { globals: { process: 'readonly', URL: 'readonly' } },
+  },
+  {
     // The Paxos core must stay pure: no I/O, no clock, no ambient randomness.
     files: ['src/paxos/**/*.ts'],
     rules: {

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DurableDecision } from '../src/paxos/index.ts';
-import { StateLog } from '../src/storage/index.ts';
+import { StateLog, paxosStateOptions } from '../src/storage/index.ts';
 
 const record = (i: number): DurableDecision => ({
   id: `question-${i % 100}`,
@@ -21,7 +21,7 @@ const record = (i: number): DurableDecision => ({
 
 const dir = await mkdtemp(join(tmpdir(), 'synod-bench-'));
 try {
-  const { log } = await StateLog.open(dir, { create: true });
+  const { log } = await StateLog.open(dir, paxosStateOptions(true));
   const sequential = 300;
   let started = performance.now();
   for (let i = 0; i < sequential; i++) await log.write([record(i)]);

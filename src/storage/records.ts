@@ -15,23 +15,24 @@ export const durableDecisionSchema = z.object({
   chosen: z.string().nullable(),
 }) satisfies z.ZodType<DurableDecision>;
 
-/** One commit: the records of one group commit, or (snapshot) the whole state after a compaction. */
-export const commitSchema = z.object({
-  snapshot: z.boolean(),
-  records: z.array(durableDecisionSchema),
-});
-
-export interface Commit {
-  readonly snapshot: boolean;
-  readonly records: readonly DurableDecision[];
+/** Records of a log are keyed by id: a later record replaces an earlier one with the same id. */
+export interface Keyed {
+  readonly id: string;
 }
 
-export function encodeCommit(commit: Commit): Buffer {
+/** One commit: the records of one group commit, or (snapshot) the whole state after a compaction. */
+export interface Commit<T extends Keyed> {
+  readonly snapshot: boolean;
+  readonly records: readonly T[];
+}
+
+export function encodeCommit<T extends Keyed>(commit: Commit<T>): Buffer {
   return Buffer.from(JSON.stringify(commit), 'utf8');
 }
 
 /** Parses a payload whose checksum matched; a schema mismatch then means a bug or a foreign file. */
-export function decodeCommit(payload: Buffer): Commit | string {
+export function decodeCommit<T extends Keyed>(payload: Buffer, schema: z.ZodType<T>): Commit<T> | string {
+  const commitSchema = z.object({ snapshot: z.boolean(), records: z.array(schema) });
   let json: unknown;
   try {
     json = JSON.parse(payload.toString('utf8'));

@@ -1,9 +1,9 @@
-import type { DecisionId, DurableDecision } from '../paxos/index.ts';
+import type { z } from 'zod';
 import { findNextFrame, readFrame, type Frame } from './frame.ts';
-import { decodeCommit, type Commit } from './records.ts';
+import { decodeCommit, type Commit, type Keyed } from './records.ts';
 
-export interface RecoveredLog {
-  readonly records: Map<DecisionId, DurableDecision>;
+export interface RecoveredLog<T extends Keyed> {
+  readonly records: Map<string, T>;
   readonly lastSeq: number;
   /** Where the intact log ends: anything after it is a torn write and is cut off. */
   readonly validEnd: number;
@@ -13,8 +13,8 @@ export interface RecoveredLog {
   readonly repairedCommits: number;
 }
 
-export type RecoveryOutcome =
-  | { readonly ok: true; readonly log: RecoveredLog }
+export type RecoveryOutcome<T extends Keyed> =
+  | { readonly ok: true; readonly log: RecoveredLog<T> }
   | { readonly ok: false; readonly offset: number | null; readonly problem: string };
 
 /**
@@ -25,7 +25,7 @@ export type RecoveryOutcome =
  *   was acknowledged: refused.
  * A single damaged region can thus never make acknowledged state disappear silently.
  */
-export function recoverLog(buf: Buffer): RecoveryOutcome {
+export function recoverLog<T extends Keyed>(buf: Buffer, schema: z.ZodType<T>): RecoveryOutcome<T> {
   const frames: Frame[] = [];
   let offset = 0;
   while (offset < buf.length) {
@@ -48,7 +48,7 @@ export function recoverLog(buf: Buffer): RecoveryOutcome {
     };
   }
 
-  const commits: { seq: number; crc: number; commit: Commit; copies: number }[] = [];
+  const commits: { seq: number; crc: number; commit: Commit<T>; copies: number }[] = [];
   for (const frame of frames) {
     const previous = commits.at(-1);
     if (previous !== undefined && frame.seq === previous.seq) {
@@ -69,7 +69,7 @@ export function recoverLog(buf: Buffer): RecoveryOutcome {
         problem: `commits ${previous.seq + 1} to ${frame.seq - 1} are lost`,
       };
     }
-    const commit = decodeCommit(frame.payload);
+    const commit = decodeCommit(frame.payload, schema);
     if (typeof commit === 'string')
       return { ok: false, offset: frame.start, problem: `commit ${frame.seq}: ${commit}` };
     commits.push({ seq: frame.seq, crc: frame.payloadCrc, commit, copies: 1 });
@@ -81,7 +81,7 @@ export function recoverLog(buf: Buffer): RecoveryOutcome {
     return { ok: false, offset: 0, problem: 'its beginning is damaged (the first snapshot is missing)' };
   }
 
-  const records = new Map<DecisionId, DurableDecision>();
+  const records = new Map<string, T>();
   for (const { commit } of commits) {
     if (commit.snapshot) records.clear();
     for (const record of commit.records) records.set(record.id, record);

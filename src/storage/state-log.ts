@@ -1,25 +1,37 @@
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DecisionId, DurableDecision } from '../paxos/index.ts';
+import type { z } from 'zod';
+import type { DurableDecision } from '../paxos/index.ts';
 import { CorruptStateError } from './errors.ts';
 import { encodeFrame } from './frame.ts';
-import { encodeCommit, type Commit } from './records.ts';
-import { recoverLog } from './recovery.ts';
 import { fsyncDirectory, readWhole } from './fs-util.ts';
+import { durableDecisionSchema, encodeCommit, type Commit, type Keyed } from './records.ts';
+import { recoverLog } from './recovery.ts';
 
+/** The acceptor's Paxos state. */
 export const STATE_FILE = 'state.log';
-const TEMP_FILE = 'state.log.tmp';
 
-export interface StateLogOptions {
-  /** Rewrite the log as one snapshot once it is this large and mostly superseded records. */
-  readonly compactAtBytes: number;
+export interface StateLogOptions<T extends Keyed> {
+  /** File name in the directory. */
+  readonly file: string;
+  /** Every record read back from disk is validated against it. */
+  readonly schema: z.ZodType<T>;
+  /** Create the log when it does not exist; otherwise its absence is an error. */
+  readonly create: boolean;
+  /** Rewrite the log as one snapshot once it is this large. */
+  readonly compactAtBytes?: number;
 }
 
-const DEFAULT_OPTIONS: StateLogOptions = { compactAtBytes: 4 * 1024 * 1024 };
+const DEFAULT_COMPACT_AT_BYTES = 4 * 1024 * 1024;
 
-export interface OpenedStateLog {
-  readonly log: StateLog;
-  readonly records: ReadonlyMap<DecisionId, DurableDecision>;
+/** Options for the Paxos state file. */
+export function paxosStateOptions(create: boolean): StateLogOptions<DurableDecision> {
+  return { file: STATE_FILE, schema: durableDecisionSchema, create };
+}
+
+export interface OpenedStateLog<T extends Keyed> {
+  readonly log: StateLog<T>;
+  readonly records: ReadonlyMap<string, T>;
   /** What recovery did, for the log: a cut torn tail, commits recovered from their second copy. */
   readonly recovery: {
     readonly tornBytes: number;
@@ -28,74 +40,72 @@ export interface OpenedStateLog {
   };
 }
 
-interface PendingWrite {
-  readonly records: readonly DurableDecision[];
+interface PendingWrite<T> {
+  readonly records: readonly T[];
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
 }
 
+interface LogPosition {
+  readonly file: FileHandle;
+  readonly end: number;
+  readonly seq: number;
+}
+
 /**
- * The acceptor's durable state: an append-only log of checksummed commits in the data directory.
- * `write` resolves only once the records are fsynced. Writes that arrive while a fsync is under way
- * are gathered into the next commit, so many decisions share one fsync (group commit).
+ * Durable records (the acceptor's state, the question catalog): an append-only log of checksummed
+ * commits in the data directory. `write` resolves only once the records are fsynced. Writes that
+ * arrive while a fsync is under way are gathered into the next commit, so many decisions share one
+ * fsync (group commit).
  */
-export class StateLog {
+export class StateLog<T extends Keyed> {
   readonly path: string;
   readonly #dir: string;
-  readonly #options: StateLogOptions;
+  readonly #compactAtBytes: number;
   #file: FileHandle;
   #end: number;
   #seq: number;
-  readonly #live: Map<DecisionId, DurableDecision>;
-  #queue: PendingWrite[] = [];
+  readonly #live: Map<string, T>;
+  #queue: PendingWrite<T>[] = [];
   #flushing: Promise<void> | null = null;
   #failure: Error | null = null;
   #closed = false;
 
   private constructor(
     dir: string,
-    file: FileHandle,
-    end: number,
-    seq: number,
-    live: Map<DecisionId, DurableDecision>,
-    options: StateLogOptions,
+    path: string,
+    at: LogPosition,
+    live: Map<string, T>,
+    compactAtBytes: number,
   ) {
     this.#dir = dir;
-    this.path = join(dir, STATE_FILE);
-    this.#file = file;
-    this.#end = end;
-    this.#seq = seq;
+    this.path = path;
+    this.#file = at.file;
+    this.#end = at.end;
+    this.#seq = at.seq;
     this.#live = live;
-    this.#options = options;
+    this.#compactAtBytes = compactAtBytes;
   }
 
   /**
-   * Opens (or, when `create` allows it and there is none, creates) the log in `dir`. Throws
-   * CorruptStateError when the state cannot be trusted, including when it is missing but expected.
+   * Opens (or, when `create` allows it and there is none, creates) the log. Throws CorruptStateError
+   * when its content cannot be trusted, including when it is missing but expected.
    */
-  static async open(
-    dir: string,
-    opts: { create: boolean } & Partial<StateLogOptions>,
-  ): Promise<OpenedStateLog> {
-    const options = { ...DEFAULT_OPTIONS, ...opts };
-    const path = join(dir, STATE_FILE);
-    const exists = await stat(path).then(
-      () => true,
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return false;
-        throw error;
-      },
-    );
-    if (!exists) {
-      if (!opts.create)
-        throw new CorruptStateError(path, null, 'the file is missing, but this node has voted before');
-      await writeSnapshot(dir, 1, new Map());
+  static async open<R extends Keyed>(dir: string, options: StateLogOptions<R>): Promise<OpenedStateLog<R>> {
+    const compactAt = options.compactAtBytes ?? DEFAULT_COMPACT_AT_BYTES;
+    const path = join(dir, options.file);
+    if (!(await exists(path))) {
+      if (!options.create) {
+        throw new CorruptStateError(path, null, 'the file is missing, but this node has used it before');
+      }
+      const end = await writeSnapshot(`${path}.tmp`, 1, new Map<string, R>());
+      await rename(`${path}.tmp`, path);
+      await fsyncDirectory(dir);
       const file = await open(path, 'r+');
-      const end = (await file.stat()).size;
-      const log = new StateLog(dir, file, end, 1, new Map(), options);
+      const log = new StateLog<R>(dir, path, { file, end, seq: 1 }, new Map(), compactAt);
       return { log, records: new Map(), recovery: { tornBytes: 0, repairedCommits: 0, created: true } };
     }
-    const outcome = recoverLog(await readWhole(path));
+    const outcome = recoverLog(await readWhole(path), options.schema);
     if (!outcome.ok) throw new CorruptStateError(path, outcome.offset, outcome.problem);
     const { records, lastSeq, validEnd, tornBytes, repairedCommits } = outcome.log;
     const file = await open(path, 'r+');
@@ -103,13 +113,19 @@ export class StateLog {
       await file.truncate(validEnd);
       await file.sync();
     }
-    const log = new StateLog(dir, file, validEnd, lastSeq, new Map(records), options);
+    const log = new StateLog<R>(
+      dir,
+      path,
+      { file, end: validEnd, seq: lastSeq },
+      new Map(records),
+      compactAt,
+    );
     return { log, records, recovery: { tornBytes, repairedCommits, created: false } };
   }
 
   /** Resolves once `records` are on disk. After a failed write every later write fails too. */
-  write(records: readonly DurableDecision[]): Promise<void> {
-    if (this.#closed) return Promise.reject(new Error('the state log is closed'));
+  write(records: readonly T[]): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error(`${this.path} is closed`));
     if (this.#failure !== null) return Promise.reject(this.#failure);
     if (records.length === 0) return this.#flushing ?? Promise.resolve();
     return new Promise<void>((resolve, reject) => {
@@ -118,7 +134,8 @@ export class StateLog {
     });
   }
 
-  get records(): ReadonlyMap<DecisionId, DurableDecision> {
+  /** The current content: every record written, by id. */
+  get records(): ReadonlyMap<string, T> {
     return this.#live;
   }
 
@@ -137,9 +154,12 @@ export class StateLog {
         for (const w of batch) w.resolve();
       } catch (cause) {
         // After a failed fsync the page cache may say anything (the "fsyncgate" lesson): never retry.
-        this.#failure = new Error(`writing ${this.path} failed; this node stops voting: ${String(cause)}`, {
-          cause,
-        });
+        this.#failure = new Error(
+          `writing ${this.path} failed, so this node stops using it: ${String(cause)}`,
+          {
+            cause,
+          },
+        );
         for (const w of [...batch, ...this.#queue]) w.reject(this.#failure);
         this.#queue = [];
       }
@@ -147,7 +167,7 @@ export class StateLog {
     this.#flushing = null;
   }
 
-  async #commit(records: readonly DurableDecision[]): Promise<void> {
+  async #commit(records: readonly T[]): Promise<void> {
     const seq = this.#seq + 1;
     const frame = encodeFrame(seq, encodeCommit({ snapshot: false, records }));
     await this.#file.write(Buffer.concat([frame, frame]), 0, frame.length * 2, this.#end);
@@ -155,18 +175,18 @@ export class StateLog {
     this.#seq = seq;
     this.#end += frame.length * 2;
     for (const record of records) this.#live.set(record.id, record);
-    if (this.#end >= this.#options.compactAtBytes) await this.#compact();
+    if (this.#end >= this.#compactAtBytes) await this.#compact();
   }
 
   /** Replaces the log with one snapshot commit: written aside, fsynced, renamed, directory fsynced. */
   async #compact(): Promise<void> {
     const seq = this.#seq + 1;
-    const size = await writeSnapshot(this.#dir, seq, this.#live);
-    // Keep appending to a bloated log rather than compacting at every commit when state is large.
-    if (size * 2 > this.#options.compactAtBytes)
-      return void (await rm(join(this.#dir, TEMP_FILE), { force: true }));
+    const temp = `${this.path}.tmp`;
+    const size = await writeSnapshot(temp, seq, this.#live);
+    // When the live state itself is large, keep appending rather than compact at every commit.
+    if (size * 2 > this.#compactAtBytes) return void (await rm(temp, { force: true }));
     await this.#file.close();
-    await rename(join(this.#dir, TEMP_FILE), this.path);
+    await rename(temp, this.path);
     await fsyncDirectory(this.#dir);
     this.#file = await open(this.path, 'r+');
     this.#seq = seq;
@@ -174,25 +194,30 @@ export class StateLog {
   }
 }
 
-/** Writes a snapshot commit to the temp file (and, for a new log, renames it into place). */
-async function writeSnapshot(
-  dir: string,
+/** Writes a snapshot commit (twice, fsynced) to `path`; the caller renames it into place. */
+async function writeSnapshot<T extends Keyed>(
+  path: string,
   seq: number,
-  records: ReadonlyMap<DecisionId, DurableDecision>,
+  records: ReadonlyMap<string, T>,
 ): Promise<number> {
-  const commit: Commit = { snapshot: true, records: [...records.values()] };
+  const commit: Commit<T> = { snapshot: true, records: [...records.values()] };
   const frame = encodeFrame(seq, encodeCommit(commit));
-  const temp = join(dir, TEMP_FILE);
-  const file = await open(temp, 'w');
+  const file = await open(path, 'w');
   try {
     await file.write(Buffer.concat([frame, frame]));
     await file.sync();
   } finally {
     await file.close();
   }
-  if (seq === 1 && records.size === 0) {
-    await rename(temp, join(dir, STATE_FILE));
-    await fsyncDirectory(dir);
-  }
   return frame.length * 2;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
 }

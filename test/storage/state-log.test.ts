@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { DurableDecision } from '../../src/paxos/index.ts';
-import { CorruptStateError, STATE_FILE, StateLog } from '../../src/storage/index.ts';
+import { CorruptStateError, STATE_FILE, StateLog, paxosStateOptions } from '../../src/storage/index.ts';
 
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -30,7 +30,7 @@ function record(id: string, round: number, chosen: string | null = null): Durabl
 
 /** Writes `batches` one after another (each acknowledged), closes, and returns the file's bytes. */
 async function writeLog(dir: string, batches: readonly (readonly DurableDecision[])[]): Promise<Buffer> {
-  const { log } = await StateLog.open(dir, { create: true });
+  const { log } = await StateLog.open(dir, paxosStateOptions(true));
   for (const batch of batches) await log.write(batch);
   await log.close();
   return readFile(join(dir, STATE_FILE));
@@ -43,7 +43,7 @@ function model(batches: readonly (readonly DurableDecision[])[]): Map<string, Du
 }
 
 async function reopen(dir: string) {
-  const opened = await StateLog.open(dir, { create: false });
+  const opened = await StateLog.open(dir, paxosStateOptions(false));
   await opened.log.close();
   return opened;
 }
@@ -60,7 +60,7 @@ describe('state log', () => {
 
   it('group commit: concurrent writes share fsyncs, and every one of them is durable when it resolves', async () => {
     const dir = await freshDir();
-    const { log } = await StateLog.open(dir, { create: true });
+    const { log } = await StateLog.open(dir, paxosStateOptions(true));
     const writes = Array.from({ length: 200 }, (_, i) => log.write([record(`q${i}`, 1)]));
     await Promise.all(writes);
     const sizeOfOneCommit = ((await stat(join(dir, STATE_FILE))).size / 200) | 0;
@@ -75,7 +75,7 @@ describe('state log', () => {
 
   it('refuses to start when the state file is missing but the node has voted before', async () => {
     const dir = await freshDir();
-    await assert.rejects(StateLog.open(dir, { create: false }), (e: unknown) => {
+    await assert.rejects(StateLog.open(dir, paxosStateOptions(false)), (e: unknown) => {
       assert.ok(e instanceof CorruptStateError);
       assert.match(e.message, /state\.log.*missing.*will not act as an acceptor/s);
       return true;
@@ -119,7 +119,7 @@ describe('state log', () => {
     const damaged = Buffer.from(buf);
     for (const f of [frames[4], frames[5]]) flip(damaged, (f ?? 0) + 30, 0x55);
     await writeFile(join(dir, STATE_FILE), damaged);
-    await assert.rejects(StateLog.open(dir, { create: false }), (e: unknown) => {
+    await assert.rejects(StateLog.open(dir, paxosStateOptions(false)), (e: unknown) => {
       assert.ok(e instanceof CorruptStateError);
       assert.match(e.message, new RegExp(`${STATE_FILE} at byte \\d+ cannot be trusted: commits? \\d`));
       return true;
@@ -130,9 +130,9 @@ describe('state log', () => {
     const dir = await freshDir();
     await writeLog(dir, [[record('q1', 1)]]);
     await truncate(join(dir, STATE_FILE), 0);
-    await assert.rejects(StateLog.open(dir, { create: false }), CorruptStateError);
+    await assert.rejects(StateLog.open(dir, paxosStateOptions(false)), CorruptStateError);
     await writeFile(join(dir, STATE_FILE), Buffer.alloc(4096, 0x41));
-    await assert.rejects(StateLog.open(dir, { create: false }), CorruptStateError);
+    await assert.rejects(StateLog.open(dir, paxosStateOptions(false)), CorruptStateError);
   });
 
   it('property: any single damaged byte anywhere loses no acknowledged record', async () => {
@@ -192,7 +192,7 @@ describe('state log', () => {
 
   it('compaction keeps the file small and the state intact', async () => {
     const dir = await freshDir();
-    const { log } = await StateLog.open(dir, { create: true, compactAtBytes: 8 * 1024 });
+    const { log } = await StateLog.open(dir, { ...paxosStateOptions(true), compactAtBytes: 8 * 1024 });
     for (let round = 1; round <= 300; round++) await log.write([record(`q${round % 5}`, round)]);
     await log.close();
     assert.ok((await stat(join(dir, STATE_FILE))).size < 16 * 1024);

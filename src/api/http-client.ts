@@ -1,0 +1,112 @@
+import {
+  SynodError,
+  type CreateGroupInput,
+  type CreateQuestionInput,
+  type JoinGroupInput,
+  type NodeStatus,
+  type PeerView,
+  type ProposeInput,
+  type ProposeResult,
+  type QuestionView,
+  type SynodApi,
+  type SynodErrorCode,
+  type SynodEvent,
+} from './types.ts';
+
+/**
+ * SynodApi over the daemon's local HTTP API. Runs in Node (the CLI, tests) and in a browser (the
+ * renderer in browser mode): it uses only fetch and streams.
+ */
+export class HttpSynodClient implements SynodApi {
+  readonly #base: string;
+  readonly #token: string;
+
+  constructor(baseUrl: string, token: string) {
+    this.#base = baseUrl.replace(/\/$/, '');
+    this.#token = token;
+  }
+
+  status(): Promise<NodeStatus> {
+    return this.#call('GET', '/api/status');
+  }
+  createGroup(input: CreateGroupInput): Promise<NodeStatus> {
+    return this.#call('POST', '/api/group', input);
+  }
+  joinGroup(input: JoinGroupInput): Promise<NodeStatus> {
+    return this.#call('POST', '/api/join', input);
+  }
+  invite(): Promise<{ invite: string }> {
+    return this.#call('GET', '/api/invite');
+  }
+  peers(): Promise<PeerView[]> {
+    return this.#call('GET', '/api/peers');
+  }
+  async addPeer(input: { address: string }): Promise<void> {
+    await this.#call('POST', '/api/peers', input);
+  }
+  questions(): Promise<QuestionView[]> {
+    return this.#call('GET', '/api/questions');
+  }
+  createQuestion(input: CreateQuestionInput): Promise<QuestionView> {
+    return this.#call('POST', '/api/questions', input);
+  }
+  propose(input: ProposeInput): Promise<ProposeResult> {
+    const { questionId, ...body } = input;
+    return this.#call('POST', `/api/questions/${encodeURIComponent(questionId)}/proposals`, body);
+  }
+
+  subscribe(listener: (event: SynodEvent) => void): () => void {
+    const controller = new AbortController();
+    void this.#stream(listener, controller.signal);
+    return () => controller.abort();
+  }
+
+  async #stream(listener: (event: SynodEvent) => void, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        const res = await fetch(`${this.#base}/api/events`, { headers: this.#headers(), signal });
+        if (!res.ok || res.body === null) throw new Error(`events: HTTP ${res.status}`);
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let end;
+          while ((end = buffer.indexOf('\n\n')) !== -1) {
+            const chunk = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const data = chunk
+              .split('\n')
+              .filter((line) => line.startsWith('data: '))
+              .map((line) => line.slice(6))
+              .join('\n');
+            if (data !== '') listener(JSON.parse(data) as SynodEvent);
+          }
+        }
+      } catch {
+        if (signal.aborted) return;
+      }
+      // The daemon went away or restarted: try again shortly.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+
+  #headers(): Record<string, string> {
+    return { authorization: `Bearer ${this.#token}`, 'content-type': 'application/json' };
+  }
+
+  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.#base}${path}`, {
+      method,
+      headers: this.#headers(),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const json = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+    if (!res.ok) {
+      const code = (json?.error?.code ?? 'invalid-input') as SynodErrorCode;
+      throw new SynodError(code, json?.error?.message ?? `HTTP ${res.status}`);
+    }
+    return json as T;
+  }
+}

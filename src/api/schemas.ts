@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { LIMITS } from '../model/limits.ts';
+import { humanText, questionIdSchema } from '../model/question.ts';
+import { SynodError } from './types.ts';
+
+/** Every API input is validated here, once, whichever transport (IPC, HTTP) carried it. */
+export const inputSchemas = {
+  createGroup: z.object({
+    groupName: humanText('the group name', LIMITS.groupNameChars),
+    displayName: humanText('your display name', LIMITS.displayNameChars),
+  }),
+  joinGroup: z.object({
+    invite: z.string().min(1, 'paste the invite').max(4_000, 'that is too long to be an invite'),
+    displayName: humanText('your display name', LIMITS.displayNameChars),
+  }),
+  addPeer: z.object({ address: z.string().min(1, 'give an address').max(300) }),
+  createQuestion: z
+    .object({
+      title: humanText('the title', LIMITS.titleChars),
+      options: z
+        .array(humanText('an option', LIMITS.optionChars))
+        .max(LIMITS.optionsPerQuestion, `a question has at most ${LIMITS.optionsPerQuestion} options`),
+    })
+    .refine((q) => new Set(q.options).size === q.options.length, 'the same option is listed twice'),
+  propose: z.object({
+    questionId: questionIdSchema,
+    option: humanText('the option', LIMITS.optionChars),
+    waitMs: z.number().int().min(0).max(60_000).optional(),
+  }),
+};
+
+export function parseInput<T>(schema: z.ZodType<T>, input: unknown): T {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+  throw new SynodError('invalid-input', `${field}${issue?.message ?? 'invalid input'}`);
+}

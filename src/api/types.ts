@@ -1,0 +1,116 @@
+/**
+ * The typed interface between a Synod node and its user interface. The Electron preload exposes it
+ * over IPC; the headless daemon serves it over HTTP on 127.0.0.1. The UI sees nothing else.
+ */
+
+export interface NodeStatus {
+  readonly peerId: string;
+  readonly displayName: string | null;
+  readonly group: { readonly id: string; readonly name: string } | null;
+  /** Where this node listens (multiaddrs with /p2p/), for adding it by hand elsewhere. */
+  readonly addresses: readonly string[];
+  /** Why this node refuses to vote (damaged state on disk), or null when all is well. */
+  readonly storageError: string | null;
+  /** Network messages rejected as malformed, oversized or from the wrong group since start. */
+  readonly rejectedMessages: number;
+}
+
+export interface PeerView {
+  readonly peerId: string;
+  readonly name: string;
+  readonly online: boolean;
+  /** Epoch ms of the last time it was connected, null if never. */
+  readonly lastSeen: number | null;
+  readonly addresses: readonly string[];
+}
+
+export interface OutcomeView {
+  readonly option: string;
+  readonly proposedBy: string;
+  readonly proposedByName: string;
+  /** Epoch ms when this node learned the outcome. */
+  readonly decidedAt: number | null;
+}
+
+export type QuestionState = 'open' | 'waiting-for-quorum' | 'decided';
+
+export interface AcceptorView {
+  readonly peerId: string;
+  readonly name: string;
+  readonly online: boolean;
+}
+
+export interface QuestionView {
+  readonly id: string;
+  readonly title: string;
+  readonly options: readonly string[];
+  readonly createdBy: string;
+  readonly createdByName: string;
+  readonly createdAt: number;
+  readonly acceptors: readonly AcceptorView[];
+  readonly quorum: number;
+  readonly reachableAcceptors: number;
+  readonly state: QuestionState;
+  readonly outcome: OutcomeView | null;
+  /** The option this node proposed, if any. */
+  readonly myProposal: string | null;
+}
+
+export type ProposeResult =
+  | { readonly state: 'decided'; readonly outcome: OutcomeView; readonly won: boolean }
+  | { readonly state: 'pending'; readonly message: string };
+
+export type SynodEvent =
+  | { readonly type: 'status'; readonly status: NodeStatus }
+  | { readonly type: 'peers'; readonly peers: readonly PeerView[] }
+  | { readonly type: 'question'; readonly question: QuestionView };
+
+export interface CreateGroupInput {
+  readonly groupName: string;
+  readonly displayName: string;
+}
+
+export interface JoinGroupInput {
+  readonly invite: string;
+  readonly displayName: string;
+}
+
+export interface CreateQuestionInput {
+  readonly title: string;
+  readonly options: readonly string[];
+}
+
+export interface ProposeInput {
+  readonly questionId: string;
+  readonly option: string;
+  /** How long to wait for the outcome before answering 'pending' (default 10 s, at most 60 s). */
+  readonly waitMs?: number;
+}
+
+export interface SynodApi {
+  status(): Promise<NodeStatus>;
+  createGroup(input: CreateGroupInput): Promise<NodeStatus>;
+  joinGroup(input: JoinGroupInput): Promise<NodeStatus>;
+  invite(): Promise<{ readonly invite: string }>;
+  peers(): Promise<readonly PeerView[]>;
+  addPeer(input: { readonly address: string }): Promise<void>;
+  questions(): Promise<readonly QuestionView[]>;
+  createQuestion(input: CreateQuestionInput): Promise<QuestionView>;
+  propose(input: ProposeInput): Promise<ProposeResult>;
+  /** Live updates; returns the function that unsubscribes. */
+  subscribe(listener: (event: SynodEvent) => void): () => void;
+}
+
+export type SynodErrorCode =
+  'invalid-input' | 'not-found' | 'no-group' | 'already-in-group' | 'storage-refused' | 'unauthorized';
+
+/** An error the user can act on: `message` says what failed and what to do. */
+export class SynodError extends Error {
+  readonly code: SynodErrorCode;
+
+  constructor(code: SynodErrorCode, message: string) {
+    super(message);
+    this.name = 'SynodError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,245 @@
+import { parseArgs } from 'node:util';
+import { HttpSynodClient } from '../api/http-client.ts';
+import {
+  SynodError,
+  type PeerView,
+  type QuestionView,
+  type SynodApi,
+  type SynodEvent,
+} from '../api/types.ts';
+import { defaultDataDir } from '../node/data-dir.ts';
+import { readApiAccess } from './api-files.ts';
+import { startDaemon } from './daemon.ts';
+
+const USAGE = `synod — agree on exactly one option with the laptops around you
+
+Usage: synod <command> [options]
+
+Run a node:
+  daemon                      run a headless node and its local API
+      --data-dir DIR          where this node keeps its state (default: the app's per-user directory,
+                              or $SYNOD_DATA_DIR)
+      --listen MULTIADDR      listen address, repeatable (default /ip4/0.0.0.0/tcp/0)
+      --peer MULTIADDR        a member to dial (…/p2p/<peer id>), repeatable; remembered once joined
+      --no-mdns               do not discover peers by multicast (use --peer or add-peer instead)
+      --api-port PORT         port of the local API on 127.0.0.1 (default: a free one)
+      --verbose               log protocol traffic
+
+Talk to the running node (all take --data-dir DIR and --json):
+  status                      this node: peer id, group, addresses
+  create-group NAME --name YOU
+  join INVITE --name YOU
+  invite                      the text another member needs to join
+  peers                       members, online or when last seen
+  add-peer MULTIADDR          dial a member by address (when multicast is blocked); remembered
+  ask TITLE [--option X]...   create a question (the connected members become its acceptors)
+  questions                   questions with their state and outcome
+  propose QUESTION OPTION     propose an option; QUESTION is an id, an id prefix or the exact title
+      --wait SECONDS          how long to wait for the outcome (default 10)
+  watch                       print live events until interrupted
+`;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  try {
+    if (command === 'daemon') return await runDaemon(rest);
+    return await runClientCommand(command, rest);
+  } catch (error) {
+    const message = error instanceof SynodError || error instanceof Error ? error.message : String(error);
+    process.stderr.write(`synod ${command}: ${message}\n`);
+    return 1;
+  }
+}
+
+async function runDaemon(args: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      'data-dir': { type: 'string' },
+      listen: { type: 'string', multiple: true },
+      peer: { type: 'string', multiple: true },
+      'no-mdns': { type: 'boolean', default: false },
+      'api-port': { type: 'string', default: '0' },
+      verbose: { type: 'boolean', default: false },
+    },
+  });
+  const apiPort = Number(values['api-port']);
+  if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535)
+    throw new Error('--api-port needs a port number');
+  const dataDir = values['data-dir'] ?? defaultDataDir();
+  const daemon = await startDaemon({
+    dataDir,
+    listen: values.listen ?? ['/ip4/0.0.0.0/tcp/0'],
+    peers: values.peer ?? [],
+    mdns: !values['no-mdns'],
+    apiPort,
+    verbose: values.verbose,
+  });
+  const status = await daemon.node.status();
+  process.stdout.write(
+    `synod daemon: peer ${status.peerId}\n  data ${dataDir}\n  API ${daemon.apiUrl} (token in ${dataDir}/api-token)\n` +
+      (status.group
+        ? `  group "${status.group.name}" as ${status.displayName}\n`
+        : '  in no group yet: run "synod create-group" or "synod join"\n') +
+      status.addresses.map((a) => `  listening on ${a}\n`).join('') +
+      (status.storageError ? `  NOT VOTING: ${status.storageError}\n` : ''),
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await daemon.stop();
+  return 0;
+}
+
+async function runClientCommand(command: string, args: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      name: { type: 'string' },
+      option: { type: 'string', multiple: true },
+      wait: { type: 'string' },
+    },
+  });
+  const access = await readApiAccess(values['data-dir'] ?? defaultDataDir());
+  const api = new HttpSynodClient(access.url, access.token);
+  const out = (json: unknown, text: string) =>
+    process.stdout.write(values.json ? `${JSON.stringify(json, null, 2)}\n` : text);
+  const arg = (index: number, what: string): string => {
+    const value = positionals[index];
+    if (value === undefined) throw new Error(`give ${what} (see "synod help")`);
+    return value;
+  };
+  const displayName = (): string => {
+    if (typeof values.name !== 'string') throw new Error('give your display name with --name');
+    return values.name;
+  };
+
+  switch (command) {
+    case 'status': {
+      const s = await api.status();
+      out(
+        s,
+        `peer ${s.peerId}\n` +
+          (s.group ? `group "${s.group.name}" (${s.group.id}) as ${s.displayName}\n` : 'in no group yet\n') +
+          s.addresses.map((a) => `address ${a}\n`).join('') +
+          (s.storageError ? `NOT VOTING: ${s.storageError}\n` : ''),
+      );
+      return 0;
+    }
+    case 'create-group': {
+      const s = await api.createGroup({ groupName: arg(0, 'the group name'), displayName: displayName() });
+      out(s, `created the group "${s.group?.name}"; invite others with "synod invite"\n`);
+      return 0;
+    }
+    case 'join': {
+      const s = await api.joinGroup({ invite: arg(0, 'the invite'), displayName: displayName() });
+      out(s, `joined the group "${s.group?.name}" as ${s.displayName}\n`);
+      return 0;
+    }
+    case 'invite': {
+      const result = await api.invite();
+      out(result, `${result.invite}\n`);
+      return 0;
+    }
+    case 'peers': {
+      const peers = await api.peers();
+      out(peers, peers.length === 0 ? 'no other members known yet\n' : peers.map(formatPeer).join(''));
+      return 0;
+    }
+    case 'add-peer': {
+      const address = arg(0, 'the address');
+      await api.addPeer({ address });
+      out({ ok: true }, `added ${address}\n`);
+      return 0;
+    }
+    case 'ask': {
+      const q = await api.createQuestion({ title: arg(0, 'the question'), options: values.option ?? [] });
+      out(q, `asked ${q.id}: ${q.title}\n  acceptors: ${q.acceptors.map((a) => a.name).join(', ')}\n`);
+      return 0;
+    }
+    case 'questions':
+    case 'list': {
+      const questions = await api.questions();
+      out(questions, questions.length === 0 ? 'no questions yet\n' : questions.map(formatQuestion).join(''));
+      return 0;
+    }
+    case 'propose': {
+      const question = await findQuestion(api, arg(0, 'the question'));
+      const waitMs = values.wait === undefined ? undefined : Math.round(Number(values.wait) * 1000);
+      if (waitMs !== undefined && !(waitMs >= 0 && waitMs <= 60_000))
+        throw new Error('--wait takes 0 to 60 seconds');
+      const result = await api.propose({
+        questionId: question.id,
+        option: arg(1, 'the option'),
+        ...(waitMs === undefined ? {} : { waitMs }),
+      });
+      out(
+        result,
+        result.state === 'decided'
+          ? `decided: ${result.outcome.option} (proposed by ${result.outcome.proposedByName})${result.won ? '' : ' — not your proposal'}\n`
+          : `${result.message}\n`,
+      );
+      return result.state === 'decided' ? 0 : 3;
+    }
+    case 'watch': {
+      api.subscribe((event) => out(event, formatEvent(event)));
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      return 0;
+    }
+    default:
+      throw new Error(`unknown command "${command}" (see "synod help")`);
+  }
+}
+
+async function findQuestion(api: SynodApi, key: string): Promise<QuestionView> {
+  const questions = await api.questions();
+  const matches = questions.filter(
+    (q) => q.id === key || q.title === key || (key.length >= 4 && q.id.startsWith(key)),
+  );
+  if (matches.length === 1 && matches[0] !== undefined) return matches[0];
+  if (matches.length === 0)
+    throw new SynodError('not-found', `no question matches "${key}" (see "synod questions")`);
+  throw new SynodError('invalid-input', `"${key}" matches ${matches.length} questions; give more of the id`);
+}
+
+function formatPeer(p: PeerView): string {
+  const when = p.online
+    ? 'online'
+    : p.lastSeen === null
+      ? 'never seen'
+      : `last seen ${new Date(p.lastSeen).toLocaleString()}`;
+  return `${p.name.padEnd(20)} ${when.padEnd(32)} ${p.peerId}\n`;
+}
+
+function formatQuestion(q: QuestionView): string {
+  const state =
+    q.state === 'decided' && q.outcome
+      ? `DECIDED: ${q.outcome.option} (proposed by ${q.outcome.proposedByName})`
+      : q.state === 'waiting-for-quorum'
+        ? `waiting for a quorum: ${q.reachableAcceptors} of ${q.acceptors.length} acceptors reachable, ${q.quorum} needed`
+        : `open: ${q.reachableAcceptors} of ${q.acceptors.length} acceptors reachable`;
+  const options = q.options.length > 0 ? `\n  options: ${q.options.join(' | ')}` : '';
+  return `${q.id.slice(0, 8)}  ${q.title}\n  ${state}${options}\n`;
+}
+
+function formatEvent(event: SynodEvent): string {
+  switch (event.type) {
+    case 'status':
+      return `status: ${event.status.group ? `group ${event.status.group.name}` : 'no group'}\n`;
+    case 'peers':
+      return `peers: ${event.peers.map((p) => `${p.name}${p.online ? '' : ' (offline)'}`).join(', ')}\n`;
+    case 'question':
+      return `question ${formatQuestion(event.question)}`;
+  }
+}

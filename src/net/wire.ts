@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import type { PaxosMessage } from '../paxos/index.ts';
+import { LIMITS } from '../model/limits.ts';
+import {
+  humanText,
+  peerIdSchema,
+  questionDefinitionSchema,
+  questionIdSchema,
+  type QuestionDefinition,
+} from '../model/question.ts';
+
+/**
+ * Synod's one wire protocol. Each message is a JSON object in a length-prefixed frame of at most
+ * LIMITS.messageBytes on a long-lived libp2p stream; a breaking change gets a new protocol id.
+ * The sender is never read from a message: it is the Noise-authenticated peer of the connection.
+ */
+export const PROTOCOL = '/synod/1.0.0';
+
+const ballot = z.object({
+  round: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  node: peerIdSchema,
+});
+const value = z.string().max(LIMITS.optionChars * 4 + 256);
+const decision = questionIdSchema;
+
+const paxosSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('prepare'), decision, ballot }),
+  z.object({
+    kind: z.literal('promise'),
+    decision,
+    ballot,
+    accepted: z.object({ ballot, value }).nullable(),
+  }),
+  z.object({ kind: z.literal('accept'), decision, ballot, value }),
+  z.object({ kind: z.literal('accepted'), decision, ballot, value }),
+  z.object({ kind: z.literal('nack'), decision, ballot, promised: ballot }),
+  z.object({ kind: z.literal('decided'), decision, value }),
+  z.object({ kind: z.literal('query'), decision }),
+]) satisfies z.ZodType<PaxosMessage>;
+
+const member = z.object({
+  peerId: peerIdSchema,
+  name: humanText('a display name', LIMITS.displayNameChars),
+  addresses: z.array(z.string().max(300)).max(16),
+});
+
+export const wireSchema = z.discriminatedUnion('type', [
+  /** First message on every stream: who I am (by name) and which group I am in. */
+  z.object({
+    type: z.literal('hello'),
+    group: z.string().max(64),
+    name: humanText('a display name', LIMITS.displayNameChars),
+  }),
+  /** Members I know and where they listen: lets every member reach every other (a full mesh). */
+  z.object({ type: z.literal('members'), members: z.array(member).max(256) }),
+  /** A question's definition, with its outcome when known: announcements and catch-up. */
+  z.object({ type: z.literal('question'), question: questionDefinitionSchema, outcome: value.nullable() }),
+  /** Asks for a question's definition (a Paxos message named one we have not seen). */
+  z.object({ type: z.literal('question-request'), id: questionIdSchema }),
+  z.object({ type: z.literal('paxos'), message: paxosSchema }),
+]);
+
+export type WireMessage =
+  | { readonly type: 'hello'; readonly group: string; readonly name: string }
+  | { readonly type: 'members'; readonly members: readonly MemberAnnouncement[] }
+  | { readonly type: 'question'; readonly question: QuestionDefinition; readonly outcome: string | null }
+  | { readonly type: 'question-request'; readonly id: string }
+  | { readonly type: 'paxos'; readonly message: PaxosMessage };
+
+export interface MemberAnnouncement {
+  readonly peerId: string;
+  readonly name: string;
+  readonly addresses: readonly string[];
+}
+
+export function encodeWire(message: WireMessage): Uint8Array {
+  const bytes = Buffer.from(JSON.stringify(message), 'utf8');
+  if (bytes.length > LIMITS.messageBytes)
+    throw new Error(`a ${message.type} message of ${bytes.length} bytes is over the limit`);
+  return bytes;
+}
+
+export type Decoded =
+  { readonly ok: true; readonly message: WireMessage } | { readonly ok: false; readonly error: string };
+
+/** Validates untrusted bytes from the network; never throws. */
+export function decodeWire(bytes: Uint8Array): Decoded {
+  if (bytes.length > LIMITS.messageBytes)
+    return { ok: false, error: `message of ${bytes.length} bytes is over the limit` };
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    return { ok: false, error: 'message is not JSON' };
+  }
+  const parsed = wireSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return {
+      ok: false,
+      error: `invalid message: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim(),
+    };
+  }
+  return { ok: true, message: parsed.data as WireMessage };
+}

@@ -1,0 +1,37 @@
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
+import type { PrivateKey } from '@libp2p/interface';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileDurably } from '../storage/index.ts';
+import { FILES } from './data-dir.ts';
+
+export class IdentityError extends Error {
+  override name = 'IdentityError';
+}
+
+/** This node's identity key; its peer id is the node's name in every acceptor set it belongs to. */
+export async function loadIdentity(dir: string): Promise<PrivateKey | null> {
+  const path = join(dir, FILES.identity);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    return privateKeyFromProtobuf(bytes);
+  } catch {
+    // Never replace it silently: the peer id is named in acceptor sets, and a new one would be a stranger.
+    throw new IdentityError(
+      `${path} is damaged, so this node's identity is lost. Restore it from a backup; or, to start over as a new member, ` +
+        'move the whole data directory away (this node then must be invited again).',
+    );
+  }
+}
+
+export async function createIdentity(dir: string): Promise<PrivateKey> {
+  const key = await generateKeyPair('Ed25519');
+  await writeFileDurably(join(dir, FILES.identity), privateKeyToProtobuf(key));
+  return key;
+}

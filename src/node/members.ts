@@ -1,0 +1,116 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { writeFileDurably } from '../storage/index.ts';
+import { FILES } from './data-dir.ts';
+
+export interface Member {
+  readonly peerId: string;
+  name: string;
+  addresses: string[];
+  lastSeen: number | null;
+  online: boolean;
+}
+
+const fileSchema = z.array(
+  z.object({
+    peerId: z.string(),
+    name: z.string(),
+    addresses: z.array(z.string()),
+    lastSeen: z.number().nullable(),
+  }),
+);
+
+/**
+ * Every member this node has heard of: names, addresses (so it can reconnect without multicast) and
+ * when each was last connected. Kept in members.json; a lost file only costs reconnection hints.
+ */
+export class MemberRegistry {
+  readonly #path: string;
+  readonly #members = new Map<string, Member>();
+  #saveTimer: NodeJS.Timeout | null = null;
+  #saving: Promise<void> = Promise.resolve();
+
+  private constructor(path: string) {
+    this.#path = path;
+  }
+
+  static async load(dir: string): Promise<MemberRegistry> {
+    const registry = new MemberRegistry(join(dir, FILES.members));
+    try {
+      const parsed = fileSchema.safeParse(JSON.parse(await readFile(registry.#path, 'utf8')));
+      if (parsed.success) {
+        for (const m of parsed.data) registry.#members.set(m.peerId, { ...m, online: false });
+      }
+    } catch {
+      // Missing or unreadable: start empty; peers are rediscovered.
+    }
+    return registry;
+  }
+
+  get(peerId: string): Member | undefined {
+    return this.#members.get(peerId);
+  }
+
+  all(): Member[] {
+    return [...this.#members.values()].sort(
+      (a, b) => a.name.localeCompare(b.name) || a.peerId.localeCompare(b.peerId),
+    );
+  }
+
+  nameOf(peerId: string): string {
+    return this.#members.get(peerId)?.name ?? `${peerId.slice(-6)}`;
+  }
+
+  /** Adds or updates a member; returns true when something visible changed. */
+  upsert(
+    peerId: string,
+    update: { name?: string; addresses?: readonly string[]; online?: boolean },
+    now: number,
+  ): boolean {
+    const existing = this.#members.get(peerId);
+    const member: Member = existing ?? {
+      peerId,
+      name: peerId.slice(-6),
+      addresses: [],
+      lastSeen: null,
+      online: false,
+    };
+    const before = JSON.stringify(member);
+    if (update.name !== undefined) member.name = update.name;
+    if (update.addresses !== undefined && update.addresses.length > 0)
+      member.addresses = [...new Set(update.addresses)].slice(0, 16);
+    if (update.online !== undefined) member.online = update.online;
+    if (member.online || update.online === false) member.lastSeen = now;
+    this.#members.set(peerId, member);
+    const changed = existing === undefined || JSON.stringify(member) !== before;
+    if (changed) this.#scheduleSave();
+    return changed;
+  }
+
+  #scheduleSave(): void {
+    if (this.#saveTimer !== null) return;
+    this.#saveTimer = setTimeout(() => {
+      this.#saveTimer = null;
+      void this.flush();
+    }, 1_000);
+    this.#saveTimer.unref();
+  }
+
+  async flush(): Promise<void> {
+    if (this.#saveTimer !== null) {
+      clearTimeout(this.#saveTimer);
+      this.#saveTimer = null;
+    }
+    const data = [...this.#members.values()].map(({ peerId, name, addresses, lastSeen }) => ({
+      peerId,
+      name,
+      addresses,
+      lastSeen,
+    }));
+    this.#saving = this.#saving
+      .then(() => writeFileDurably(this.#path, JSON.stringify(data, null, 2)))
+      .catch(() => undefined);
+    await this.#saving;
+  }
+}

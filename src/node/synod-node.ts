@@ -1,0 +1,751 @@
+import type { Libp2p, PrivateKey } from '@libp2p/interface';
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { inputSchemas, parseInput } from '../api/schemas.ts';
+import {
+  SynodError,
+  type CreateGroupInput,
+  type CreateQuestionInput,
+  type JoinGroupInput,
+  type NodeStatus,
+  type OutcomeView,
+  type PeerView,
+  type ProposeInput,
+  type ProposeResult,
+  type QuestionView,
+  type SynodApi,
+  type SynodEvent,
+} from '../api/types.ts';
+import { decodeInvite, encodeInvite, InvalidInviteError } from '../model/invite.ts';
+import { LIMITS } from '../model/limits.ts';
+import { decodeProposal, encodeProposal, type QuestionDefinition } from '../model/question.ts';
+import { createHost, onMdnsPeer } from '../net/host.ts';
+import { PeerLinks } from '../net/links.ts';
+import { Reconnector, type ReconnectTarget } from '../net/reconnector.ts';
+import type { WireMessage } from '../net/wire.ts';
+import {
+  DEFAULT_CORE_OPTIONS,
+  quorumSize,
+  SynodCore,
+  type CoreEvent,
+  type CoreOptions,
+  type DurableDecision,
+} from '../paxos/index.ts';
+import { CorruptStateError, StateLog, paxosStateOptions } from '../storage/index.ts';
+import { silentLogger, type Logger } from '../util/logger.ts';
+import { catalogOptions, type QuestionRecord } from './catalog.ts';
+import { loadGroupConfig, saveGroupConfig, type GroupConfig } from './group-config.ts';
+import { createIdentity, loadIdentity } from './identity.ts';
+import { MemberRegistry } from './members.ts';
+import { PaxosDriver } from './paxos-driver.ts';
+
+export interface NodeOptions {
+  readonly dataDir: string;
+  /** Multiaddrs to listen on; default all interfaces, a free TCP port. */
+  readonly listen?: readonly string[];
+  readonly mdns?: boolean;
+  readonly mdnsIntervalMs?: number;
+  /** Addresses (with /p2p/) to dial besides the remembered ones. */
+  readonly staticPeers?: readonly string[];
+  readonly coreOptions?: CoreOptions;
+  readonly log?: Logger;
+}
+
+interface Storage {
+  readonly paxos: StateLog<DurableDecision>;
+  readonly catalog: StateLog<QuestionRecord>;
+  readonly driver: PaxosDriver;
+}
+
+interface Network {
+  readonly host: Libp2p;
+  readonly links: PeerLinks;
+  readonly reconnector: Reconnector;
+}
+
+const DEFAULT_WAIT_MS = 10_000;
+
+/**
+ * One Synod member: identity, durable Paxos state, question catalog, group membership and the
+ * network, wired together. It implements SynodApi, which the daemon serves over HTTP and the
+ * Electron preload exposes over IPC; every input is validated here, once.
+ */
+export class SynodNode implements SynodApi {
+  readonly peerId: string;
+  readonly #dataDir: string;
+  readonly #privateKey: PrivateKey;
+  readonly #options: NodeOptions;
+  readonly #log: Logger;
+  readonly #members: MemberRegistry;
+  readonly #storage: Storage | null;
+  #storageError: string | null;
+  #group: GroupConfig | null;
+  #network: Network | null = null;
+  #rejectedMessages = 0;
+  readonly #listeners = new Set<(event: SynodEvent) => void>();
+  readonly #waiters = new Map<string, Set<() => void>>();
+  /** When this node learned each outcome, before the catalog write that records it completes. */
+  readonly #learnedAt = new Map<string, number>();
+
+  private constructor(
+    options: NodeOptions,
+    privateKey: PrivateKey,
+    members: MemberRegistry,
+    group: GroupConfig | null,
+    storage: Storage | null,
+    storageError: string | null,
+  ) {
+    this.#options = options;
+    this.#dataDir = options.dataDir;
+    this.#privateKey = privateKey;
+    this.peerId = peerIdFromPrivateKey(privateKey).toString();
+    this.#log = options.log ?? silentLogger;
+    this.#members = members;
+    this.#group = group;
+    this.#storage = storage;
+    this.#storageError = storageError;
+  }
+
+  static async start(options: NodeOptions): Promise<SynodNode> {
+    const dir = options.dataDir;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const log = options.log ?? silentLogger;
+    let privateKey = await loadIdentity(dir);
+    const fresh = privateKey === null;
+    let opened: {
+      paxos: StateLog<DurableDecision>;
+      records: Iterable<DurableDecision>;
+      catalog: StateLog<QuestionRecord>;
+    } | null = null;
+    let storageError: string | null = null;
+    try {
+      // A node that has an identity has voted under it: its state must be there (create only when new).
+      const paxos = await StateLog.open(dir, paxosStateOptions(fresh));
+      const catalog = await StateLog.open(dir, catalogOptions(true));
+      opened = { paxos: paxos.log, records: paxos.records.values(), catalog: catalog.log };
+      if (paxos.recovery.tornBytes > 0 || paxos.recovery.repairedCommits > 0) {
+        log.warn('recovered the state log after a crash', { ...paxos.recovery });
+      }
+    } catch (error) {
+      if (!(error instanceof CorruptStateError)) throw error;
+      storageError = error.message;
+      log.error('refusing to act as an acceptor', { error: error.message });
+    }
+    privateKey ??= await createIdentity(dir);
+    const members = await MemberRegistry.load(dir);
+    const group = await loadGroupConfig(dir);
+    const self = peerIdFromPrivateKey(privateKey).toString();
+
+    let storage: Storage | null = null;
+    let node: SynodNode | null = null;
+    if (opened !== null) {
+      const core = SynodCore.recover(
+        self,
+        opened.records,
+        { now: Date.now(), random: Math.random },
+        options.coreOptions ?? DEFAULT_CORE_OPTIONS,
+      );
+      const driver = new PaxosDriver(core, opened.paxos, {
+        send: (to, message) => {
+          if (node !== null) node.#send(to, { type: 'paxos', message });
+        },
+        event: (event) => {
+          if (node !== null) node.#onCoreEvent(event);
+        },
+        failed: (error) => {
+          if (node !== null) node.#onStorageFailure(error);
+        },
+      });
+      storage = { paxos: opened.paxos, catalog: opened.catalog, driver };
+    }
+    node = new SynodNode(options, privateKey, members, group, storage, storageError);
+    node.#reopenCatalogQuestions();
+    if (group !== null) await node.#startNetwork(group);
+    log.info('node started', { peerId: self, group: group?.group.name ?? null, storageError });
+    return node;
+  }
+
+  async stop(): Promise<void> {
+    this.#network?.reconnector.stop();
+    await this.#storage?.driver.stop();
+    await this.#network?.host.stop();
+    this.#network = null;
+    await this.#storage?.paxos.close();
+    await this.#storage?.catalog.close();
+    await this.#members.flush();
+  }
+
+  // ---- SynodApi -------------------------------------------------------------------------------
+
+  async status(): Promise<NodeStatus> {
+    return this.#status();
+  }
+
+  async createGroup(input: CreateGroupInput): Promise<NodeStatus> {
+    const { groupName, displayName } = parseInput(inputSchemas.createGroup, input);
+    this.#requireNoGroup();
+    const group = {
+      id: randomBytes(8).toString('hex'),
+      name: groupName,
+      key: randomBytes(32).toString('hex'),
+    };
+    await this.#joinAs({ group, displayName, staticPeers: [] });
+    return this.#status();
+  }
+
+  async joinGroup(input: JoinGroupInput): Promise<NodeStatus> {
+    const { invite: text, displayName } = parseInput(inputSchemas.joinGroup, input);
+    this.#requireNoGroup();
+    let invite;
+    try {
+      invite = decodeInvite(text);
+    } catch (error) {
+      if (error instanceof InvalidInviteError) throw new SynodError('invalid-input', error.message);
+      throw error;
+    }
+    const { id, name, key } = invite;
+    await this.#joinAs({
+      group: { id, name, key },
+      displayName,
+      staticPeers: invite.addresses.filter(isDialable),
+    });
+    return this.#status();
+  }
+
+  async invite(): Promise<{ invite: string }> {
+    const group = this.#requireGroup();
+    const addresses = this.#ownAddresses().slice(0, 8);
+    return { invite: encodeInvite({ ...group.group, addresses }) };
+  }
+
+  async peers(): Promise<PeerView[]> {
+    return this.#peerViews();
+  }
+
+  async addPeer(input: { address: string }): Promise<void> {
+    const { address } = parseInput(inputSchemas.addPeer, input);
+    const group = this.#requireGroup();
+    if (!isDialable(address)) {
+      throw new SynodError(
+        'invalid-input',
+        `"${address}" is not a full address: it looks like /ip4/192.168.1.20/tcp/4001/p2p/12D3KooW… (the other node shows it in its status)`,
+      );
+    }
+    if (!group.staticPeers.includes(address)) {
+      this.#group = { ...group, staticPeers: [...group.staticPeers, address] };
+      await saveGroupConfig(this.#dataDir, this.#group);
+    }
+    await this.#dialAddress(address).catch((error: unknown) =>
+      this.#log.warn('could not reach the added peer yet; will keep trying', {
+        address,
+        error: String(error),
+      }),
+    );
+  }
+
+  async questions(): Promise<QuestionView[]> {
+    const records = [...(this.#storage?.catalog.records.values() ?? [])];
+    return records
+      .sort((a, b) => b.definition.createdAt - a.definition.createdAt)
+      .map((r) => this.#questionView(r));
+  }
+
+  async createQuestion(input: CreateQuestionInput): Promise<QuestionView> {
+    const { title, options } = parseInput(inputSchemas.createQuestion, input);
+    this.#requireGroup();
+    const storage = this.#requireStorage();
+    // The acceptors are fixed now and recorded with the question: this node and the members connected
+    // at this moment (at most LIMITS.maxAcceptors). Everyone else known learns the outcome.
+    const online = this.#members
+      .all()
+      .filter((m) => m.online && m.peerId !== this.peerId)
+      .map((m) => m.peerId)
+      .sort();
+    const acceptors = [this.peerId, ...online].slice(0, LIMITS.maxAcceptors);
+    const learners = this.#members
+      .all()
+      .map((m) => m.peerId)
+      .filter((p) => p !== this.peerId && !acceptors.includes(p));
+    const definition: QuestionDefinition = {
+      id: randomBytes(16).toString('hex'),
+      title,
+      options: [...options],
+      createdBy: this.peerId,
+      createdAt: Date.now(),
+      acceptors,
+      learners,
+    };
+    const record: QuestionRecord = { id: definition.id, definition, decidedAt: null };
+    await storage.catalog.write([record]);
+    storage.driver.input({ kind: 'open', decision: definition.id, config: { acceptors, learners } });
+    await storage.driver.settled();
+    for (const peer of this.#connectedPeers())
+      this.#send(peer, { type: 'question', question: definition, outcome: null });
+    const view = this.#questionView(record);
+    this.#emit({ type: 'question', question: view });
+    return view;
+  }
+
+  async propose(input: ProposeInput): Promise<ProposeResult> {
+    const { questionId, option, waitMs } = parseInput(inputSchemas.propose, input);
+    this.#requireGroup();
+    const storage = this.#requireStorage();
+    const record = storage.catalog.records.get(questionId);
+    if (record === undefined) throw new SynodError('not-found', `there is no question ${questionId}`);
+    const decision = storage.driver.core.decision(questionId);
+    const already = decision?.proposer.proposal ? decodeProposal(decision.proposer.proposal) : null;
+    if (decision?.chosen === null && already !== null && already.option !== option) {
+      throw new SynodError(
+        'invalid-input',
+        `you already proposed "${already.option}" for this question; it is still being decided`,
+      );
+    }
+    if ((decision?.chosen ?? null) === null) {
+      const outcome = this.#waitForOutcome(questionId, waitMs ?? DEFAULT_WAIT_MS);
+      storage.driver.input({
+        kind: 'propose',
+        decision: questionId,
+        value: encodeProposal({ option, by: this.peerId }),
+      });
+      await outcome;
+    }
+    const view = this.#questionView(storage.catalog.records.get(questionId) ?? record);
+    if (view.outcome === null) {
+      return {
+        state: 'pending',
+        message:
+          `not decided yet: ${view.reachableAcceptors} of ${view.acceptors.length} acceptors reachable, ` +
+          `${view.quorum} needed. The proposal goes on; the outcome will show when the group decides.`,
+      };
+    }
+    return {
+      state: 'decided',
+      outcome: view.outcome,
+      won: view.outcome.proposedBy === this.peerId && view.outcome.option === option,
+    };
+  }
+
+  subscribe(listener: (event: SynodEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  // ---- group and network ----------------------------------------------------------------------
+
+  async #joinAs(config: GroupConfig): Promise<void> {
+    await saveGroupConfig(this.#dataDir, config);
+    this.#group = config;
+    await this.#startNetwork(config);
+    this.#emit({ type: 'status', status: this.#status() });
+  }
+
+  async #startNetwork(config: GroupConfig): Promise<void> {
+    const host = await createHost({
+      privateKey: this.#privateKey,
+      group: config.group,
+      listen: this.#options.listen ?? ['/ip4/0.0.0.0/tcp/0'],
+      mdns: this.#options.mdns ?? true,
+      ...(this.#options.mdnsIntervalMs === undefined ? {} : { mdnsIntervalMs: this.#options.mdnsIntervalMs }),
+    });
+    const links = new PeerLinks(host, {
+      onMessage: (from, message) => this.#onMessage(from, message),
+      onRejected: (from, reason) => {
+        this.#rejectedMessages++;
+        this.#log.warn('rejected a message', { from, reason });
+      },
+      onConnected: (peer) => this.#onConnected(peer),
+      onDisconnected: (peer) => this.#onDisconnected(peer),
+    });
+    await links.start();
+    const reconnector = new Reconnector({
+      self: this.peerId,
+      isConnected: (target) =>
+        target.startsWith('/') ? this.#addressConnected(target) : links.isConnected(target),
+      dial: (target) => (target.startsWith('/') ? this.#dialAddress(target) : this.#dialPeer(target)),
+      targets: () => this.#reconnectTargets(),
+    });
+    this.#network = { host, links, reconnector };
+    host.addEventListener('peer:discovery', (event) => {
+      const peer = event.detail.id.toString();
+      this.#log.debug('discovered a peer', { peer });
+      this.#members.upsert(peer, { addresses: event.detail.multiaddrs.map((a) => a.toString()) }, Date.now());
+      // One side dials, so that two members do not open two connections at once.
+      if (this.peerId < peer && !links.isConnected(peer)) {
+        this.#dialPeer(peer).catch((error: unknown) =>
+          this.#log.debug('dial failed', { peer, error: String(error) }),
+        );
+      }
+    });
+    onMdnsPeer(host, (peer, addresses) => {
+      if (peer === this.peerId || links.isConnected(peer)) return;
+      this.#members.upsert(peer, { addresses }, Date.now());
+      reconnector.reset(peer);
+    });
+    reconnector.start();
+    reconnector.poll();
+  }
+
+  *#reconnectTargets(): Iterable<ReconnectTarget> {
+    for (const address of [...(this.#group?.staticPeers ?? []), ...(this.#options.staticPeers ?? [])]) {
+      if (isDialable(address)) yield { peer: address, manual: true };
+    }
+    for (const member of this.#members.all()) {
+      if (member.addresses.length > 0) yield { peer: member.peerId, manual: false };
+    }
+  }
+
+  async #dialPeer(peer: string): Promise<void> {
+    const network = this.#network;
+    if (network === null) return;
+    const id = peerIdFromString(peer);
+    const addresses = this.#members.get(peer)?.addresses ?? [];
+    if (addresses.length > 0) {
+      await network.host.peerStore.merge(id, { multiaddrs: addresses.flatMap(toMultiaddr) });
+    }
+    await network.host.dial(id, { signal: AbortSignal.timeout(5_000) });
+  }
+
+  async #dialAddress(address: string): Promise<void> {
+    await this.#network?.host.dial(multiaddr(address), { signal: AbortSignal.timeout(5_000) });
+  }
+
+  #addressConnected(address: string): boolean {
+    const peer = multiaddr(address)
+      .getComponents()
+      .find((c) => c.name === 'p2p')?.value;
+    return peer !== undefined && (this.#network?.links.isConnected(peer) ?? false);
+  }
+
+  #connectedPeers(): string[] {
+    return this.#network?.links.connectedPeers() ?? [];
+  }
+
+  #send(peer: string, message: WireMessage): void {
+    this.#network?.links.send(peer, message);
+  }
+
+  #onConnected(peer: string): void {
+    const group = this.#group;
+    if (group === null) return;
+    this.#network?.reconnector.reset(peer);
+    this.#members.upsert(peer, { online: true }, Date.now());
+    this.#send(peer, { type: 'hello', group: group.group.id, name: group.displayName });
+    this.#send(peer, { type: 'members', members: this.#memberAnnouncements() });
+    // Catch-up: every question this node knows, with its outcome when decided.
+    for (const record of this.#storage?.catalog.records.values() ?? []) {
+      this.#send(peer, { type: 'question', question: record.definition, outcome: this.#chosen(record.id) });
+    }
+    this.#emitPeers();
+  }
+
+  #onDisconnected(peer: string): void {
+    if (this.#network?.links.isConnected(peer)) return;
+    this.#members.upsert(peer, { online: false }, Date.now());
+    this.#emitPeers();
+  }
+
+  #onMessage(from: string, message: WireMessage): void {
+    const storage = this.#storage;
+    switch (message.type) {
+      case 'hello':
+        if (message.group !== this.#group?.group.id) {
+          this.#rejectedMessages++;
+          this.#log.warn('a peer of another group connected; hanging up', { from });
+          void this.#network?.host.hangUp(peerIdFromString(from));
+          return;
+        }
+        if (this.#members.upsert(from, { name: message.name, online: true }, Date.now())) this.#emitPeers();
+        return;
+      case 'members':
+        for (const m of message.members) {
+          if (m.peerId === this.peerId) continue;
+          const known = this.#members.get(m.peerId);
+          // A member's own hello is the authority on its name; hearsay only fills a gap.
+          const name = known === undefined || known.name === m.peerId.slice(-6) ? m.name : undefined;
+          this.#members.upsert(
+            m.peerId,
+            { ...(name === undefined ? {} : { name }), addresses: m.addresses.filter(isDialable) },
+            Date.now(),
+          );
+        }
+        this.#emitPeers();
+        return;
+      case 'question':
+        if (storage !== null) this.#learnQuestion(storage, from, message.question, message.outcome);
+        return;
+      case 'question-request': {
+        const record = storage?.catalog.records.get(message.id);
+        if (record !== undefined) {
+          this.#send(from, {
+            type: 'question',
+            question: record.definition,
+            outcome: this.#chosen(record.id),
+          });
+        }
+        return;
+      }
+      case 'paxos':
+        this.#log.debug('paxos in', { from, message });
+        storage?.driver.input({ kind: 'receive', from, message: message.message });
+        return;
+    }
+  }
+
+  #learnQuestion(
+    storage: Storage,
+    from: string,
+    definition: QuestionDefinition,
+    outcome: string | null,
+  ): void {
+    const known = storage.catalog.records.get(definition.id);
+    if (known !== undefined && JSON.stringify(known.definition) !== JSON.stringify(definition)) {
+      this.#rejectedMessages++;
+      this.#log.warn('a peer sent a different definition of a known question; ignored', {
+        from,
+        id: definition.id,
+      });
+      return;
+    }
+    if (known === undefined) {
+      const record: QuestionRecord = { id: definition.id, definition, decidedAt: null };
+      storage.catalog
+        .write([record])
+        .catch((error: unknown) => this.#log.error('could not store a question', { error: String(error) }));
+      storage.driver.input({
+        kind: 'open',
+        decision: definition.id,
+        config: { acceptors: definition.acceptors, learners: definition.learners },
+      });
+    }
+    if (outcome !== null) {
+      storage.driver.input({
+        kind: 'receive',
+        from,
+        message: { kind: 'decided', decision: definition.id, value: outcome },
+      });
+    }
+    const record = storage.catalog.records.get(definition.id) ?? {
+      id: definition.id,
+      definition,
+      decidedAt: null,
+    };
+    this.#emit({ type: 'question', question: this.#questionView(record) });
+  }
+
+  #onCoreEvent(event: CoreEvent): void {
+    const storage = this.#storage;
+    if (storage === null) return;
+    switch (event.kind) {
+      case 'decided': {
+        const record = storage.catalog.records.get(event.decision);
+        if (record !== undefined && record.decidedAt === null && !this.#learnedAt.has(record.id)) {
+          const updated = { ...record, decidedAt: Date.now() };
+          this.#learnedAt.set(record.id, updated.decidedAt);
+          void storage.catalog
+            .write([updated])
+            .then(() => this.#emit({ type: 'question', question: this.#questionView(updated) }))
+            .catch((error: unknown) =>
+              this.#log.error('could not store a decision time', { error: String(error) }),
+            );
+        }
+        this.#log.info('decided', { question: event.decision, value: event.value });
+        for (const wake of this.#waiters.get(event.decision) ?? []) wake();
+        return;
+      }
+      case 'unknown-decision':
+        this.#send(event.from, { type: 'question-request', id: event.decision });
+        return;
+      case 'refused':
+        this.#log.debug('paxos input refused', { ...event });
+        return;
+    }
+  }
+
+  #onStorageFailure(error: Error): void {
+    this.#storageError = error.message;
+    this.#log.error('state log failed; this node stops voting', { error: error.message });
+    this.#emit({ type: 'status', status: this.#status() });
+  }
+
+  #reopenCatalogQuestions(): void {
+    const storage = this.#storage;
+    if (storage === null) return;
+    for (const record of storage.catalog.records.values()) {
+      const { acceptors, learners } = record.definition;
+      storage.driver.input({ kind: 'open', decision: record.id, config: { acceptors, learners } });
+    }
+  }
+
+  #waitForOutcome(questionId: string, waitMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const set = this.#waiters.get(questionId) ?? new Set();
+      this.#waiters.set(questionId, set);
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0) this.#waiters.delete(questionId);
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      set.add(done);
+    });
+  }
+
+  // ---- views ----------------------------------------------------------------------------------
+
+  #status(): NodeStatus {
+    return {
+      peerId: this.peerId,
+      displayName: this.#group?.displayName ?? null,
+      group: this.#group === null ? null : { id: this.#group.group.id, name: this.#group.group.name },
+      addresses: this.#ownAddresses(),
+      storageError: this.#storageError,
+      rejectedMessages: this.#rejectedMessages,
+    };
+  }
+
+  #ownAddresses(): string[] {
+    const addresses = this.#network?.host.getMultiaddrs().map((a) => a.toString()) ?? [];
+    // Addresses other laptops can reach first; loopback last (it only helps on this machine).
+    return addresses.sort((a, b) => Number(a.includes('/127.0.0.1/')) - Number(b.includes('/127.0.0.1/')));
+  }
+
+  #memberAnnouncements() {
+    const self = {
+      peerId: this.peerId,
+      name: this.#group?.displayName ?? 'me',
+      addresses: this.#ownAddresses(),
+    };
+    const others = this.#members
+      .all()
+      .map((m) => ({ peerId: m.peerId, name: m.name, addresses: m.addresses.slice(0, 16) }))
+      .slice(0, 255);
+    return [self, ...others];
+  }
+
+  #peerViews(): PeerView[] {
+    return this.#members
+      .all()
+      .filter((m) => m.peerId !== this.peerId)
+      .map((m) => ({
+        peerId: m.peerId,
+        name: m.name,
+        online: m.online,
+        lastSeen: m.lastSeen,
+        addresses: m.addresses,
+      }));
+  }
+
+  #emitPeers(): void {
+    this.#emit({ type: 'peers', peers: this.#peerViews() });
+    for (const record of this.#storage?.catalog.records.values() ?? []) {
+      if (this.#chosen(record.id) === null)
+        this.#emit({ type: 'question', question: this.#questionView(record) });
+    }
+  }
+
+  #chosen(id: string): string | null {
+    return this.#storage?.driver.core.decision(id)?.chosen ?? null;
+  }
+
+  #nameOf(peerId: string): string {
+    return peerId === this.peerId ? (this.#group?.displayName ?? 'me') : this.#members.nameOf(peerId);
+  }
+
+  #questionView(record: QuestionRecord): QuestionView {
+    const { definition } = record;
+    const decision = this.#storage?.driver.core.decision(record.id);
+    const chosen = decision?.chosen ?? null;
+    const proposal = chosen === null ? null : decodeProposal(chosen);
+    const outcome: OutcomeView | null =
+      proposal === null
+        ? null
+        : {
+            option: proposal.option,
+            proposedBy: proposal.by,
+            proposedByName: this.#nameOf(proposal.by),
+            decidedAt: record.decidedAt ?? this.#learnedAt.get(record.id) ?? null,
+          };
+    const acceptors = definition.acceptors.map((peerId) => ({
+      peerId,
+      name: this.#nameOf(peerId),
+      online:
+        peerId === this.peerId ? this.#storageError === null : (this.#members.get(peerId)?.online ?? false),
+    }));
+    const quorum = quorumSize({ acceptors: definition.acceptors, learners: [] });
+    const reachable = acceptors.filter((a) => a.online).length;
+    const mine = decision?.proposer.proposal ? decodeProposal(decision.proposer.proposal) : null;
+    return {
+      id: definition.id,
+      title: definition.title,
+      options: definition.options,
+      createdBy: definition.createdBy,
+      createdByName: this.#nameOf(definition.createdBy),
+      createdAt: definition.createdAt,
+      acceptors,
+      quorum,
+      reachableAcceptors: reachable,
+      state: outcome !== null ? 'decided' : reachable >= quorum ? 'open' : 'waiting-for-quorum',
+      outcome,
+      myProposal: mine?.option ?? null,
+    };
+  }
+
+  #emit(event: SynodEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#log.warn('an event listener failed', { error: String(error) });
+      }
+    }
+  }
+
+  // ---- guards ---------------------------------------------------------------------------------
+
+  #requireGroup(): GroupConfig {
+    if (this.#group === null) {
+      throw new SynodError(
+        'no-group',
+        'this node is in no group yet: create one, or join one with an invite',
+      );
+    }
+    return this.#group;
+  }
+
+  #requireNoGroup(): void {
+    if (this.#group !== null) {
+      throw new SynodError(
+        'already-in-group',
+        `this node is already in the group "${this.#group.group.name}"`,
+      );
+    }
+  }
+
+  #requireStorage(): Storage {
+    if (this.#storage === null || this.#storageError !== null) {
+      throw new SynodError('storage-refused', this.#storageError ?? 'the state on disk cannot be used');
+    }
+    return this.#storage;
+  }
+}
+
+function isDialable(address: string): boolean {
+  try {
+    return multiaddr(address)
+      .getComponents()
+      .some((c) => c.name === 'p2p');
+  } catch {
+    return false;
+  }
+}
+
+function toMultiaddr(address: string): Multiaddr[] {
+  try {
+    return [multiaddr(address)];
+  } catch {
+    return [];
+  }
+}
