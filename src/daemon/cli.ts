@@ -7,6 +7,7 @@ import {
   type SynodApi,
   type SynodEvent,
 } from '../api/types.ts';
+import { LIMITS } from '../model/limits.ts';
 import { defaultDataDir } from '../node/data-dir.ts';
 import { readApiAccess } from './api-files.ts';
 import { startDaemon } from './daemon.ts';
@@ -23,6 +24,7 @@ Run a node:
       --peer MULTIADDR        a member to dial (…/p2p/<peer id>), repeatable; remembered once joined
       --no-mdns               do not discover peers by multicast (use --peer or add-peer instead)
       --api-port PORT         port of the local API on 127.0.0.1 (default: a free one)
+      --max-acceptors N       acceptors of the questions this node asks (1-15, default 7)
       --verbose               log protocol traffic
 
 Talk to the running node (all take --data-dir DIR and --json):
@@ -64,9 +66,14 @@ async function runDaemon(args: readonly string[]): Promise<number> {
       peer: { type: 'string', multiple: true },
       'no-mdns': { type: 'boolean', default: false },
       'api-port': { type: 'string', default: '0' },
+      'max-acceptors': { type: 'string', default: String(LIMITS.defaultAcceptors) },
       verbose: { type: 'boolean', default: false },
     },
   });
+  const acceptorsPerQuestion = Number(values['max-acceptors']);
+  if (!Number.isInteger(acceptorsPerQuestion) || acceptorsPerQuestion < 1 || acceptorsPerQuestion > LIMITS.maxAcceptors) {
+    throw new Error(`--max-acceptors takes 1 to ${LIMITS.maxAcceptors}`);
+  }
   const apiPort = Number(values['api-port']);
   if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535)
     throw new Error('--api-port needs a port number');
@@ -77,6 +84,7 @@ async function runDaemon(args: readonly string[]): Promise<number> {
     peers: values.peer ?? [],
     mdns: !values['no-mdns'],
     apiPort,
+    acceptorsPerQuestion,
     verbose: values.verbose,
   });
   const status = await daemon.node.status();

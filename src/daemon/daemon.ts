@@ -9,6 +9,7 @@ export interface DaemonOptions {
   readonly peers: readonly string[];
   readonly mdns: boolean;
   readonly apiPort: number;
+  readonly acceptorsPerQuestion?: number;
   readonly verbose: boolean;
 }
 
@@ -28,6 +29,7 @@ export async function startDaemon(
     listen: options.listen,
     mdns: options.mdns,
     staticPeers: options.peers,
+    ...(options.acceptorsPerQuestion === undefined ? {} : { acceptorsPerQuestion: options.acceptorsPerQuestion }),
     log,
   });
   const token = await loadOrCreateToken(options.dataDir);

@@ -7,6 +7,8 @@ export const LIMITS = {
   groupNameChars: 64,
   /** One wire message; a question with all its options fits many times over. */
   messageBytes: 64 * 1024,
-  /** Acceptors per question; the other members learn. */
-  maxAcceptors: 7,
+  /** The most acceptors a question may name (on the wire and on disk). */
+  maxAcceptors: 15,
+  /** How many acceptors a new question gets unless configured otherwise; the other members learn. */
+  defaultAcceptors: 7,
 } as const;

@@ -50,6 +50,8 @@ export interface NodeOptions {
   /** Addresses (with /p2p/) to dial besides the remembered ones. */
   readonly staticPeers?: readonly string[];
   readonly coreOptions?: CoreOptions;
+  /** Acceptors of the questions this node creates (1 to LIMITS.maxAcceptors, default 7). */
+  readonly acceptorsPerQuestion?: number;
   readonly log?: Logger;
 }
 
@@ -257,13 +259,13 @@ export class SynodNode implements SynodApi {
     this.#requireGroup();
     const storage = this.#requireStorage();
     // The acceptors are fixed now and recorded with the question: this node and the members connected
-    // at this moment (at most LIMITS.maxAcceptors). Everyone else known learns the outcome.
+    // at this moment (7 unless configured). Everyone else known learns the outcome.
     const online = this.#members
       .all()
       .filter((m) => m.online && m.peerId !== this.peerId)
       .map((m) => m.peerId)
       .sort();
-    const acceptors = [this.peerId, ...online].slice(0, LIMITS.maxAcceptors);
+    const acceptors = [this.peerId, ...online].slice(0, this.#options.acceptorsPerQuestion ?? LIMITS.defaultAcceptors);
     const learners = this.#members
       .all()
       .map((m) => m.peerId)
