@@ -11,6 +11,7 @@ import {
   type SynodApi,
   type SynodErrorCode,
   type SynodEvent,
+  type TimelineEntry,
 } from './types.ts';
 
 /**
@@ -53,6 +54,10 @@ export class HttpSynodClient implements SynodApi {
   propose(input: ProposeInput): Promise<ProposeResult> {
     const { questionId, ...body } = input;
     return this.#call('POST', `/api/questions/${encodeURIComponent(questionId)}/proposals`, body);
+  }
+
+  timeline(input: { questionId: string }): Promise<TimelineEntry[]> {
+    return this.#call('GET', `/api/questions/${encodeURIComponent(input.questionId)}/timeline`);
   }
 
   subscribe(listener: (event: SynodEvent) => void): () => void {

@@ -22,6 +22,7 @@ export const inputSchemas = {
         .max(LIMITS.optionsPerQuestion, `a question has at most ${LIMITS.optionsPerQuestion} options`),
     })
     .refine((q) => new Set(q.options).size === q.options.length, 'the same option is listed twice'),
+  timeline: z.object({ questionId: questionIdSchema }),
   propose: z.object({
     questionId: questionIdSchema,
     option: humanText('the option', LIMITS.optionChars),

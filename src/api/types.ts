@@ -60,6 +60,20 @@ export type ProposeResult =
   | { readonly state: 'decided'; readonly outcome: OutcomeView; readonly won: boolean }
   | { readonly state: 'pending'; readonly message: string };
 
+/** One Paxos message this node sent or received, for the picture of how a question was decided. */
+export interface TimelineEntry {
+  readonly at: number;
+  readonly direction: 'sent' | 'received';
+  /** The other side (for a message to itself: this node). */
+  readonly peer: string;
+  readonly kind: 'prepare' | 'promise' | 'accept' | 'accepted' | 'nack' | 'decided' | 'query';
+  readonly ballot: { readonly round: number; readonly node: string } | null;
+  /** The option carried (accept, accepted, decided, or a promise's previously accepted one). */
+  readonly option: string | null;
+  /** For a nack: the ballot the acceptor had promised instead. */
+  readonly promised: { readonly round: number; readonly node: string } | null;
+}
+
 export type SynodEvent =
   | { readonly type: 'status'; readonly status: NodeStatus }
   | { readonly type: 'peers'; readonly peers: readonly PeerView[] }
@@ -97,6 +111,8 @@ export interface SynodApi {
   questions(): Promise<readonly QuestionView[]>;
   createQuestion(input: CreateQuestionInput): Promise<QuestionView>;
   propose(input: ProposeInput): Promise<ProposeResult>;
+  /** The Paxos messages this node saw for a question, oldest first. */
+  timeline(input: { readonly questionId: string }): Promise<readonly TimelineEntry[]>;
   /** Live updates; returns the function that unsubscribes. */
   subscribe(listener: (event: SynodEvent) => void): () => void;
 }

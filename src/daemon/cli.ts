@@ -71,7 +71,11 @@ async function runDaemon(args: readonly string[]): Promise<number> {
     },
   });
   const acceptorsPerQuestion = Number(values['max-acceptors']);
-  if (!Number.isInteger(acceptorsPerQuestion) || acceptorsPerQuestion < 1 || acceptorsPerQuestion > LIMITS.maxAcceptors) {
+  if (
+    !Number.isInteger(acceptorsPerQuestion) ||
+    acceptorsPerQuestion < 1 ||
+    acceptorsPerQuestion > LIMITS.maxAcceptors
+  ) {
     throw new Error(`--max-acceptors takes 1 to ${LIMITS.maxAcceptors}`);
   }
   const apiPort = Number(values['api-port']);
@@ -90,6 +94,9 @@ async function runDaemon(args: readonly string[]): Promise<number> {
   const status = await daemon.node.status();
   process.stdout.write(
     `synod daemon: peer ${status.peerId}\n  data ${dataDir}\n  API ${daemon.apiUrl} (token in ${dataDir}/api-token)\n` +
+      (daemon.uiUrl
+        ? `  open the app in a browser: ${daemon.uiUrl}\n`
+        : '  (no browser UI: run "npm run build" first)\n') +
       (status.group
         ? `  group "${status.group.name}" as ${status.displayName}\n`
         : '  in no group yet: run "synod create-group" or "synod join"\n') +

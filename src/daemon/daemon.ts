@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { SynodNode } from '../node/synod-node.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
 import { loadOrCreateToken, writeApiInfo } from './api-files.ts';
@@ -13,9 +15,14 @@ export interface DaemonOptions {
   readonly verbose: boolean;
 }
 
+/** Where `npm run build` puts the renderer. */
+export const RENDERER_DIST = fileURLToPath(new URL('../../renderer/dist/', import.meta.url));
+
 export interface RunningDaemon {
   readonly node: SynodNode;
   readonly apiUrl: string;
+  /** The browser-mode UI with its token (in the fragment, which never reaches a server), or null if not built. */
+  readonly uiUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -29,15 +36,25 @@ export async function startDaemon(
     listen: options.listen,
     mdns: options.mdns,
     staticPeers: options.peers,
-    ...(options.acceptorsPerQuestion === undefined ? {} : { acceptorsPerQuestion: options.acceptorsPerQuestion }),
+    ...(options.acceptorsPerQuestion === undefined
+      ? {}
+      : { acceptorsPerQuestion: options.acceptorsPerQuestion }),
     log,
   });
   const token = await loadOrCreateToken(options.dataDir);
-  const api = await startHttpApi({ api: node, token, port: options.apiPort, log });
+  const hasUi = existsSync(`${RENDERER_DIST}index.html`);
+  const api = await startHttpApi({
+    api: node,
+    token,
+    port: options.apiPort,
+    log,
+    ...(hasUi ? { staticDir: RENDERER_DIST } : {}),
+  });
   await writeApiInfo(options.dataDir, { port: api.port, pid: process.pid, peerId: node.peerId });
   return {
     node,
     apiUrl: `http://127.0.0.1:${api.port}`,
+    uiUrl: hasUi ? `http://127.0.0.1:${api.port}/#token=${token}` : null,
     async stop() {
       await api.close();
       await node.stop();

@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { SynodError, type SynodApi, type SynodErrorCode } from '../api/types.ts';
@@ -20,7 +22,25 @@ export interface HttpApiOptions {
   readonly token: string;
   readonly port: number;
   readonly log: Logger;
+  /** The built renderer, served at / so that a browser is the full app (browser mode). */
+  readonly staticDir?: string;
 }
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+/** The page may load only its own files and talk only to this API: no remote content at all. */
+export const UI_CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export interface RunningHttpApi {
   readonly server: Server;
@@ -59,6 +79,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
       },
       'GET /api/questions': () => api.questions(),
       'POST /api/questions': (body) => api.createQuestion(body as never),
+      'GET /api/questions/:id/timeline': (_body, match) => api.timeline({ questionId: match[1] ?? '' }),
       'POST /api/questions/:id/proposals': (body, match) =>
         api.propose({ ...(isObject(body) ? body : {}), questionId: match[1] ?? '' } as never),
     };
@@ -83,6 +104,9 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
       return sendJson(res, 421, {
         error: { code: 'wrong-host', message: 'use http://127.0.0.1 with this port' },
       });
+    }
+    if (req.method === 'GET' && !url.pathname.startsWith('/api/') && options.staticDir !== undefined) {
+      return serveStatic(res, options.staticDir, url.pathname);
     }
     if (!authorized(req, url)) {
       return sendJson(res, 401, {
@@ -144,6 +168,28 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
         server.close(() => resolve());
       }),
   };
+}
+
+async function serveStatic(res: ServerResponse, root: string, pathname: string): Promise<void> {
+  const relative = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, '');
+  let path = join(root, relative === '' ? 'index.html' : relative);
+  if (!path.startsWith(root.endsWith(sep) ? root : root + sep)) path = join(root, 'index.html');
+  let body: Buffer;
+  try {
+    body = await readFile(path);
+  } catch {
+    // Client-side routes fall back to the app itself.
+    path = join(root, 'index.html');
+    body = await readFile(path).catch(() => Buffer.from('The UI is not built: run "npm run build".'));
+  }
+  res.writeHead(200, {
+    'content-type': CONTENT_TYPES[extname(path)] ?? 'application/octet-stream',
+    'content-security-policy': UI_CONTENT_SECURITY_POLICY,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cache-control': 'no-cache',
+  });
+  res.end(body);
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {

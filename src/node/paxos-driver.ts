@@ -11,6 +11,8 @@ import type { StateLog } from '../storage/index.ts';
 
 export interface DriverHooks {
   send(to: NodeId, message: PaxosMessage): void;
+  /** Every message as it leaves, including those to this node itself. */
+  sent?(to: NodeId, message: PaxosMessage): void;
   event(event: CoreEvent): void;
   /** The state log failed: the node must stop voting. */
   failed(error: Error): void;
@@ -81,6 +83,7 @@ export class PaxosDriver {
       () => {
         if (this.#failed) return;
         for (const { to, message } of ready.send) {
+          this.#hooks.sent?.(to, message);
           if (to === this.#core.self) {
             // A message to oneself is a local call, delivered after this release like any other.
             queueMicrotask(() => this.input({ kind: 'receive', from: to, message }));

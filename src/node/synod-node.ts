@@ -17,6 +17,7 @@ import {
   type QuestionView,
   type SynodApi,
   type SynodEvent,
+  type TimelineEntry,
 } from '../api/types.ts';
 import { decodeInvite, encodeInvite, InvalidInviteError } from '../model/invite.ts';
 import { LIMITS } from '../model/limits.ts';
@@ -40,6 +41,7 @@ import { loadGroupConfig, saveGroupConfig, type GroupConfig } from './group-conf
 import { createIdentity, loadIdentity } from './identity.ts';
 import { MemberRegistry } from './members.ts';
 import { PaxosDriver } from './paxos-driver.ts';
+import { Timelines } from './timeline.ts';
 
 export interface NodeOptions {
   readonly dataDir: string;
@@ -88,6 +90,7 @@ export class SynodNode implements SynodApi {
   #rejectedMessages = 0;
   readonly #listeners = new Set<(event: SynodEvent) => void>();
   readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #timelines = new Timelines();
   /** When this node learned each outcome, before the catalog write that records it completes. */
   readonly #learnedAt = new Map<string, number>();
 
@@ -158,6 +161,12 @@ export class SynodNode implements SynodApi {
         },
         failed: (error) => {
           if (node !== null) node.#onStorageFailure(error);
+        },
+        sent: (to, message) => {
+          if (node === null) return;
+          node.#timelines.record('sent', to, message);
+          // A message to itself is delivered locally at once: it is also received.
+          if (to === self) node.#timelines.record('received', to, message);
         },
       });
       storage = { paxos: opened.paxos, catalog: opened.catalog, driver };
@@ -265,7 +274,10 @@ export class SynodNode implements SynodApi {
       .filter((m) => m.online && m.peerId !== this.peerId)
       .map((m) => m.peerId)
       .sort();
-    const acceptors = [this.peerId, ...online].slice(0, this.#options.acceptorsPerQuestion ?? LIMITS.defaultAcceptors);
+    const acceptors = [this.peerId, ...online].slice(
+      0,
+      this.#options.acceptorsPerQuestion ?? LIMITS.defaultAcceptors,
+    );
     const learners = this.#members
       .all()
       .map((m) => m.peerId)
@@ -327,6 +339,14 @@ export class SynodNode implements SynodApi {
       outcome: view.outcome,
       won: view.outcome.proposedBy === this.peerId && view.outcome.option === option,
     };
+  }
+
+  async timeline(input: { questionId: string }): Promise<TimelineEntry[]> {
+    const { questionId } = parseInput(inputSchemas.timeline, input);
+    if (this.#storage?.catalog.records.get(questionId) === undefined) {
+      throw new SynodError('not-found', `there is no question ${questionId}`);
+    }
+    return this.#timelines.of(questionId);
   }
 
   subscribe(listener: (event: SynodEvent) => void): () => void {
@@ -490,6 +510,7 @@ export class SynodNode implements SynodApi {
       }
       case 'paxos':
         this.#log.debug('paxos in', { from, message });
+        this.#timelines.record('received', from, message.message);
         storage?.driver.input({ kind: 'receive', from, message: message.message });
         return;
     }

@@ -10,10 +10,21 @@ describe('wire format', () => {
   it('round-trips every message type', () => {
     const messages: WireMessage[] = [
       { type: 'hello', group: '0123456789abcdef', name: 'Alice' },
-      { type: 'members', members: [{ peerId: peer, name: 'Alice', addresses: [`/ip4/10.0.0.1/tcp/4001/p2p/${peer}`] }] },
+      {
+        type: 'members',
+        members: [{ peerId: peer, name: 'Alice', addresses: [`/ip4/10.0.0.1/tcp/4001/p2p/${peer}`] }],
+      },
       {
         type: 'question',
-        question: { id: decision, title: 'When?', options: ['Mon'], createdBy: peer, createdAt: 1, acceptors: [peer], learners: [] },
+        question: {
+          id: decision,
+          title: 'When?',
+          options: ['Mon'],
+          createdBy: peer,
+          createdAt: 1,
+          acceptors: [peer],
+          learners: [],
+        },
         outcome: null,
       },
       { type: 'question-request', id: decision },
@@ -29,19 +40,37 @@ describe('wire format', () => {
   });
 
   it('rejects what is not a valid message, saying why', () => {
-    const bad = (value: unknown) => decodeWire(new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value)));
+    const bad = (value: unknown) =>
+      decodeWire(new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value)));
     assert.deepEqual(bad('{nope'), { ok: false, error: 'message is not JSON' });
     assert.equal(bad({ type: 'unknown' }).ok, false);
-    assert.equal(bad({ type: 'paxos', message: { kind: 'prepare', decision, ballot: { round: 0, node: peer } } }).ok, false);
+    assert.equal(
+      bad({ type: 'paxos', message: { kind: 'prepare', decision, ballot: { round: 0, node: peer } } }).ok,
+      false,
+    );
     assert.equal(bad({ type: 'paxos', message: { kind: 'prepare', decision: '../etc', ballot } }).ok, false);
     assert.equal(bad({ type: 'hello', group: 'g', name: '' }).ok, false);
-    const many = Array.from({ length: 16 }, (_, i) => `${peer.slice(0, -2)}${String.fromCharCode(65 + i)}${'z'}`);
-    const question = { id: decision, title: 't', options: [], createdBy: peer, createdAt: 1, acceptors: many, learners: [] };
+    const many = Array.from(
+      { length: 16 },
+      (_, i) => `${peer.slice(0, -2)}${String.fromCharCode(65 + i)}${'z'}`,
+    );
+    const question = {
+      id: decision,
+      title: 't',
+      options: [],
+      createdBy: peer,
+      createdAt: 1,
+      acceptors: many,
+      learners: [],
+    };
     assert.equal(bad({ type: 'question', question, outcome: null }).ok, false, 'more than 15 acceptors');
   });
 
   it('refuses to encode or decode a message over 64 KiB', () => {
-    const huge: WireMessage = { type: 'paxos', message: { kind: 'decided', decision, value: 'x'.repeat(70_000) } };
+    const huge: WireMessage = {
+      type: 'paxos',
+      message: { kind: 'decided', decision, value: 'x'.repeat(70_000) },
+    };
     assert.throws(() => encodeWire(huge), /over the limit/);
     assert.match((decodeWire(new Uint8Array(70 * 1024)) as { error: string }).error, /over the limit/);
   });

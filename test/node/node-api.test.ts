@@ -25,9 +25,18 @@ describe('SynodNode API', () => {
       await assert.rejects(node.createQuestion({ title: 'Q', options: [] }), code('no-group'));
       await assert.rejects(node.propose({ questionId: 'a'.repeat(32), option: 'x' }), code('no-group'));
       await assert.rejects(node.invite(), code('no-group'));
-      await assert.rejects(node.joinGroup({ invite: 'hello', displayName: 'Ann' }), /an invite starts with "synod1:"/);
-      await assert.rejects(node.joinGroup({ invite: 'synod1:AAAA', displayName: 'Ann' }), /invite is damaged/);
-      await assert.rejects(node.createGroup({ groupName: '', displayName: 'Ann' }), /group name must not be empty/);
+      await assert.rejects(
+        node.joinGroup({ invite: 'hello', displayName: 'Ann' }),
+        /an invite starts with "synod1:"/,
+      );
+      await assert.rejects(
+        node.joinGroup({ invite: 'synod1:AAAA', displayName: 'Ann' }),
+        /invite is damaged/,
+      );
+      await assert.rejects(
+        node.createGroup({ groupName: '', displayName: 'Ann' }),
+        /group name must not be empty/,
+      );
       assert.equal((await node.status()).group, null);
       assert.deepEqual(await node.questions(), []);
     } finally {
@@ -39,7 +48,10 @@ describe('SynodNode API', () => {
     const { node } = await startNode();
     try {
       await node.createGroup({ groupName: 'Book club', displayName: 'Ann' });
-      await assert.rejects(node.createGroup({ groupName: 'Other', displayName: 'Ann' }), code('already-in-group'));
+      await assert.rejects(
+        node.createGroup({ groupName: 'Other', displayName: 'Ann' }),
+        code('already-in-group'),
+      );
       await assert.rejects(node.addPeer({ address: '/ip4/10.0.0.1/tcp/4001' }), /not a full address/);
       await assert.rejects(node.addPeer({ address: 'not an address' }), code('invalid-input'));
     } finally {
@@ -80,7 +92,10 @@ describe('SynodNode API', () => {
       const status = await damaged.node.status();
       assert.match(status.storageError ?? '', /state\.log.*cannot be trusted.*will not act as an acceptor/s);
       await assert.rejects(damaged.node.propose({ questionId: q.id, option: 'y' }), code('storage-refused'));
-      await assert.rejects(damaged.node.createQuestion({ title: 'New', options: [] }), code('storage-refused'));
+      await assert.rejects(
+        damaged.node.createQuestion({ title: 'New', options: [] }),
+        code('storage-refused'),
+      );
     } finally {
       await damaged.node.stop();
     }

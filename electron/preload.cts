@@ -1,0 +1,44 @@
+/**
+ * Exposes SynodApi to the sandboxed renderer as window.synod: one method per IPC call, and a
+ * subscription to live events. A sandboxed preload is a plain script that can require only
+ * 'electron', so the method list is written out here; a test checks it against src/api/ipc.ts.
+ */
+{
+  // A sandboxed preload is not a module: require, with the types of the real module.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/consistent-type-imports
+  const { contextBridge, ipcRenderer } = require('electron') as typeof import('electron');
+
+  const METHODS = [
+    'status',
+    'createGroup',
+    'joinGroup',
+    'invite',
+    'peers',
+    'addPeer',
+    'questions',
+    'createQuestion',
+    'propose',
+    'timeline',
+  ];
+
+  type IpcResult = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } };
+
+  const call =
+    (method: string) =>
+    async (input?: unknown): Promise<unknown> => {
+      const result = (await ipcRenderer.invoke(`synod:${method}`, input)) as IpcResult;
+      if (result.ok) return result.value;
+      throw Object.assign(new Error(result.error.message), { code: result.error.code });
+    };
+
+  const api: Record<string, unknown> = Object.fromEntries(METHODS.map((method) => [method, call(method)]));
+  api.subscribe = (listener: (event: unknown) => void) => {
+    const handler = (_event: unknown, payload: unknown) => listener(payload);
+    ipcRenderer.on('synod:event', handler);
+    return () => {
+      ipcRenderer.removeListener('synod:event', handler);
+    };
+  };
+
+  contextBridge.exposeInMainWorld('synod', api);
+}

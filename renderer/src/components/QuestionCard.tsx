@@ -1,0 +1,113 @@
+import { useState, type FormEvent } from 'react';
+import type { QuestionView, SynodApi } from '../../../src/api/types.ts';
+import { errorText, formatTime } from '../format.ts';
+import { Timeline } from './Timeline.tsx';
+
+function stateText(q: QuestionView): string {
+  if (q.state === 'decided') return 'Decided';
+  if (q.state === 'waiting-for-quorum') {
+    return `Waiting for a quorum: ${q.reachableAcceptors} of ${q.acceptors.length} acceptors reachable, ${q.quorum} needed`;
+  }
+  return `Open: ${q.reachableAcceptors} of ${q.acceptors.length} acceptors reachable`;
+}
+
+export function QuestionCard(props: {
+  readonly api: SynodApi;
+  readonly question: QuestionView;
+  readonly names: ReadonlyMap<string, string>;
+  readonly self: string;
+}) {
+  const { api, question: q, names, self } = props;
+  const [other, setOther] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [showTimeline, setShowTimeline] = useState(false);
+
+  const propose = async (option: string) => {
+    setError(null);
+    setNotice('Proposing…');
+    try {
+      const result = await api.propose({ questionId: q.id, option });
+      setNotice(
+        result.state === 'pending' ? result.message : result.won ? 'Your proposal was chosen.' : null,
+      );
+    } catch (e) {
+      setNotice(null);
+      setError(errorText(e));
+    }
+  };
+  const submitOther = (event: FormEvent) => {
+    event.preventDefault();
+    void propose(other).then(() => setOther(''));
+  };
+
+  return (
+    <article className={`card question ${q.state}`} aria-labelledby={`q-${q.id}`} data-testid="question">
+      <header>
+        <h3 id={`q-${q.id}`}>{q.title}</h3>
+        <p className="muted small">
+          asked by {q.createdByName} · {formatTime(q.createdAt)}
+        </p>
+      </header>
+      {q.outcome !== null ? (
+        <div className="outcome" role="status" data-testid="outcome">
+          <span className="label">Decided — final</span>
+          <strong className="value">{q.outcome.option}</strong>
+          <span className="small">
+            proposed by {q.outcome.proposedByName}
+            {q.outcome.decidedAt !== null && <> · decided {formatTime(q.outcome.decidedAt)}</>}
+          </span>
+        </div>
+      ) : (
+        <p className={`state ${q.state}`} role="status">
+          {stateText(q)}
+          {q.myProposal !== null && <> · you proposed “{q.myProposal}”</>}
+        </p>
+      )}
+      <p className="acceptors small">
+        Acceptors:{' '}
+        {q.acceptors.map((a) => (
+          <span key={a.peerId} className={`chip ${a.online ? 'online' : 'offline'}`}>
+            {a.name}
+            <span className="visually-hidden">{a.online ? ' (reachable)' : ' (unreachable)'}</span>
+          </span>
+        ))}
+      </p>
+      {q.outcome === null && (
+        <div className="propose">
+          {q.options.length > 0 && (
+            <div className="options" role="group" aria-label="Propose an option">
+              {q.options.map((option) => (
+                <button key={option} type="button" onClick={() => void propose(option)}>
+                  Propose “{option}”
+                </button>
+              ))}
+            </div>
+          )}
+          <form onSubmit={submitOther} className="inline">
+            <label className="field grow">
+              <span>{q.options.length > 0 ? 'Or another option' : 'Your option'}</span>
+              <input value={other} onChange={(e) => setOther(e.target.value)} maxLength={200} />
+            </label>
+            <button type="submit">Propose</button>
+          </form>
+        </div>
+      )}
+      {notice !== null && <p className="muted small">{notice}</p>}
+      {error !== null && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <button
+        type="button"
+        className="ghost"
+        aria-expanded={showTimeline}
+        onClick={() => setShowTimeline((s) => !s)}
+      >
+        {showTimeline ? 'Hide how it was decided' : 'How it was decided'}
+      </button>
+      {showTimeline && <Timeline api={api} question={q} names={names} self={self} />}
+    </article>
+  );
+}

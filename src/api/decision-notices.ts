@@ -1,0 +1,24 @@
+import type { SynodEvent } from './types.ts';
+
+/** Turns live events into one notification per question that becomes decided while the app runs. */
+export class DecisionNotices {
+  readonly #announced = new Set<string>();
+
+  /** Questions already decided when the app starts are not news. */
+  constructor(alreadyDecided: Iterable<string> = []) {
+    for (const id of alreadyDecided) this.#announced.add(id);
+  }
+
+  next(event: SynodEvent): { title: string; body: string } | null {
+    if (
+      event.type !== 'question' ||
+      event.question.outcome === null ||
+      this.#announced.has(event.question.id)
+    ) {
+      return null;
+    }
+    this.#announced.add(event.question.id);
+    const { title, outcome } = event.question;
+    return { title: `Decided: ${title}`, body: `${outcome.option} (proposed by ${outcome.proposedByName})` };
+  }
+}

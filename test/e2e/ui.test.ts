@@ -1,0 +1,185 @@
+/**
+ * The real React UI in Debian's Chromium (driven by playwright-core; no browser is downloaded),
+ * against three real headless daemons on loopback: everything a person does, through the UI.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { DaemonProcess, waitFor } from '../helpers/daemons.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;
+const RENDERER = new URL('../../renderer/dist/index.html', import.meta.url).pathname;
+const missing = !existsSync(CHROMIUM)
+  ? `${CHROMIUM} is missing (Debian package "chromium"; .ci/run and "npm test" install it when they run as root)`
+  : !existsSync(RENDERER)
+    ? 'the renderer is not built (npm test builds it first; or run "npm run build:renderer")'
+    : null;
+if (missing !== null) console.log(`SKIPPED the browser end-to-end test: ${missing}`);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+describe('the app in a browser, against three headless nodes', { skip: missing ?? false }, () => {
+  let base = '';
+  let browser: Browser;
+  const daemons: DaemonProcess[] = [];
+  const pages: Page[] = [];
+  const names = ['Alice', 'Bob', 'Carol'];
+
+  const uiUrl = async (d: DaemonProcess) => {
+    const { port } = JSON.parse(await readFile(join(d.dataDir, 'api.json'), 'utf8')) as { port: number };
+    const token = (await readFile(join(d.dataDir, 'api-token'), 'utf8')).trim();
+    return `http://127.0.0.1:${port}/#token=${token}`;
+  };
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+  before(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    base = await mkdtemp(join(tmpdir(), 'synod-e2e-'));
+    for (let i = 0; i < 3; i++) {
+      // A fixed API port, so that the page finds its node again after a restart.
+      const d = new DaemonProcess(`n${i + 1}`, join(base, `n${i + 1}`), [
+        '--api-port',
+        String(await freePort()),
+      ]);
+      await d.start();
+      daemons.push(d);
+    }
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    for (const d of daemons) {
+      const page = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
+      page.on('pageerror', (error) => console.log(`page error on ${d.name}: ${error.message}`));
+      await page.goto(await uiUrl(d));
+      pages.push(page);
+    }
+  });
+
+  after(async () => {
+    await browser?.close();
+    await Promise.all(daemons.map((d) => d.stop()));
+    await rm(base, { recursive: true, force: true });
+  });
+
+  it('create a group, join with the invite, ask, propose at the same moment from two pages: all agree', async () => {
+    const [alice, bob, carol] = pages;
+    assert.ok(alice && bob && carol);
+    await shot(alice, '01-first-run');
+
+    await alice.getByLabel('Your name').fill('Alice');
+    await alice.getByLabel('Group name').fill('Game night');
+    await alice.getByRole('button', { name: 'Create group' }).click();
+    const inviteBox = alice.getByTestId('invite');
+    await assert.doesNotReject(inviteBox.waitFor());
+    await waitFor(
+      async () => (await inviteBox.inputValue()).startsWith('synod1:'),
+      10_000,
+      'the invite text',
+    );
+    const invite = await inviteBox.inputValue();
+    await alice.getByAltText('QR code of the invite').waitFor();
+    await shot(alice, '02-group-created');
+
+    // Invalid input gets a clear error, and nothing happens.
+    await bob.getByLabel('Your name').fill('Bob');
+    await bob.getByLabel('Invite').fill('not an invite');
+    await bob.getByRole('button', { name: 'Join group' }).click();
+    await bob.getByRole('alert').filter({ hasText: 'an invite starts with "synod1:"' }).waitFor();
+    await shot(bob, '03-invalid-invite');
+
+    for (const [page, name] of [
+      [bob, 'Bob'],
+      [carol, 'Carol'],
+    ] as const) {
+      await page.getByLabel('Your name').fill(name);
+      await page.getByLabel('Invite').fill(invite);
+      await page.getByRole('button', { name: 'Join group' }).click();
+    }
+    for (const page of pages)
+      await page.getByRole('heading', { name: 'Members (2 online)' }).waitFor({ timeout: 20_000 });
+
+    await alice.getByRole('textbox', { name: 'Your question' }).fill('When do we attack?');
+    await alice.getByLabel('Options (one per line, optional)').fill('Dawn\nDusk');
+    await alice.getByRole('button', { name: 'Ask', exact: true }).click();
+    for (const page of pages) await page.getByRole('heading', { name: 'When do we attack?' }).waitFor();
+    await bob.getByText('Open: 3 of 3 acceptors reachable').waitFor();
+    await shot(bob, '04-question-open');
+
+    await Promise.all([
+      bob.getByRole('button', { name: 'Propose “Dawn”' }).click(),
+      carol.getByRole('button', { name: 'Propose “Dusk”' }).click(),
+    ]);
+    const outcomes: string[] = [];
+    for (const page of pages) {
+      const outcome = page.getByTestId('outcome');
+      await outcome.waitFor({ timeout: 20_000 });
+      outcomes.push((await outcome.locator('.value').textContent()) ?? '');
+    }
+    assert.equal(new Set(outcomes).size, 1, `every page shows the same outcome: ${outcomes.join(', ')}`);
+    assert.ok(['Dawn', 'Dusk'].includes(outcomes[0] ?? ''));
+    await alice.getByRole('button', { name: 'How it was decided' }).click();
+    const table = alice.getByRole('table');
+    await table.waitFor();
+    // The picture shows the acceptors' answers (Alice voted in every ballot of this question).
+    assert.match((await table.textContent()) ?? '', /promise|rejected/);
+    for (const [i, page] of pages.entries()) await shot(page, `05-decided-${names[i]}`);
+  });
+
+  it('kill -9 a node and restart it: its page shows the decisions, including one made while it was down', async () => {
+    const [alice, bob, carol] = pages;
+    const n3 = daemons[2];
+    assert.ok(alice && bob && carol && n3);
+    const first = (await alice.getByTestId('outcome').locator('.value').textContent()) ?? '';
+
+    await n3.kill9();
+    await alice.getByRole('heading', { name: 'Members (1 online)' }).waitFor({ timeout: 20_000 });
+    await alice.getByRole('textbox', { name: 'Your question' }).fill('Snacks?');
+    await alice.getByRole('button', { name: 'Ask', exact: true }).click();
+    await bob.getByRole('heading', { name: 'Snacks?' }).waitFor();
+    await bob.getByLabel('Your option').fill('Popcorn');
+    await bob.getByRole('button', { name: 'Propose', exact: true }).click();
+    await alice.getByText('Popcorn').first().waitFor();
+
+    await n3.start();
+    await carol.reload();
+    await carol.getByRole('heading', { name: 'Snacks?' }).waitFor({ timeout: 20_000 });
+    const decided = carol.getByTestId('outcome');
+    await decided.filter({ hasText: 'Popcorn' }).waitFor({ timeout: 20_000 });
+    await decided.filter({ hasText: first }).first().waitFor();
+    await shot(carol, '06-after-restart-Carol');
+  });
+
+  it('the dark theme and the keyboard work', async () => {
+    const [alice] = pages;
+    assert.ok(alice);
+    await alice.getByRole('button', { name: 'Dark theme' }).focus();
+    await alice.keyboard.press('Enter');
+    assert.equal(await alice.locator('html').getAttribute('data-theme'), 'dark');
+    await shot(alice, '07-dark-theme');
+  });
+});
