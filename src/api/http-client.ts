@@ -67,10 +67,14 @@ export class HttpSynodClient implements SynodApi {
   }
 
   async #stream(listener: (event: SynodEvent) => void, signal: AbortSignal): Promise<void> {
+    let reconnecting = false;
     while (!signal.aborted) {
       try {
         const res = await fetch(`${this.#base}/api/events`, { headers: this.#headers(), signal });
         if (!res.ok || res.body === null) throw new Error(`events: HTTP ${res.status}`);
+        // Events may have been missed while the node was away: a status event makes the UI reload.
+        if (reconnecting) listener({ type: 'status', status: await this.status() });
+        reconnecting = true;
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
         let buffer = '';
         for (;;) {

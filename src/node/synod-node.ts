@@ -574,6 +574,15 @@ export class SynodNode implements SynodApi {
             );
         }
         this.#log.info('decided', { question: event.decision, value: event.value });
+        // Members who joined after the question was asked are in none of its lists: tell those
+        // connected now, rather than let them wait for their next catch-up question.
+        if (record !== undefined) {
+          const listed = new Set([...record.definition.acceptors, ...record.definition.learners]);
+          for (const peer of this.#connectedPeers()) {
+            if (!listed.has(peer))
+              this.#send(peer, { type: 'question', question: record.definition, outcome: event.value });
+          }
+        }
         for (const wake of this.#waiters.get(event.decision) ?? []) wake();
         return;
       }

@@ -59,6 +59,22 @@ describe('SynodNode API', () => {
     }
   });
 
+  it('a peer added by address is remembered across restarts', async () => {
+    const { node, dir } = await startNode();
+    const address = '/ip4/127.0.0.1/tcp/9/p2p/12D3KooWDJ7kKqQZt8iS98UeqU4PBXZPxtML8UpPwsG4Bmwd4QtX';
+    await node.createGroup({ groupName: 'G', displayName: 'Ann' });
+    await node.addPeer({ address }); // nobody listens there: kept, and retried later
+    await node.stop();
+    const again = await startNode(dir);
+    try {
+      const saved = JSON.parse(await readFile(join(dir, 'group.json'), 'utf8')) as { staticPeers: string[] };
+      assert.deepEqual(saved.staticPeers, [address]);
+      assert.equal((await again.node.status()).group?.name, 'G');
+    } finally {
+      await again.node.stop();
+    }
+  });
+
   it('a lone member is a quorum of one and decides at once; the outcome survives a restart', async () => {
     const { node, dir } = await startNode();
     await node.createGroup({ groupName: 'Solo', displayName: 'Ann' });

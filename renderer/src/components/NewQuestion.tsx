@@ -1,30 +1,23 @@
 import { useState, type FormEvent } from 'react';
 import type { SynodApi } from '../../../src/api/types.ts';
-import { errorText } from '../format.ts';
+import { useAction } from '../use-action.ts';
+import { ErrorText } from './ErrorText.tsx';
 
 /** Ask a question: a title and optional options, one per line. */
 export function NewQuestion({ api }: { readonly api: SynodApi }) {
   const [title, setTitle] = useState('');
   const [options, setOptions] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const list = options
-        .split('\n')
-        .map((o) => o.trim())
-        .filter((o) => o !== '');
-      await api.createQuestion({ title, options: list });
+    const list = options
+      .split('\n')
+      .map((o) => o.trim())
+      .filter((o) => o !== '');
+    if (await run(() => api.createQuestion({ title, options: list }))) {
       setTitle('');
       setOptions('');
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
     }
   };
 
@@ -52,11 +45,7 @@ export function NewQuestion({ api }: { readonly api: SynodApi }) {
       <button type="submit" disabled={busy}>
         Ask
       </button>
-      {error !== null && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText error={error} />
     </form>
   );
 }

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { SynodApi } from '../../../src/api/types.ts';
-import { errorText } from '../format.ts';
+import { useAction } from '../use-action.ts';
+import { ErrorText } from './ErrorText.tsx';
 
 /** First run: a display name, then create a group or join one with an invite. */
 export function Onboarding({
@@ -13,21 +14,11 @@ export function Onboarding({
   const [displayName, setDisplayName] = useState('');
   const [groupName, setGroupName] = useState('');
   const [invite, setInvite] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run: runAction } = useAction();
 
   const run = (action: () => Promise<unknown>) => async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-      await onDone();
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    if (await runAction(action)) await onDone();
   };
 
   return (
@@ -70,11 +61,7 @@ export function Onboarding({
           </button>
         </form>
       </div>
-      {error !== null && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText error={error} />
     </main>
   );
 }

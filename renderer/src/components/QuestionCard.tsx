@@ -1,6 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import type { QuestionView, SynodApi } from '../../../src/api/types.ts';
-import { errorText, formatTime } from '../format.ts';
+import { formatTime } from '../format.ts';
+import { useAction } from '../use-action.ts';
+import { ErrorText } from './ErrorText.tsx';
 import { Timeline } from './Timeline.tsx';
 
 function stateText(q: QuestionView): string {
@@ -19,22 +21,19 @@ export function QuestionCard(props: {
 }) {
   const { api, question: q, names, self } = props;
   const [other, setOther] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const { error, run } = useAction();
   const [notice, setNotice] = useState<string | null>(null);
   const [showTimeline, setShowTimeline] = useState(false);
 
   const propose = async (option: string) => {
-    setError(null);
     setNotice('Proposing…');
-    try {
+    const done = await run(async () => {
       const result = await api.propose({ questionId: q.id, option });
       setNotice(
         result.state === 'pending' ? result.message : result.won ? 'Your proposal was chosen.' : null,
       );
-    } catch (e) {
-      setNotice(null);
-      setError(errorText(e));
-    }
+    });
+    if (!done) setNotice(null);
   };
   const submitOther = (event: FormEvent) => {
     event.preventDefault();
@@ -94,11 +93,7 @@ export function QuestionCard(props: {
         </div>
       )}
       {notice !== null && <p className="muted small">{notice}</p>}
-      {error !== null && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText error={error} />
       <button
         type="button"
         className="ghost"
