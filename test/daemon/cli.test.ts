@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import type { QuestionView } from '../../src/api/types.ts';
+import { DaemonGroup, question, waitFor } from '../helpers/daemons.ts';
+
+const BIN = new URL('../../bin/synod.js', import.meta.url).pathname;
+
+describe('the synod command line against running daemons', () => {
+  let group: DaemonGroup;
+  before(async () => {
+    group = await DaemonGroup.start(2, { join: false });
+  });
+  after(() => group.stop());
+
+  const synod = (node: number, ...args: string[]) => {
+    const d = group.daemons[node];
+    assert.ok(d);
+    return spawnSync(process.execPath, [BIN, ...args, '--data-dir', d.dataDir], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+  };
+
+  it('creates and joins a group, asks, proposes and lists, in text and in JSON', async () => {
+    assert.equal(synod(0, 'create-group', 'Book club', '--name', 'Ann').status, 0);
+    const invite = synod(0, 'invite').stdout.trim();
+    assert.match(invite, /^synod1:/);
+    const joined = synod(1, 'join', invite, '--name', 'Ben');
+    assert.equal(joined.status, 0, joined.stderr);
+    assert.match(joined.stdout, /joined the group "Book club" as Ben/);
+    await group.waitForMesh();
+    const peers = JSON.parse(synod(0, 'peers', '--json').stdout) as { name: string; online: boolean }[];
+    assert.deepEqual(
+      peers.map((p) => [p.name, p.online]),
+      [['Ben', true]],
+    );
+
+    const asked = JSON.parse(
+      synod(0, 'ask', 'Next book?', '--option', 'Dune', '--option', 'Emma', '--json').stdout,
+    ) as QuestionView;
+    assert.deepEqual(asked.options, ['Dune', 'Emma']);
+    const d1 = group.daemons[1];
+    assert.ok(d1);
+    await waitFor(
+      async () => (await question(d1.client, asked.id)) !== undefined,
+      10_000,
+      'Ben to know the question',
+    );
+    const proposed = synod(1, 'propose', asked.id.slice(0, 8), 'Emma');
+    assert.equal(proposed.status, 0, proposed.stderr);
+    assert.match(proposed.stdout, /decided: Emma \(proposed by Ben\)/);
+    const listed = synod(0, 'questions');
+    assert.match(listed.stdout, /Next book\?\n {2}DECIDED: Emma \(proposed by Ben\)/);
+  });
+
+  it('reports mistakes with exit code 1 and a message that says what to do', () => {
+    const empty = synod(0, 'ask', '   ');
+    assert.equal(empty.status, 1);
+    assert.match(empty.stderr, /synod ask: title: the title must not be empty/);
+    const unknown = synod(0, 'propose', 'no such question', 'x');
+    assert.equal(unknown.status, 1);
+    assert.match(unknown.stderr, /no question matches "no such question"/);
+    const command = synod(0, 'frobnicate');
+    assert.equal(command.status, 1);
+    assert.match(command.stderr, /unknown command "frobnicate"/);
+    const nowhere = spawnSync(process.execPath, [BIN, 'status', '--data-dir', '/nonexistent/synod'], {
+      encoding: 'utf8',
+    });
+    assert.equal(nowhere.status, 1);
+    assert.match(
+      nowhere.stderr,
+      /no Synod daemon has run with the data directory \/nonexistent\/synod: start one with/,
+    );
+  });
+});
