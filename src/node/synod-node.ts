@@ -154,7 +154,9 @@ export class SynodNode implements SynodApi {
       );
       const driver = new PaxosDriver(core, opened.paxos, {
         send: (to, message) => {
-          if (node !== null) node.#send(to, { type: 'paxos', message });
+          if (node === null) return;
+          node.#log.debug('paxos out', { to, message });
+          node.#send(to, { type: 'paxos', message });
         },
         event: (event) => {
           if (node !== null) node.#onCoreEvent(event);

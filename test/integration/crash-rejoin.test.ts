@@ -33,6 +33,11 @@ describe('kill -9 and rejoin', () => {
     assert.equal(await decidedOption(n2.client, q.id), decided);
 
     // A question asked while n3 is down: n3 is a learner of it and must catch up.
+    await waitFor(
+      async () => (await n1.client.peers()).some((p) => p.name === 'n3' && !p.online),
+      10_000,
+      'n1 to see n3 down',
+    );
     const whileDown = await n1.client.createQuestion({ title: 'Which day?', options: [] });
     assert.deepEqual(whileDown.acceptors.map((a) => a.name).sort(), ['n1', 'n2']);
     await waitFor(
