@@ -37,11 +37,11 @@ describe('PaxosDriver: persist, then send', () => {
       message: { kind: 'prepare', decision, ballot: { round: 1, node: 'a' } },
     });
     await tick();
-    assert.deepEqual(sent, [], 'nothing leaves before the fsync');
+    assert.equal(sent.length, 0, 'nothing leaves before the fsync');
     assert.equal(pending.length, 2);
     pending[0]?.resolve();
     await tick();
-    assert.deepEqual(sent, [], 'the promise waits for its own write, not only the earlier one');
+    assert.equal(sent.length, 0, 'the promise waits for its own write, not only the earlier one');
     pending[1]?.resolve();
     await tick();
     assert.deepEqual(
@@ -65,7 +65,7 @@ describe('PaxosDriver: persist, then send', () => {
     driver.input({ kind: 'receive', from: 'a', message: prepare }); // writes the promise
     driver.input({ kind: 'receive', from: 'a', message: prepare }); // a duplicate: a nack, no write
     await tick();
-    assert.deepEqual(sent, [], 'the nack reveals the promise, so it waits for it');
+    assert.equal(sent.length, 0, 'the nack reveals the promise, so it waits for it');
     pending[1]?.resolve();
     await tick();
     assert.deepEqual(
@@ -92,7 +92,7 @@ describe('PaxosDriver: persist, then send', () => {
     pending[0]?.resolve();
     pending[1]?.reject(new Error('EIO: disk gone'));
     await tick();
-    assert.deepEqual(sent, []);
+    assert.equal(sent.length, 0);
     assert.equal(driver.failed, true);
     assert.match(failures[0]?.message ?? '', /EIO/);
     driver.input({
