@@ -18,6 +18,19 @@ function controlledLog() {
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+/** An acceptor 'b' whose sends and failures are recorded and whose fsyncs the test completes. */
+function acceptorB() {
+  const { log, pending } = controlledLog();
+  const sent: PaxosMessage[] = [];
+  const failures: Error[] = [];
+  const driver = new PaxosDriver(new SynodCore('b'), log, {
+    send: (_to, m) => sent.push(m),
+    event: () => {},
+    failed: (e) => failures.push(e),
+  });
+  return { driver, pending, sent, failures };
+}
 const config = { acceptors: ['a', 'b', 'c'], learners: [] };
 const decision = 'd';
 
@@ -75,14 +88,7 @@ describe('PaxosDriver: persist, then send', () => {
   });
 
   it('when a write fails the node stops: nothing is sent, later input is ignored, and it says so', async () => {
-    const { log, pending } = controlledLog();
-    const sent: PaxosMessage[] = [];
-    const failures: Error[] = [];
-    const driver = new PaxosDriver(new SynodCore('b'), log, {
-      send: (_to, m) => sent.push(m),
-      event: () => {},
-      failed: (e) => failures.push(e),
-    });
+    const { driver, pending, sent, failures } = acceptorB();
     driver.input({ kind: 'open', decision, config });
     driver.input({
       kind: 'receive',
