@@ -36,13 +36,7 @@ const decision = 'd';
 
 describe('PaxosDriver: persist, then send', () => {
   it('an acceptor sends its promise only after the promise is on disk', async () => {
-    const { log, pending } = controlledLog();
-    const sent: PaxosMessage[] = [];
-    const driver = new PaxosDriver(new SynodCore('b'), log, {
-      send: (_to, m) => sent.push(m),
-      event: () => {},
-      failed: () => {},
-    });
+    const { driver, pending, sent } = acceptorB();
     driver.input({ kind: 'open', decision, config });
     driver.input({
       kind: 'receive',
@@ -64,13 +58,7 @@ describe('PaxosDriver: persist, then send', () => {
   });
 
   it('a reply that needs no write still waits behind earlier unsynced writes', async () => {
-    const { log, pending } = controlledLog();
-    const sent: PaxosMessage[] = [];
-    const driver = new PaxosDriver(new SynodCore('b'), log, {
-      send: (_to, m) => sent.push(m),
-      event: () => {},
-      failed: () => {},
-    });
+    const { driver, pending, sent } = acceptorB();
     driver.input({ kind: 'open', decision, config });
     pending[0]?.resolve();
     await tick();
