@@ -110,6 +110,8 @@ export class HttpSynodClient implements SynodApi {
       method,
       headers: this.#headers(),
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    }).catch((cause: unknown) => {
+      throw new Error(`cannot reach the Synod node at ${this.#base}: is it running?`, { cause });
     });
     const json = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
     if (!res.ok) {

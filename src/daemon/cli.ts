@@ -21,7 +21,7 @@ Run a node:
       --data-dir DIR          where this node keeps its state (default: the app's per-user directory,
                               or $SYNOD_DATA_DIR)
       --listen MULTIADDR      listen address, repeatable (default /ip4/0.0.0.0/tcp/0)
-      --peer MULTIADDR        a member to dial (…/p2p/<peer id>), repeatable; remembered once joined
+      --peer MULTIADDR        a member to dial (…/p2p/<peer id>), repeatable; for this run only (add-peer remembers one)
       --no-mdns               do not discover peers by multicast (use --peer or add-peer instead)
       --api-port PORT         port of the local API on 127.0.0.1 (default: a free one)
       --max-acceptors N       acceptors of the questions this node asks (1-15, default 7)

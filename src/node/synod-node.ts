@@ -128,7 +128,10 @@ export class SynodNode implements SynodApi {
     try {
       // A node that has an identity has voted under it: its state must be there (create only when new).
       const paxos = await StateLog.open(dir, paxosStateOptions(fresh));
-      const catalog = await StateLog.open(dir, catalogOptions(true));
+      const catalog = await StateLog.open(dir, catalogOptions(true)).catch(async (error: unknown) => {
+        await paxos.log.close();
+        throw error;
+      });
       opened = { paxos: paxos.log, records: paxos.records.values(), catalog: catalog.log };
       if (paxos.recovery.tornBytes > 0 || paxos.recovery.repairedCommits > 0) {
         log.warn('recovered the state log after a crash', { ...paxos.recovery });

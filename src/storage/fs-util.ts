@@ -1,4 +1,4 @@
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 
 /** Makes a created, renamed or removed directory entry durable (POSIX needs the directory fsynced). */
 export async function fsyncDirectory(dir: string): Promise<void> {
@@ -16,8 +16,4 @@ export async function fsyncDirectory(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
-}
-
-export function readWhole(path: string): Promise<Buffer> {
-  return readFile(path);
 }

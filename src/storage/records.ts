@@ -30,9 +30,16 @@ export function encodeCommit<T extends Keyed>(commit: Commit<T>): Buffer {
   return Buffer.from(JSON.stringify(commit), 'utf8');
 }
 
+/** The schema of a whole commit whose records follow `schema`: build it once per log read. */
+export function commitSchemaOf<T extends Keyed>(schema: z.ZodType<T>): z.ZodType<Commit<T>> {
+  return z.object({ snapshot: z.boolean(), records: z.array(schema) });
+}
+
 /** Parses a payload whose checksum matched; a schema mismatch then means a bug or a foreign file. */
-export function decodeCommit<T extends Keyed>(payload: Buffer, schema: z.ZodType<T>): Commit<T> | string {
-  const commitSchema = z.object({ snapshot: z.boolean(), records: z.array(schema) });
+export function decodeCommit<T extends Keyed>(
+  payload: Buffer,
+  commitSchema: z.ZodType<Commit<T>>,
+): Commit<T> | string {
   let json: unknown;
   try {
     json = JSON.parse(payload.toString('utf8'));

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { findNextFrame, readFrame, type Frame } from './frame.ts';
-import { decodeCommit, type Commit, type Keyed } from './records.ts';
+import { commitSchemaOf, decodeCommit, type Commit, type Keyed } from './records.ts';
 
 export interface RecoveredLog<T extends Keyed> {
   readonly records: Map<string, T>;
@@ -48,6 +48,7 @@ export function recoverLog<T extends Keyed>(buf: Buffer, schema: z.ZodType<T>): 
     };
   }
 
+  const commitSchema = commitSchemaOf(schema);
   const commits: { seq: number; crc: number; commit: Commit<T>; copies: number }[] = [];
   for (const frame of frames) {
     const previous = commits.at(-1);
@@ -69,7 +70,7 @@ export function recoverLog<T extends Keyed>(buf: Buffer, schema: z.ZodType<T>): 
         problem: `commits ${previous.seq + 1} to ${frame.seq - 1} are lost`,
       };
     }
-    const commit = decodeCommit(frame.payload, schema);
+    const commit = decodeCommit(frame.payload, commitSchema);
     if (typeof commit === 'string')
       return { ok: false, offset: frame.start, problem: `commit ${frame.seq}: ${commit}` };
     commits.push({ seq: frame.seq, crc: frame.payloadCrc, commit, copies: 1 });

@@ -1,10 +1,10 @@
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import type { DurableDecision } from '../paxos/index.ts';
 import { CorruptStateError } from './errors.ts';
 import { encodeFrame } from './frame.ts';
-import { fsyncDirectory, readWhole } from './fs-util.ts';
+import { fsyncDirectory } from './fs-util.ts';
 import { durableDecisionSchema, encodeCommit, type Commit, type Keyed } from './records.ts';
 import { recoverLog } from './recovery.ts';
 
@@ -105,7 +105,7 @@ export class StateLog<T extends Keyed> {
       const log = new StateLog<R>(dir, path, { file, end, seq: 1 }, new Map(), compactAt);
       return { log, records: new Map(), recovery: { tornBytes: 0, repairedCommits: 0, created: true } };
     }
-    const outcome = recoverLog(await readWhole(path), options.schema);
+    const outcome = recoverLog(await readFile(path), options.schema);
     if (!outcome.ok) throw new CorruptStateError(path, outcome.offset, outcome.problem);
     const { records, lastSeq, validEnd, tornBytes, repairedCommits } = outcome.log;
     const file = await open(path, 'r+');

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { QuestionView } from '../../src/api/types.ts';
 import { DaemonGroup, question, waitFor } from '../helpers/daemons.ts';
@@ -72,5 +75,13 @@ describe('the synod command line against running daemons', () => {
       nowhere.stderr,
       /no Synod daemon has run with the data directory \/nonexistent\/synod: start one with/,
     );
+    // A daemon that ran once but is gone now (its api.json stayed behind).
+    const staleDir = mkdtempSync(join(tmpdir(), 'synod-stale-'));
+    writeFileSync(join(staleDir, 'api.json'), JSON.stringify({ port: 1, pid: 1, peerId: 'gone' }));
+    writeFileSync(join(staleDir, 'api-token'), 'f'.repeat(64));
+    const gone = spawnSync(process.execPath, [BIN, 'status', '--data-dir', staleDir], { encoding: 'utf8' });
+    rmSync(staleDir, { recursive: true, force: true });
+    assert.equal(gone.status, 1);
+    assert.match(gone.stderr, /cannot reach the Synod node at http:\/\/127\.0\.0\.1:1: is it running\?/);
   });
 });
