@@ -62,7 +62,7 @@ export class MemberRegistry {
     return this.#members.get(peerId)?.name ?? `${peerId.slice(-6)}`;
   }
 
-  /** Adds or updates a member; returns true when something visible changed. */
+  /** Adds or updates a member; returns true when something changed (never for a repeat of what is known). */
   upsert(
     peerId: string,
     update: { name?: string; addresses?: readonly string[]; online?: boolean },
@@ -78,10 +78,12 @@ export class MemberRegistry {
     };
     const before = JSON.stringify(member);
     if (update.name !== undefined) member.name = update.name;
-    if (update.addresses !== undefined && update.addresses.length > 0)
+    if (update.addresses !== undefined && update.addresses.length > 0) {
       member.addresses = [...new Set(update.addresses)].slice(0, 16);
+    }
+    // "Last seen" is the moment it connected or disconnected; hearsay about it changes nothing.
+    if (update.online !== undefined && update.online !== member.online) member.lastSeen = now;
     if (update.online !== undefined) member.online = update.online;
-    if (member.online || update.online === false) member.lastSeen = now;
     this.#members.set(peerId, member);
     const changed = existing === undefined || JSON.stringify(member) !== before;
     if (changed) this.#scheduleSave();

@@ -459,7 +459,10 @@ export class SynodNode implements SynodApi {
     this.#network?.reconnector.reset(peer);
     this.#members.upsert(peer, { online: true }, Date.now());
     this.#send(peer, { type: 'hello', group: group.group.id, name: group.displayName });
-    this.#send(peer, { type: 'members', members: this.#memberAnnouncements() });
+    // Everyone connected hears of the newcomer at once (and the newcomer of everyone), so the full
+    // mesh Paxos needs forms without waiting for the newcomer to find each member by itself.
+    const members = this.#memberAnnouncements();
+    for (const other of this.#connectedPeers()) this.#send(other, { type: 'members', members });
     // Catch-up: every question this node knows, with its outcome when decided.
     for (const record of this.#storage?.catalog.records.values() ?? []) {
       this.#send(peer, { type: 'question', question: record.definition, outcome: this.#chosen(record.id) });
@@ -485,20 +488,35 @@ export class SynodNode implements SynodApi {
         }
         if (this.#members.upsert(from, { name: message.name, online: true }, Date.now())) this.#emitPeers();
         return;
-      case 'members':
+      case 'members': {
+        let learned = false;
         for (const m of message.members) {
           if (m.peerId === this.peerId) continue;
           const known = this.#members.get(m.peerId);
+          const hadAddresses = (known?.addresses.length ?? 0) > 0;
           // A member's own hello is the authority on its name; hearsay only fills a gap.
           const name = known === undefined || known.name === m.peerId.slice(-6) ? m.name : undefined;
-          this.#members.upsert(
+          const changed = this.#members.upsert(
             m.peerId,
             { ...(name === undefined ? {} : { name }), addresses: m.addresses.filter(isDialable) },
             Date.now(),
           );
+          learned ||= changed;
+          // A member reachable for the first time is dialed on the next poll, not after a backoff.
+          if (!hadAddresses && (this.#members.get(m.peerId)?.addresses.length ?? 0) > 0) {
+            this.#network?.reconnector.reset(m.peerId);
+          }
+        }
+        // Pass on what was new to us (typically a newcomer's addresses): the gossip stops by itself
+        // once every member knows what every other knows.
+        if (learned) {
+          const members = this.#memberAnnouncements();
+          for (const other of this.#connectedPeers())
+            if (other !== from) this.#send(other, { type: 'members', members });
         }
         this.#emitPeers();
         return;
+      }
       case 'question':
         if (storage !== null) this.#learnQuestion(storage, from, message.question, message.outcome);
         return;

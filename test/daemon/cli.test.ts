@@ -14,7 +14,7 @@ describe('the synod command line against running daemons', () => {
   before(async () => {
     group = await DaemonGroup.start(2, { join: false });
   });
-  after(() => group.stop());
+  after(() => group?.stop());
 
   const synod = (node: number, ...args: string[]) => {
     const d = group.daemons[node];

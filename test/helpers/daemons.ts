@@ -97,9 +97,15 @@ export class DaemonGroup {
       { length: count },
       (_, i) => new DaemonProcess(`n${i + 1}`, join(base, `n${i + 1}`)),
     );
-    await Promise.all(daemons.map((d) => d.start()));
     const group = new DaemonGroup(base, daemons);
-    if (options.join ?? true) await group.formGroup();
+    try {
+      await Promise.all(daemons.map((d) => d.start()));
+      if (options.join ?? true) await group.formGroup();
+    } catch (error) {
+      // Leave no daemon behind: a running child would keep the test runner waiting forever.
+      await group.stop();
+      throw error;
+    }
     return group;
   }
 
@@ -113,19 +119,24 @@ export class DaemonGroup {
   }
 
   /** Until every running daemon sees every other one online. */
-  async waitForMesh(timeoutMs = 20_000): Promise<void> {
+  async waitForMesh(timeoutMs = 30_000): Promise<void> {
     const running = this.daemons.filter((d) => d.api !== null);
-    await waitFor(
-      async () => {
-        for (const d of running) {
-          const online = (await d.client.peers()).filter((p) => p.online).length;
-          if (online < running.length - 1) return false;
-        }
-        return true;
-      },
-      timeoutMs,
-      'the daemons to connect to each other',
-    );
+    const online = async (d: DaemonProcess) => (await d.client.peers()).filter((p) => p.online).length;
+    try {
+      await waitFor(
+        async () => {
+          for (const d of running) if ((await online(d)) < running.length - 1) return false;
+          return true;
+        },
+        timeoutMs,
+        'the daemons to connect to each other',
+      );
+    } catch (error) {
+      const seen = await Promise.all(
+        running.map(async (d) => `${d.name} sees ${await online(d).catch(() => '?')}`),
+      );
+      throw new Error(`${(error as Error).message} (${seen.join(', ')})`, { cause: error });
+    }
   }
 
   async stop(): Promise<void> {

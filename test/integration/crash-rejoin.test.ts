@@ -8,7 +8,7 @@ describe('kill -9 and rejoin', () => {
   before(async () => {
     group = await DaemonGroup.start(3);
   });
-  after(() => group.stop());
+  after(() => group?.stop());
 
   it('a node killed during a round comes back with the same identity and state, and everyone agrees', async () => {
     const [n1, n2, n3] = group.daemons;

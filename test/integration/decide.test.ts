@@ -9,7 +9,7 @@ for (const size of [3, 5]) {
     before(async () => {
       group = await DaemonGroup.start(size);
     });
-    after(() => group.stop());
+    after(() => group?.stop());
 
     it('concurrent conflicting proposals from different nodes: every node reports the same proposed value', async () => {
       const [asker] = group.daemons;

@@ -16,7 +16,7 @@ describe('outsiders and bad input on the wire', () => {
   before(async () => {
     group = await DaemonGroup.start(2);
   });
-  after(() => group.stop());
+  after(() => group?.stop());
 
   it('a node without the group secret cannot connect, and learns nothing', async () => {
     const [n1] = group.daemons;

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { MemberRegistry } from '../../src/node/members.ts';
+
+const peer = '12D3KooWDJ7kKqQZt8iS98UeqU4PBXZPxtML8UpPwsG4Bmwd4QtX';
+const address = `/ip4/10.0.0.2/tcp/4001/p2p/${peer}`;
+
+describe('member registry', () => {
+  it('reports a change only for news, so that gossip about members dies out', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'synod-members-'));
+    try {
+      const members = await MemberRegistry.load(dir);
+      assert.equal(members.upsert(peer, { name: 'Bob', addresses: [address] }, 1), true);
+      assert.equal(
+        members.upsert(peer, { name: 'Bob', addresses: [address] }, 2),
+        false,
+        'the same news again',
+      );
+      assert.equal(members.upsert(peer, { online: true }, 3), true);
+      assert.equal(members.upsert(peer, { name: 'Bob', addresses: [address] }, 4), false, 'while online too');
+      assert.equal(members.upsert(peer, { online: true }, 5), false);
+      assert.equal(members.get(peer)?.lastSeen, 3, 'last seen is when it connected…');
+      assert.equal(members.upsert(peer, { online: false }, 9), true);
+      assert.equal(members.get(peer)?.lastSeen, 9, '…or disconnected');
+      await members.flush();
+      const reloaded = await MemberRegistry.load(dir);
+      assert.deepEqual(reloaded.get(peer), {
+        peerId: peer,
+        name: 'Bob',
+        addresses: [address],
+        lastSeen: 9,
+        online: false,
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
