@@ -13,6 +13,8 @@ export interface NodeStatus {
   readonly storageError: string | null;
   /** Network messages rejected as malformed, oversized or from the wrong group since start. */
   readonly rejectedMessages: number;
+  /** Synod messages sent to and received from peers since start: an idle group exchanges almost none. */
+  readonly traffic: { readonly sent: number; readonly received: number };
 }
 
 export interface PeerView {

@@ -42,6 +42,7 @@ const member = z.object({
   peerId: peerIdSchema,
   name: humanText('a display name', LIMITS.displayNameChars),
   addresses: z.array(z.string().max(300)).max(16),
+  seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
 });
 
 export const wireSchema = z.discriminatedUnion('type', [
@@ -67,10 +68,12 @@ export type WireMessage =
   | { readonly type: 'question-request'; readonly id: string }
   | { readonly type: 'paxos'; readonly message: PaxosMessage };
 
+/** A member's record: its name and addresses, versioned by the member itself (`seq` only grows). */
 export interface MemberAnnouncement {
   readonly peerId: string;
   readonly name: string;
   readonly addresses: readonly string[];
+  readonly seq: number;
 }
 
 export function encodeWire(message: WireMessage): Uint8Array {

@@ -10,6 +10,11 @@ export interface Member {
   addresses: string[];
   lastSeen: number | null;
   online: boolean;
+  /**
+   * The version of the member's own record (name and addresses) that these fields come from: set by
+   * the member itself, so a newer one always replaces an older one and stale hearsay never wins.
+   */
+  seq: number;
 }
 
 const fileSchema = z.array(
@@ -18,8 +23,12 @@ const fileSchema = z.array(
     name: z.string(),
     addresses: z.array(z.string()),
     lastSeen: z.number().nullable(),
+    seq: z.number().int().nonnegative().default(0),
   }),
 );
+
+/** Members one node keeps at most: the list grows from what peers say, so it has a bound. */
+export const MAX_MEMBERS = 256;
 
 /**
  * Every member this node has heard of: names, addresses (so it can reconnect without multicast) and
@@ -62,19 +71,28 @@ export class MemberRegistry {
     return this.#members.get(peerId)?.name ?? `${peerId.slice(-6)}`;
   }
 
-  /** Adds or updates a member; returns true when something changed (never for a repeat of what is known). */
+  get size(): number {
+    return this.#members.size;
+  }
+
+  /**
+   * Adds or updates a member; returns true when something changed (never for a repeat of what is
+   * known). A new member beyond MAX_MEMBERS is not added (false).
+   */
   upsert(
     peerId: string,
-    update: { name?: string; addresses?: readonly string[]; online?: boolean },
+    update: { name?: string; addresses?: readonly string[]; online?: boolean; seq?: number },
     now: number,
   ): boolean {
     const existing = this.#members.get(peerId);
+    if (existing === undefined && this.#members.size >= MAX_MEMBERS) return false;
     const member: Member = existing ?? {
       peerId,
       name: peerId.slice(-6),
       addresses: [],
       lastSeen: null,
       online: false,
+      seq: 0,
     };
     const before = JSON.stringify(member);
     if (update.name !== undefined) member.name = update.name;
@@ -84,6 +102,7 @@ export class MemberRegistry {
     // "Last seen" is the moment it connected or disconnected; hearsay about it changes nothing.
     if (update.online !== undefined && update.online !== member.online) member.lastSeen = now;
     if (update.online !== undefined) member.online = update.online;
+    if (update.seq !== undefined) member.seq = update.seq;
     this.#members.set(peerId, member);
     const changed = existing === undefined || JSON.stringify(member) !== before;
     if (changed) this.#scheduleSave();
@@ -104,11 +123,12 @@ export class MemberRegistry {
       clearTimeout(this.#saveTimer);
       this.#saveTimer = null;
     }
-    const data = [...this.#members.values()].map(({ peerId, name, addresses, lastSeen }) => ({
+    const data = [...this.#members.values()].map(({ peerId, name, addresses, lastSeen, seq }) => ({
       peerId,
       name,
       addresses,
       lastSeen,
+      seq,
     }));
     this.#saving = this.#saving
       .then(() => writeFileDurably(this.#path, JSON.stringify(data, null, 2)))

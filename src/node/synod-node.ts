@@ -10,7 +10,6 @@ import {
   type CreateQuestionInput,
   type JoinGroupInput,
   type NodeStatus,
-  type OutcomeView,
   type PeerView,
   type ProposeInput,
   type ProposeResult,
@@ -28,7 +27,6 @@ import { Reconnector, type ReconnectTarget } from '../net/reconnector.ts';
 import type { WireMessage } from '../net/wire.ts';
 import {
   DEFAULT_CORE_OPTIONS,
-  quorumSize,
   SynodCore,
   type CoreEvent,
   type CoreOptions,
@@ -40,7 +38,10 @@ import { catalogOptions, type QuestionRecord } from './catalog.ts';
 import { loadGroupConfig, saveGroupConfig, type GroupConfig } from './group-config.ts';
 import { createIdentity, loadIdentity } from './identity.ts';
 import { MemberRegistry } from './members.ts';
+import { isDialable, Membership } from './membership.ts';
 import { PaxosDriver } from './paxos-driver.ts';
+import { QuestionCatalog } from './question-catalog.ts';
+import { questionView } from './question-views.ts';
 import { Timelines } from './timeline.ts';
 
 export interface NodeOptions {
@@ -59,7 +60,8 @@ export interface NodeOptions {
 
 interface Storage {
   readonly paxos: StateLog<DurableDecision>;
-  readonly catalog: StateLog<QuestionRecord>;
+  readonly catalogLog: StateLog<QuestionRecord>;
+  readonly catalog: QuestionCatalog;
   readonly driver: PaxosDriver;
 }
 
@@ -83,16 +85,17 @@ export class SynodNode implements SynodApi {
   readonly #options: NodeOptions;
   readonly #log: Logger;
   readonly #members: MemberRegistry;
+  readonly #membership: Membership;
   readonly #storage: Storage | null;
   #storageError: string | null;
   #group: GroupConfig | null;
   #network: Network | null = null;
   #rejectedMessages = 0;
+  #messagesSent = 0;
+  #messagesReceived = 0;
   readonly #listeners = new Set<(event: SynodEvent) => void>();
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #timelines = new Timelines();
-  /** When this node learned each outcome, before the catalog write that records it completes. */
-  readonly #learnedAt = new Map<string, number>();
 
   private constructor(
     options: NodeOptions,
@@ -108,6 +111,7 @@ export class SynodNode implements SynodApi {
     this.peerId = peerIdFromPrivateKey(privateKey).toString();
     this.#log = options.log ?? silentLogger;
     this.#members = members;
+    this.#membership = new Membership(members, this.peerId, Date.now());
     this.#group = group;
     this.#storage = storage;
     this.#storageError = storageError;
@@ -123,6 +127,7 @@ export class SynodNode implements SynodApi {
       paxos: StateLog<DurableDecision>;
       records: Iterable<DurableDecision>;
       catalog: StateLog<QuestionRecord>;
+      questions: Iterable<QuestionRecord>;
     } | null = null;
     let storageError: string | null = null;
     try {
@@ -132,7 +137,12 @@ export class SynodNode implements SynodApi {
         await paxos.log.close();
         throw error;
       });
-      opened = { paxos: paxos.log, records: paxos.records.values(), catalog: catalog.log };
+      opened = {
+        paxos: paxos.log,
+        records: paxos.records.values(),
+        catalog: catalog.log,
+        questions: catalog.records.values(),
+      };
       if (paxos.recovery.tornBytes > 0 || paxos.recovery.repairedCommits > 0) {
         log.warn('recovered the state log after a crash', { ...paxos.recovery });
       }
@@ -174,7 +184,10 @@ export class SynodNode implements SynodApi {
           if (to === self) node.#timelines.record('received', to, message);
         },
       });
-      storage = { paxos: opened.paxos, catalog: opened.catalog, driver };
+      const catalog = new QuestionCatalog(opened.catalog, opened.questions, (error) => {
+        if (node !== null) node.#onStorageFailure(error);
+      });
+      storage = { paxos: opened.paxos, catalogLog: opened.catalog, catalog, driver };
     }
     node = new SynodNode(options, privateKey, members, group, storage, storageError);
     node.#reopenCatalogQuestions();
@@ -189,7 +202,7 @@ export class SynodNode implements SynodApi {
     await this.#network?.host.stop();
     this.#network = null;
     await this.#storage?.paxos.close();
-    await this.#storage?.catalog.close();
+    await this.#storage?.catalogLog.close();
     await this.#members.flush();
   }
 
@@ -262,10 +275,7 @@ export class SynodNode implements SynodApi {
   }
 
   async questions(): Promise<QuestionView[]> {
-    const records = [...(this.#storage?.catalog.records.values() ?? [])];
-    return records
-      .sort((a, b) => b.definition.createdAt - a.definition.createdAt)
-      .map((r) => this.#questionView(r));
+    return (this.#storage?.catalog.newestFirst() ?? []).map((r) => this.#questionView(r));
   }
 
   async createQuestion(input: CreateQuestionInput): Promise<QuestionView> {
@@ -296,8 +306,10 @@ export class SynodNode implements SynodApi {
       acceptors,
       learners,
     };
-    const record: QuestionRecord = { id: definition.id, definition, decidedAt: null };
-    await storage.catalog.write([record]);
+    await storage.catalog.add(definition).catch((error: unknown) => {
+      throw new SynodError('storage-refused', error instanceof Error ? error.message : String(error));
+    });
+    const record = storage.catalog.get(definition.id) ?? { id: definition.id, definition, decidedAt: null };
     storage.driver.input({ kind: 'open', decision: definition.id, config: { acceptors, learners } });
     await storage.driver.settled();
     for (const peer of this.#connectedPeers())
@@ -311,7 +323,7 @@ export class SynodNode implements SynodApi {
     const { questionId, option, waitMs } = parseInput(inputSchemas.propose, input);
     this.#requireGroup();
     const storage = this.#requireStorage();
-    const record = storage.catalog.records.get(questionId);
+    const record = storage.catalog.get(questionId);
     if (record === undefined) throw new SynodError('not-found', `there is no question ${questionId}`);
     const decision = storage.driver.core.decision(questionId);
     const already = decision?.proposer.proposal ? decodeProposal(decision.proposer.proposal) : null;
@@ -330,7 +342,7 @@ export class SynodNode implements SynodApi {
       });
       await outcome;
     }
-    const view = this.#questionView(storage.catalog.records.get(questionId) ?? record);
+    const view = this.#questionView(storage.catalog.get(questionId) ?? record);
     if (view.outcome === null) {
       return {
         state: 'pending',
@@ -348,7 +360,7 @@ export class SynodNode implements SynodApi {
 
   async timeline(input: { questionId: string }): Promise<TimelineEntry[]> {
     const { questionId } = parseInput(inputSchemas.timeline, input);
-    if (this.#storage?.catalog.records.get(questionId) === undefined) {
+    if (this.#storage?.catalog.get(questionId) === undefined) {
       throw new SynodError('not-found', `there is no question ${questionId}`);
     }
     return this.#timelines.of(questionId);
@@ -450,33 +462,35 @@ export class SynodNode implements SynodApi {
   }
 
   #send(peer: string, message: WireMessage): void {
-    this.#network?.links.send(peer, message);
+    if (this.#network === null) return;
+    this.#messagesSent++;
+    this.#network.links.send(peer, message);
   }
 
   #onConnected(peer: string): void {
     const group = this.#group;
     if (group === null) return;
     this.#network?.reconnector.reset(peer);
-    this.#members.upsert(peer, { online: true }, Date.now());
+    const cameOnline = this.#members.upsert(peer, { online: true }, Date.now());
     this.#send(peer, { type: 'hello', group: group.group.id, name: group.displayName });
     // Everyone connected hears of the newcomer at once (and the newcomer of everyone), so the full
     // mesh Paxos needs forms without waiting for the newcomer to find each member by itself.
     const members = this.#memberAnnouncements();
     for (const other of this.#connectedPeers()) this.#send(other, { type: 'members', members });
     // Catch-up: every question this node knows, with its outcome when decided.
-    for (const record of this.#storage?.catalog.records.values() ?? []) {
+    for (const record of this.#storage?.catalog.values() ?? []) {
       this.#send(peer, { type: 'question', question: record.definition, outcome: this.#chosen(record.id) });
     }
-    this.#emitPeers();
+    if (cameOnline) this.#emitPeers([peer]);
   }
 
   #onDisconnected(peer: string): void {
     if (this.#network?.links.isConnected(peer)) return;
-    this.#members.upsert(peer, { online: false }, Date.now());
-    this.#emitPeers();
+    if (this.#members.upsert(peer, { online: false }, Date.now())) this.#emitPeers([peer]);
   }
 
   #onMessage(from: string, message: WireMessage): void {
+    this.#messagesReceived++;
     const storage = this.#storage;
     switch (message.type) {
       case 'hello':
@@ -486,42 +500,27 @@ export class SynodNode implements SynodApi {
           void this.#network?.host.hangUp(peerIdFromString(from));
           return;
         }
-        if (this.#members.upsert(from, { name: message.name, online: true }, Date.now())) this.#emitPeers();
+        if (this.#membership.hello(from, message.name, Date.now())) this.#emitPeers([from]);
         return;
       case 'members': {
-        let learned = false;
-        for (const m of message.members) {
-          if (m.peerId === this.peerId) continue;
-          const known = this.#members.get(m.peerId);
-          const hadAddresses = (known?.addresses.length ?? 0) > 0;
-          // A member's own hello is the authority on its name; hearsay only fills a gap.
-          const name = known === undefined || known.name === m.peerId.slice(-6) ? m.name : undefined;
-          const changed = this.#members.upsert(
-            m.peerId,
-            { ...(name === undefined ? {} : { name }), addresses: m.addresses.filter(isDialable) },
-            Date.now(),
-          );
-          learned ||= changed;
-          // A member reachable for the first time is dialed on the next poll, not after a backoff.
-          if (!hadAddresses && (this.#members.get(m.peerId)?.addresses.length ?? 0) > 0) {
-            this.#network?.reconnector.reset(m.peerId);
-          }
-        }
-        // Pass on what was new to us (typically a newcomer's addresses): the gossip stops by itself
-        // once every member knows what every other knows.
-        if (learned) {
+        const { changed, reachableNow, selfOutdated } = this.#membership.receive(message.members, Date.now());
+        // A member reachable for the first time is dialed on the next poll, not after a backoff.
+        for (const peer of reachableNow) this.#network?.reconnector.reset(peer);
+        // Pass on what was news (typically a newcomer's addresses); records only ever get newer, so
+        // the gossip stops once every member holds every newest record.
+        if (changed.length > 0 || selfOutdated) {
           const members = this.#memberAnnouncements();
           for (const other of this.#connectedPeers())
-            if (other !== from) this.#send(other, { type: 'members', members });
+            if (other !== from || selfOutdated) this.#send(other, { type: 'members', members });
         }
-        this.#emitPeers();
+        if (changed.length > 0) this.#emitPeers(changed);
         return;
       }
       case 'question':
         if (storage !== null) this.#learnQuestion(storage, from, message.question, message.outcome);
         return;
       case 'question-request': {
-        const record = storage?.catalog.records.get(message.id);
+        const record = storage?.catalog.get(message.id);
         if (record !== undefined) {
           this.#send(from, {
             type: 'question',
@@ -545,7 +544,7 @@ export class SynodNode implements SynodApi {
     definition: QuestionDefinition,
     outcome: string | null,
   ): void {
-    const known = storage.catalog.records.get(definition.id);
+    const known = storage.catalog.get(definition.id);
     if (known !== undefined && JSON.stringify(known.definition) !== JSON.stringify(definition)) {
       this.#rejectedMessages++;
       this.#log.warn('a peer sent a different definition of a known question; ignored', {
@@ -555,10 +554,9 @@ export class SynodNode implements SynodApi {
       return;
     }
     if (known === undefined) {
-      const record: QuestionRecord = { id: definition.id, definition, decidedAt: null };
-      storage.catalog
-        .write([record])
-        .catch((error: unknown) => this.#log.error('could not store a question', { error: String(error) }));
+      // In memory at once (so the outcome below finds it), on disk in the background; a failed write
+      // stops this node from voting, like any storage failure.
+      void storage.catalog.add(definition).catch(() => undefined);
       storage.driver.input({
         kind: 'open',
         decision: definition.id,
@@ -572,12 +570,8 @@ export class SynodNode implements SynodApi {
         message: { kind: 'decided', decision: definition.id, value: outcome },
       });
     }
-    const record = storage.catalog.records.get(definition.id) ?? {
-      id: definition.id,
-      definition,
-      decidedAt: null,
-    };
-    this.#emit({ type: 'question', question: this.#questionView(record) });
+    const record = storage.catalog.get(definition.id);
+    if (record !== undefined) this.#emit({ type: 'question', question: this.#questionView(record) });
   }
 
   #onCoreEvent(event: CoreEvent): void {
@@ -585,17 +579,8 @@ export class SynodNode implements SynodApi {
     if (storage === null) return;
     switch (event.kind) {
       case 'decided': {
-        const record = storage.catalog.records.get(event.decision);
-        if (record !== undefined && record.decidedAt === null && !this.#learnedAt.has(record.id)) {
-          const updated = { ...record, decidedAt: Date.now() };
-          this.#learnedAt.set(record.id, updated.decidedAt);
-          void storage.catalog
-            .write([updated])
-            .then(() => this.#emit({ type: 'question', question: this.#questionView(updated) }))
-            .catch((error: unknown) =>
-              this.#log.error('could not store a decision time', { error: String(error) }),
-            );
-        }
+        const record = storage.catalog.markDecided(event.decision, Date.now());
+        if (record !== undefined) this.#emit({ type: 'question', question: this.#questionView(record) });
         this.#log.info('decided', { question: event.decision, value: event.value });
         // Members who joined after the question was asked are in none of its lists: tell those
         // connected now, rather than let them wait for their next catch-up question.
@@ -627,7 +612,10 @@ export class SynodNode implements SynodApi {
   #reopenCatalogQuestions(): void {
     const storage = this.#storage;
     if (storage === null) return;
-    for (const record of storage.catalog.records.values()) {
+    // Questions whose state is on disk were restored with it; only a question whose catalog write
+    // landed just before a crash, ahead of its state, is opened here.
+    for (const record of storage.catalog.values()) {
+      if (storage.driver.core.decision(record.id) !== undefined) continue;
       const { acceptors, learners } = record.definition;
       storage.driver.input({ kind: 'open', decision: record.id, config: { acceptors, learners } });
     }
@@ -658,6 +646,7 @@ export class SynodNode implements SynodApi {
       addresses: this.#ownAddresses(),
       storageError: this.#storageError,
       rejectedMessages: this.#rejectedMessages,
+      traffic: { sent: this.#messagesSent, received: this.#messagesReceived },
     };
   }
 
@@ -668,16 +657,7 @@ export class SynodNode implements SynodApi {
   }
 
   #memberAnnouncements() {
-    const self = {
-      peerId: this.peerId,
-      name: this.#group?.displayName ?? 'me',
-      addresses: this.#ownAddresses(),
-    };
-    const others = this.#members
-      .all()
-      .map((m) => ({ peerId: m.peerId, name: m.name, addresses: m.addresses.slice(0, 16) }))
-      .slice(0, 255);
-    return [self, ...others];
+    return this.#membership.announcements(this.#group?.displayName ?? 'me', this.#ownAddresses());
   }
 
   #peerViews(): PeerView[] {
@@ -693,10 +673,12 @@ export class SynodNode implements SynodApi {
       }));
   }
 
-  #emitPeers(): void {
+  /** Tells the UI about members, and about the open questions whose reachability `changed` touches. */
+  #emitPeers(changed: readonly string[]): void {
     this.#emit({ type: 'peers', peers: this.#peerViews() });
-    for (const record of this.#storage?.catalog.records.values() ?? []) {
-      if (this.#chosen(record.id) === null)
+    for (const record of this.#storage?.catalog.values() ?? []) {
+      if (this.#chosen(record.id) !== null) continue;
+      if (record.definition.acceptors.some((a) => changed.includes(a)))
         this.#emit({ type: 'question', question: this.#questionView(record) });
     }
   }
@@ -710,42 +692,12 @@ export class SynodNode implements SynodApi {
   }
 
   #questionView(record: QuestionRecord): QuestionView {
-    const { definition } = record;
-    const decision = this.#storage?.driver.core.decision(record.id);
-    const chosen = decision?.chosen ?? null;
-    const proposal = chosen === null ? null : decodeProposal(chosen);
-    const outcome: OutcomeView | null =
-      proposal === null
-        ? null
-        : {
-            option: proposal.option,
-            proposedBy: proposal.by,
-            proposedByName: this.#nameOf(proposal.by),
-            decidedAt: record.decidedAt ?? this.#learnedAt.get(record.id) ?? null,
-          };
-    const acceptors = definition.acceptors.map((peerId) => ({
-      peerId,
-      name: this.#nameOf(peerId),
-      online:
+    return questionView(record, this.#storage?.driver.core.decision(record.id), {
+      self: this.peerId,
+      nameOf: (peerId) => this.#nameOf(peerId),
+      isOnline: (peerId) =>
         peerId === this.peerId ? this.#storageError === null : (this.#members.get(peerId)?.online ?? false),
-    }));
-    const quorum = quorumSize({ acceptors: definition.acceptors, learners: [] });
-    const reachable = acceptors.filter((a) => a.online).length;
-    const mine = decision?.proposer.proposal ? decodeProposal(decision.proposer.proposal) : null;
-    return {
-      id: definition.id,
-      title: definition.title,
-      options: definition.options,
-      createdBy: definition.createdBy,
-      createdByName: this.#nameOf(definition.createdBy),
-      createdAt: definition.createdAt,
-      acceptors,
-      quorum,
-      reachableAcceptors: reachable,
-      state: outcome !== null ? 'decided' : reachable >= quorum ? 'open' : 'waiting-for-quorum',
-      outcome,
-      myProposal: mine?.option ?? null,
-    };
+    });
   }
 
   #emit(event: SynodEvent): void {
@@ -784,16 +736,6 @@ export class SynodNode implements SynodApi {
       throw new SynodError('storage-refused', this.#storageError ?? 'the state on disk cannot be used');
     }
     return this.#storage;
-  }
-}
-
-function isDialable(address: string): boolean {
-  try {
-    return multiaddr(address)
-      .getComponents()
-      .some((c) => c.name === 'p2p');
-  } catch {
-    return false;
   }
 }
 

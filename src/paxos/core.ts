@@ -52,6 +52,11 @@ export class SynodCore {
   readonly self: NodeId;
   readonly options: CoreOptions;
   readonly #decisions = new Map<DecisionId, DecisionState>();
+  /**
+   * The decisions that have a timer, with its due time: a decided or idle decision costs nothing, so
+   * a tick and `nextTimer` cost what is under way, not the node's whole history.
+   */
+  readonly #timers = new Map<DecisionId, number>();
 
   constructor(self: NodeId, options: CoreOptions = DEFAULT_CORE_OPTIONS) {
     this.self = self;
@@ -67,7 +72,7 @@ export class SynodCore {
   ): SynodCore {
     const core = new SynodCore(self, options);
     const ctx = core.#context(env);
-    for (const record of records) core.#decisions.set(record.id, restoreDecision(record, ctx));
+    for (const record of records) core.#set(restoreDecision(record, ctx));
     return core;
   }
 
@@ -82,10 +87,7 @@ export class SynodCore {
   /** The earliest time at which a `tick` has something to do, or null when nothing is pending. */
   nextTimer(): number | null {
     let earliest: number | null = null;
-    for (const state of this.#decisions.values()) {
-      const t = decisionTimer(state);
-      if (t !== null && (earliest === null || t < earliest)) earliest = t;
-    }
+    for (const t of this.#timers.values()) if (earliest === null || t < earliest) earliest = t;
     return earliest;
   }
 
@@ -113,9 +115,9 @@ export class SynodCore {
       }
       case 'tick': {
         const steps: DecisionStep[] = [];
-        for (const state of this.#decisions.values()) {
-          const due = decisionTimer(state);
-          if (due !== null && due <= env.now) steps.push(tickIn(state, ctx));
+        for (const [id, due] of this.#timers) {
+          const state = this.#decisions.get(id);
+          if (state !== undefined && due <= env.now) steps.push(tickIn(state, ctx));
         }
         return this.#apply(steps);
       }
@@ -131,7 +133,7 @@ export class SynodCore {
     const problem = checkConfig(config, this.options.maxAcceptors);
     if (problem !== null) return refusal(id, null, problem);
     const state = openDecision(id, config, ctx);
-    this.#decisions.set(id, state);
+    this.#set(state);
     // The acceptor set is recorded with the decision before anything is done with it.
     return { persist: [toDurable(state)], send: [], events: [] };
   }
@@ -141,12 +143,24 @@ export class SynodCore {
     const send: Envelope[] = [];
     const events: CoreEvent[] = [];
     for (const step of steps) {
-      this.#decisions.set(step.state.id, step.state);
+      this.#set(step.state);
       if (step.mustPersist) persist.push(toDurable(step.state));
       send.push(...step.send);
       events.push(...step.events);
     }
     return { persist, send, events };
+  }
+
+  /** How many decisions have a timer running (a proposal under way or a catch-up pending). */
+  get activeDecisions(): number {
+    return this.#timers.size;
+  }
+
+  #set(state: DecisionState): void {
+    this.#decisions.set(state.id, state);
+    const due = decisionTimer(state);
+    if (due === null) this.#timers.delete(state.id);
+    else this.#timers.set(state.id, due);
   }
 
   #context(env: Env): StepContext {

@@ -22,6 +22,8 @@ import {
 export interface CatchUp {
   readonly nextAt: number;
   readonly intervalMs: number;
+  /** Queries sent so far; catch-up ends after `options.catchUp.maxAttempts`. */
+  readonly attempts: number;
 }
 
 /** Everything one node knows about one decision. */
@@ -87,7 +89,11 @@ export function openDecision(id: DecisionId, config: DecisionConfig, ctx: StepCo
     proposer: IDLE_PROPOSER,
     tally: EMPTY_TALLY,
     chosen: null,
-    catchUp: { nextAt: ctx.now + ctx.options.catchUp.initialMs, intervalMs: ctx.options.catchUp.initialMs },
+    catchUp: {
+      nextAt: ctx.now + ctx.options.catchUp.initialMs,
+      intervalMs: ctx.options.catchUp.initialMs,
+      attempts: 0,
+    },
   };
 }
 
@@ -108,7 +114,10 @@ export function restoreDecision(record: DurableDecision, ctx: StepContext): Deci
     },
     tally: EMPTY_TALLY,
     chosen: record.chosen,
-    catchUp: record.chosen === null ? { nextAt: ctx.now, intervalMs: ctx.options.catchUp.initialMs } : null,
+    catchUp:
+      record.chosen === null
+        ? { nextAt: ctx.now, intervalMs: ctx.options.catchUp.initialMs, attempts: 0 }
+        : null,
   };
 }
 
@@ -206,7 +215,11 @@ export function tickIn(state: DecisionState, ctx: StepContext): DecisionStep {
     const intervalMs = Math.min(catchUp.intervalMs * 2, ctx.options.catchUp.maxMs);
     // Jitter spreads the questions of many members that restarted together.
     const nextAt = ctx.now + Math.floor(intervalMs * (0.5 + ctx.random()));
-    next = { ...next, catchUp: { nextAt, intervalMs } };
+    const attempts = catchUp.attempts + 1;
+    next = {
+      ...next,
+      catchUp: attempts >= ctx.options.catchUp.maxAttempts ? null : { nextAt, intervalMs, attempts },
+    };
     const query: PaxosMessage = { kind: 'query', decision: state.id };
     for (const to of members(state.config)) if (to !== ctx.self) send.push({ to, message: query });
   }

@@ -5,8 +5,14 @@ export interface CoreOptions {
   /** How long a proposer waits for a quorum in one phase before it backs off and retries higher. */
   readonly phaseTimeoutMs: number;
   readonly backoff: BackoffOptions;
-  /** How often a member that has not learned an outcome asks the others for it (doubling up to max). */
-  readonly catchUp: { readonly initialMs: number; readonly maxMs: number };
+  /**
+   * How often a member that has not learned an outcome asks the others for it (doubling up to max),
+   * and how many times before it stops. A question nobody proposes on stays undecided for ever; asking
+   * about it for ever would make an idle node's cost grow with its history. After the last attempt the
+   * node still learns the outcome: it is announced to every member when decided, sent with the whole
+   * catalog on every new connection, and answered to any Prepare or Accept this node sends.
+   */
+  readonly catchUp: { readonly initialMs: number; readonly maxMs: number; readonly maxAttempts: number };
   readonly maxAcceptors: number;
   /**
    * Replaces the strict-majority quorum. Exists only so the simulator's negative control can show that
@@ -19,6 +25,6 @@ export interface CoreOptions {
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   phaseTimeoutMs: 1_000,
   backoff: { baseMs: 40, maxMs: 2_000 },
-  catchUp: { initialMs: 1_000, maxMs: 30_000 },
+  catchUp: { initialMs: 1_000, maxMs: 30_000, maxAttempts: 6 },
   maxAcceptors: DEFAULT_MAX_ACCEPTORS,
 };

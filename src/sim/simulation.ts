@@ -52,7 +52,7 @@ export const SIM_CORE_OPTIONS: CoreOptions = {
   ...DEFAULT_CORE_OPTIONS,
   phaseTimeoutMs: 250,
   backoff: { baseMs: 20, maxMs: 500 },
-  catchUp: { initialMs: 200, maxMs: 2_000 },
+  catchUp: { initialMs: 200, maxMs: 2_000, maxAttempts: 6 },
 };
 
 /** Runs one seeded execution to its end and returns what the oracle found. */

@@ -12,7 +12,7 @@ describe('wire format', () => {
       { type: 'hello', group: '0123456789abcdef', name: 'Alice' },
       {
         type: 'members',
-        members: [{ peerId: peer, name: 'Alice', addresses: [`/ip4/10.0.0.1/tcp/4001/p2p/${peer}`] }],
+        members: [{ peerId: peer, name: 'Alice', addresses: [`/ip4/10.0.0.1/tcp/4001/p2p/${peer}`], seq: 1 }],
       },
       {
         type: 'question',

@@ -33,6 +33,7 @@ describe('member registry', () => {
         addresses: [address],
         lastSeen: 9,
         online: false,
+        seq: 0,
       });
     } finally {
       await rm(dir, { recursive: true, force: true });
