@@ -46,8 +46,9 @@ export class Membership {
     let selfOutdated = false;
     for (const m of announcements) {
       if (m.peerId === this.#self) {
-        // Only possible after this node's clock went back: go above, and say so again.
-        if (m.seq >= this.#ownSeq) {
+        // Newer than this run's own record: only after this node's clock went back. Go above it, and
+        // say so again. (The same number is just this record coming back: nothing to do.)
+        if (m.seq > this.#ownSeq) {
           this.#ownSeq = m.seq + 1;
           selfOutdated = true;
         }
@@ -80,6 +81,11 @@ export class Membership {
       .slice(0, 255);
     return [self, ...others];
   }
+}
+
+/** Addresses as members announce them: each ending in /p2p/<peer> (discovery gives them without). */
+export function dialableAddresses(peerId: string, addresses: readonly string[]): string[] {
+  return addresses.map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${peerId}`)).filter(isDialable);
 }
 
 /** A multiaddr that names its peer (…/p2p/<id>), so it can be dialed. */

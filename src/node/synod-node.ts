@@ -38,7 +38,7 @@ import { catalogOptions, type QuestionRecord } from './catalog.ts';
 import { loadGroupConfig, saveGroupConfig, type GroupConfig } from './group-config.ts';
 import { createIdentity, loadIdentity } from './identity.ts';
 import { MemberRegistry } from './members.ts';
-import { isDialable, Membership } from './membership.ts';
+import { dialableAddresses, isDialable, Membership } from './membership.ts';
 import { PaxosDriver } from './paxos-driver.ts';
 import { QuestionCatalog } from './question-catalog.ts';
 import { questionView } from './question-views.ts';
@@ -409,7 +409,8 @@ export class SynodNode implements SynodApi {
     host.addEventListener('peer:discovery', (event) => {
       const peer = event.detail.id.toString();
       this.#log.debug('discovered a peer', { peer });
-      this.#members.upsert(peer, { addresses: event.detail.multiaddrs.map((a) => a.toString()) }, Date.now());
+      const addresses = dialableAddresses(peer, event.detail.multiaddrs.map(String));
+      this.#members.upsert(peer, { addresses }, Date.now());
       // One side dials, so that two members do not open two connections at once.
       if (this.peerId < peer && !links.isConnected(peer)) {
         this.#dialPeer(peer).catch((error: unknown) =>
@@ -419,7 +420,7 @@ export class SynodNode implements SynodApi {
     });
     onMdnsPeer(host, (peer, addresses) => {
       if (peer === this.peerId || links.isConnected(peer)) return;
-      this.#members.upsert(peer, { addresses }, Date.now());
+      this.#members.upsert(peer, { addresses: dialableAddresses(peer, addresses) }, Date.now());
       reconnector.reset(peer);
     });
     reconnector.start();
