@@ -1,7 +1,24 @@
 import type { OutcomeView, QuestionView } from '../api/types.ts';
-import { decodeProposal } from '../model/question.ts';
+import { decodeProposal, type Proposal } from '../model/question.ts';
 import { quorumSize, type DecisionState } from '../paxos/index.ts';
 import type { QuestionRecord } from './catalog.ts';
+
+/**
+ * Decoded values, so that listing thousands of questions validates each value once, not per view.
+ * Bounded: a value is a few hundred bytes, and the cache starts over when full.
+ */
+const decoded = new Map<string, Proposal | null>();
+const MAX_DECODED = 20_000;
+
+function proposalOf(value: string): Proposal | null {
+  let proposal = decoded.get(value);
+  if (proposal === undefined) {
+    proposal = decodeProposal(value);
+    if (decoded.size >= MAX_DECODED) decoded.clear();
+    decoded.set(value, proposal);
+  }
+  return proposal;
+}
 
 /** What a view needs to know about the members, besides the question itself. */
 export interface ViewContext {
@@ -19,7 +36,7 @@ export function questionView(
 ): QuestionView {
   const { definition } = record;
   const chosen = decision?.chosen ?? null;
-  const proposal = chosen === null ? null : decodeProposal(chosen);
+  const proposal = chosen === null ? null : proposalOf(chosen);
   const outcome: OutcomeView | null =
     proposal === null
       ? null
@@ -36,7 +53,7 @@ export function questionView(
   }));
   const quorum = quorumSize({ acceptors: definition.acceptors, learners: [] });
   const reachable = acceptors.filter((a) => a.online).length;
-  const mine = decision?.proposer.proposal ? decodeProposal(decision.proposer.proposal) : null;
+  const mine = decision?.proposer.proposal ? proposalOf(decision.proposer.proposal) : null;
   return {
     id: definition.id,
     title: definition.title,

@@ -91,11 +91,14 @@ export class DaemonGroup {
   }
 
   /** Starts `count` daemons; the first creates a group and the others join with its invite. */
-  static async start(count: number, options: { join?: boolean } = {}): Promise<DaemonGroup> {
+  static async start(
+    count: number,
+    options: { join?: boolean; extraArgs?: (index: number) => readonly string[] } = {},
+  ): Promise<DaemonGroup> {
     const base = await mkdtemp(join(tmpdir(), 'synod-it-'));
     const daemons = Array.from(
       { length: count },
-      (_, i) => new DaemonProcess(`n${i + 1}`, join(base, `n${i + 1}`)),
+      (_, i) => new DaemonProcess(`n${i + 1}`, join(base, `n${i + 1}`), options.extraArgs?.(i) ?? []),
     );
     const group = new DaemonGroup(base, daemons);
     try {
