@@ -56,6 +56,15 @@ export const wireSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('members'), members: z.array(member).max(256) }),
   /** A question's definition, with its outcome when known: announcements and catch-up. */
   z.object({ type: z.literal('question'), question: questionDefinitionSchema, outcome: value.nullable() }),
+  /**
+   * A digest of the sender's catalog, in chunks, sent on connect: the receiver answers with only the
+   * questions and outcomes the sender lacks (`done` marks the last chunk).
+   */
+  z.object({
+    type: z.literal('catalog'),
+    entries: z.array(z.object({ id: questionIdSchema, decided: z.boolean() })).max(1_000),
+    done: z.boolean(),
+  }),
   /** Asks for a question's definition (a Paxos message named one we have not seen). */
   z.object({ type: z.literal('question-request'), id: questionIdSchema }),
   z.object({ type: z.literal('paxos'), message: paxosSchema }),
@@ -65,8 +74,15 @@ export type WireMessage =
   | { readonly type: 'hello'; readonly group: string; readonly name: string }
   | { readonly type: 'members'; readonly members: readonly MemberAnnouncement[] }
   | { readonly type: 'question'; readonly question: QuestionDefinition; readonly outcome: string | null }
+  | { readonly type: 'catalog'; readonly entries: readonly CatalogEntry[]; readonly done: boolean }
   | { readonly type: 'question-request'; readonly id: string }
   | { readonly type: 'paxos'; readonly message: PaxosMessage };
+
+/** One question in a catalog digest: its id, and whether the sender knows its outcome. */
+export interface CatalogEntry {
+  readonly id: string;
+  readonly decided: boolean;
+}
 
 /** A member's record: its name and addresses, versioned by the member itself (`seq` only grows). */
 export interface MemberAnnouncement {

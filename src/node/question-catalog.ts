@@ -33,6 +33,10 @@ export class QuestionCatalog {
     return this.#records.get(id);
   }
 
+  ids(): IterableIterator<string> {
+    return this.#records.keys();
+  }
+
   values(): IterableIterator<QuestionRecord> {
     return this.#records.values();
   }

@@ -38,6 +38,7 @@ import { catalogOptions, type QuestionRecord } from './catalog.ts';
 import { loadGroupConfig, saveGroupConfig, type GroupConfig } from './group-config.ts';
 import { createIdentity, loadIdentity } from './identity.ts';
 import { MemberRegistry } from './members.ts';
+import { CatalogSync } from './catalog-sync.ts';
 import { dialableAddresses, isDialable, Membership } from './membership.ts';
 import { PaxosDriver } from './paxos-driver.ts';
 import { QuestionCatalog } from './question-catalog.ts';
@@ -96,6 +97,7 @@ export class SynodNode implements SynodApi {
   readonly #listeners = new Set<(event: SynodEvent) => void>();
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #timelines = new Timelines();
+  readonly #catalogSync: CatalogSync | null;
 
   private constructor(
     options: NodeOptions,
@@ -115,6 +117,15 @@ export class SynodNode implements SynodApi {
     this.#group = group;
     this.#storage = storage;
     this.#storageError = storageError;
+    const catalog = storage?.catalog;
+    this.#catalogSync =
+      catalog === undefined
+        ? null
+        : new CatalogSync({
+            ids: () => catalog.ids(),
+            has: (id) => catalog.get(id) !== undefined,
+            isDecided: (id) => this.#chosen(id) !== null,
+          });
   }
 
   static async start(options: NodeOptions): Promise<SynodNode> {
@@ -478,15 +489,16 @@ export class SynodNode implements SynodApi {
     // mesh Paxos needs forms without waiting for the newcomer to find each member by itself.
     const members = this.#memberAnnouncements();
     for (const other of this.#connectedPeers()) this.#send(other, { type: 'members', members });
-    // Catch-up: every question this node knows, with its outcome when decided.
-    for (const record of this.#storage?.catalog.values() ?? []) {
-      this.#send(peer, { type: 'question', question: record.definition, outcome: this.#chosen(record.id) });
+    // Catch-up: a digest of this node's catalog; the peer answers with what this node lacks.
+    if (this.#catalogSync !== null) {
+      for (const chunk of this.#catalogSync.digest()) this.#send(peer, { type: 'catalog', ...chunk });
     }
     if (cameOnline) this.#emitPeers([peer]);
   }
 
   #onDisconnected(peer: string): void {
     if (this.#network?.links.isConnected(peer)) return;
+    this.#catalogSync?.forget(peer);
     if (this.#members.upsert(peer, { online: false }, Date.now())) this.#emitPeers([peer]);
   }
 
@@ -520,23 +532,26 @@ export class SynodNode implements SynodApi {
       case 'question':
         if (storage !== null) this.#learnQuestion(storage, from, message.question, message.outcome);
         return;
-      case 'question-request': {
-        const record = storage?.catalog.get(message.id);
-        if (record !== undefined) {
-          this.#send(from, {
-            type: 'question',
-            question: record.definition,
-            outcome: this.#chosen(record.id),
-          });
-        }
+      case 'catalog':
+        for (const id of this.#catalogSync?.receive(from, message.entries, message.done) ?? [])
+          this.#sendQuestion(from, id);
         return;
-      }
+      case 'question-request':
+        this.#sendQuestion(from, message.id);
+        return;
       case 'paxos':
         this.#log.debug('paxos in', { from, message });
         this.#timelines.record('received', from, message.message);
         storage?.driver.input({ kind: 'receive', from, message: message.message });
         return;
     }
+  }
+
+  /** A question's definition, with its outcome when known (an answer, or catch-up). */
+  #sendQuestion(to: string, id: string): void {
+    const record = this.#storage?.catalog.get(id);
+    if (record !== undefined)
+      this.#send(to, { type: 'question', question: record.definition, outcome: this.#chosen(id) });
   }
 
   #learnQuestion(

@@ -1,0 +1,65 @@
+import type { CatalogEntry } from '../net/wire.ts';
+
+/** Entries in one `catalog` message: 1,000 ids with their flags fit well inside a 64 KiB frame. */
+export const CATALOG_ENTRIES_PER_MESSAGE = 1_000;
+
+/** What this node knows, as the sync needs it: every question id, and whether its outcome is known. */
+export interface CatalogIndex {
+  ids(): Iterable<string>;
+  has(id: string): boolean;
+  isDecided(id: string): boolean;
+}
+
+/**
+ * Catch-up on connect, in proportion to what is new rather than to the catalog's size. Each side sends
+ * a digest of its catalog (question ids, and which are decided) in chunks; when a peer's digest is
+ * complete, this node sends it only the questions it lacks, and the outcomes it lacks. A member back
+ * from sleep with nothing new costs a few messages, not one per question ever asked.
+ */
+export class CatalogSync {
+  readonly #index: CatalogIndex;
+  /** Per peer: what its digest said so far, about questions this node knows (bounded by the catalog). */
+  readonly #heard = new Map<string, Map<string, boolean>>();
+
+  constructor(index: CatalogIndex) {
+    this.#index = index;
+  }
+
+  /** The digest messages to send a peer that just connected. */
+  digest(): { entries: CatalogEntry[]; done: boolean }[] {
+    const entries = [...this.#index.ids()].map((id) => ({ id, decided: this.#index.isDecided(id) }));
+    const messages: { entries: CatalogEntry[]; done: boolean }[] = [];
+    for (let at = 0; at < entries.length || messages.length === 0; at += CATALOG_ENTRIES_PER_MESSAGE) {
+      const chunk = entries.slice(at, at + CATALOG_ENTRIES_PER_MESSAGE);
+      messages.push({ entries: chunk, done: at + CATALOG_ENTRIES_PER_MESSAGE >= entries.length });
+    }
+    return messages;
+  }
+
+  /**
+   * A chunk of a peer's digest. When it is the last one, returns the ids of the questions to send that
+   * peer (each with its outcome when known); otherwise an empty list.
+   */
+  receive(from: string, entries: readonly CatalogEntry[], done: boolean): string[] {
+    let heard = this.#heard.get(from);
+    if (heard === undefined) {
+      heard = new Map();
+      this.#heard.set(from, heard);
+    }
+    // Only what this node knows is kept: a peer cannot make this map grow past the catalog's size.
+    for (const { id, decided } of entries) if (this.#index.has(id)) heard.set(id, decided);
+    if (!done) return [];
+    this.#heard.delete(from);
+    const missing: string[] = [];
+    for (const id of this.#index.ids()) {
+      const theirs = heard.get(id);
+      if (theirs === undefined || (!theirs && this.#index.isDecided(id))) missing.push(id);
+    }
+    return missing;
+  }
+
+  /** A disconnected peer's half-received digest is of no use any more. */
+  forget(peer: string): void {
+    this.#heard.delete(peer);
+  }
+}
