@@ -48,6 +48,8 @@ export class PaxosDriver {
     this.#hooks = hooks;
     this.#clock = clock;
     this.#random = random;
+    // A recovered core may have work due at once: a proposal to resume after a restart.
+    this.#scheduleTimer();
   }
 
   get core(): SynodCore {

@@ -35,7 +35,9 @@ export function questionView(
   ctx: ViewContext,
 ): QuestionView {
   const { definition } = record;
-  const chosen = decision?.chosen ?? null;
+  // The core knows an outcome a moment before it is on disk; the view shows it once it is (the
+  // catalog notes when this node learned it only then), so no page shows what a crash could unsay.
+  const chosen = record.decidedAt === null ? null : (decision?.chosen ?? null);
   const proposal = chosen === null ? null : proposalOf(chosen);
   const outcome: OutcomeView | null =
     proposal === null

@@ -630,8 +630,13 @@ export class SynodNode implements SynodApi {
     if (storage === null) return;
     // Questions whose state is on disk were restored with it; only a question whose catalog write
     // landed just before a crash, ahead of its state, is opened here.
+    const now = Date.now();
     for (const record of storage.catalog.values()) {
-      if (storage.driver.core.decision(record.id) !== undefined) continue;
+      const decision = storage.driver.core.decision(record.id);
+      // Decided on disk, but the catalog's note of when was lost in a crash: it is known since now.
+      if ((decision?.chosen ?? null) !== null && record.decidedAt === null)
+        storage.catalog.markDecided(record.id, now);
+      if (decision !== undefined) continue;
       const { acceptors, learners } = record.definition;
       storage.driver.input({ kind: 'open', decision: record.id, config: { acceptors, learners } });
     }

@@ -115,7 +115,7 @@ export function restoreDecision(record: DurableDecision, ctx: StepContext): Deci
     tally: EMPTY_TALLY,
     chosen: record.chosen,
     catchUp:
-      record.chosen === null
+      record.chosen === null && ctx.options.catchUp.afterRestart
         ? { nextAt: ctx.now, intervalMs: ctx.options.catchUp.initialMs, attempts: 0 }
         : null,
   };

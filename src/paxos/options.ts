@@ -12,7 +12,18 @@ export interface CoreOptions {
    * node still learns the outcome: it is announced to every member when decided, sent with the whole
    * catalog on every new connection, and answered to any Prepare or Accept this node sends.
    */
-  readonly catchUp: { readonly initialMs: number; readonly maxMs: number; readonly maxAttempts: number };
+  readonly catchUp: {
+    readonly initialMs: number;
+    readonly maxMs: number;
+    readonly maxAttempts: number;
+    /**
+     * Whether a restarted node asks about every decision it has not seen decided. A real node need not:
+     * its peers send it a digest of their catalogs, with every outcome it lacks, as soon as they
+     * connect (src/node/catalog-sync.ts); asking about each of thousands of open questions as well
+     * would only cost. The simulator has no catalog exchange and keeps it on.
+     */
+    readonly afterRestart: boolean;
+  };
   readonly maxAcceptors: number;
   /**
    * Replaces the strict-majority quorum. Exists only so the simulator's negative control can show that
@@ -25,6 +36,6 @@ export interface CoreOptions {
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   phaseTimeoutMs: 1_000,
   backoff: { baseMs: 40, maxMs: 2_000 },
-  catchUp: { initialMs: 1_000, maxMs: 30_000, maxAttempts: 6 },
+  catchUp: { initialMs: 1_000, maxMs: 30_000, maxAttempts: 6, afterRestart: false },
   maxAcceptors: DEFAULT_MAX_ACCEPTORS,
 };

@@ -52,7 +52,8 @@ export const SIM_CORE_OPTIONS: CoreOptions = {
   ...DEFAULT_CORE_OPTIONS,
   phaseTimeoutMs: 250,
   backoff: { baseMs: 20, maxMs: 500 },
-  catchUp: { initialMs: 200, maxMs: 2_000, maxAttempts: 6 },
+  // The simulated nodes have no catalog exchange on connect: a restarted node asks about each decision.
+  catchUp: { initialMs: 200, maxMs: 2_000, maxAttempts: 6, afterRestart: true },
 };
 
 /** Runs one seeded execution to its end and returns what the oracle found. */

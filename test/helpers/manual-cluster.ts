@@ -37,7 +37,9 @@ export class ManualCluster {
   random = 0.5;
 
   constructor(nodes: readonly NodeId[], options: Partial<CoreOptions> = {}) {
-    this.options = { ...DEFAULT_CORE_OPTIONS, ...options };
+    // Bare cores have no catalog exchange on connect: a restarted core asks about open decisions itself.
+    const catchUp = { ...DEFAULT_CORE_OPTIONS.catchUp, afterRestart: true };
+    this.options = { ...DEFAULT_CORE_OPTIONS, catchUp, ...options };
     for (const id of nodes) {
       this.cores.set(id, new SynodCore(id, this.options));
       this.disks.set(id, new Map());

@@ -98,3 +98,41 @@ describe('PaxosDriver: persist, then send', () => {
     assert.equal(pending.length, 2, 'no further step was taken');
   });
 });
+
+describe('PaxosDriver: after a restart', () => {
+  it('resumes a proposal that was under way without waiting for any input', async () => {
+    const { log, pending } = controlledLog();
+    const restored: DurableDecision = {
+      id: decision,
+      config,
+      promised: null,
+      accepted: null,
+      roundUsed: 2,
+      proposal: 'mine',
+      chosen: null,
+    };
+    const core = SynodCore.recover('a', [restored], { now: Date.now(), random: () => 0.5 });
+    const sent: PaxosMessage[] = [];
+    const driver = new PaxosDriver(core, log, {
+      send: (_to, m) => sent.push(m),
+      event: () => {},
+      failed: () => {},
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Round 3 is persisted first, then its Prepares leave: no input was needed to get here.
+    assert.equal(pending[0]?.records[0]?.roundUsed, 3);
+    pending[0]?.resolve();
+    await tick();
+    assert.deepEqual(
+      sent.map((m) => m.kind),
+      ['prepare', 'prepare'],
+    );
+    // Its own acceptor's promise is the next write; complete every write so that stop() can finish.
+    const stopped = driver.stop();
+    for (let i = 0; i < 5; i++) {
+      pending.splice(0).forEach((w) => w.resolve());
+      await tick();
+    }
+    await stopped;
+  });
+});

@@ -26,7 +26,11 @@ function runTimers(core: SynodCore, until: number): Envelope[] {
 describe('core: an idle node costs nothing, whatever its history', () => {
   it('a decided question has no timer; an undecided one only while it catches up', () => {
     const records = [durable('decided', 'x'), durable('open', null)];
-    const core = SynodCore.recover('a', records, { now: 0, random: () => 0.5 });
+    const options = {
+      ...DEFAULT_CORE_OPTIONS,
+      catchUp: { ...DEFAULT_CORE_OPTIONS.catchUp, afterRestart: true },
+    };
+    const core = SynodCore.recover('a', records, { now: 0, random: () => 0.5 }, options);
     assert.equal(core.activeDecisions, 1, 'only the undecided question asks its peers');
     const sent = runTimers(core, 24 * 3600_000);
     const queries = sent.filter((e) => e.message.kind === 'query');
@@ -35,6 +39,22 @@ describe('core: an idle node costs nothing, whatever its history', () => {
     assert.equal(queries.length, DEFAULT_CORE_OPTIONS.catchUp.maxAttempts * 2);
     assert.equal(core.nextTimer(), null);
     assert.equal(core.activeDecisions, 0);
+  });
+
+  it('a real node restarts without asking about its open questions, but resumes its own proposal', () => {
+    // Its peers send the outcomes it lacks when they connect (catalog sync); see CoreOptions.catchUp.
+    const mine = { ...durable('mine', null), proposal: 'v', roundUsed: 3 };
+    const records = [durable('decided', 'x'), durable('open', null), mine];
+    const core = SynodCore.recover('a', records, { now: 0, random: () => 0.5 });
+    assert.equal(core.activeDecisions, 1);
+    const sent = runTimers(core, 0);
+    assert.ok(
+      sent.length > 0 && sent.every((e) => e.message.kind === 'prepare' && e.message.decision === 'mine'),
+    );
+    assert.ok(
+      sent.every((e) => e.message.kind === 'prepare' && e.message.ballot.round === 4),
+      'above round 3',
+    );
   });
 
   it('with 10,000 questions in its history, a tick steps only the decisions under way', () => {
