@@ -14,7 +14,7 @@ export async function loadOrCreateToken(dataDir: string): Promise<string> {
     // created below
   }
   const token = randomBytes(32).toString('hex');
-  await writeFileDurably(path, token, 0o600);
+  await writeFileDurably(path, token, { what: 'the API token' });
   return token;
 }
 
@@ -25,7 +25,7 @@ export interface ApiInfo {
 }
 
 export async function writeApiInfo(dataDir: string, info: ApiInfo): Promise<void> {
-  await writeFileDurably(join(dataDir, FILES.apiInfo), JSON.stringify(info), 0o600);
+  await writeFileDurably(join(dataDir, FILES.apiInfo), JSON.stringify(info), { what: 'the API address' });
 }
 
 /** Where the daemon of `dataDir` listens, and its token; a clear error when none is running. */

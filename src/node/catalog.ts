@@ -17,5 +17,5 @@ const recordSchema = z.object({
 });
 
 export function catalogOptions(create: boolean): StateLogOptions<QuestionRecord> {
-  return { file: FILES.catalog, schema: recordSchema, create };
+  return { file: FILES.catalog, schema: recordSchema, create, what: 'the question catalog' };
 }

@@ -48,5 +48,7 @@ export async function loadGroupConfig(dir: string): Promise<GroupConfig | null> 
 }
 
 export async function saveGroupConfig(dir: string, config: GroupConfig): Promise<void> {
-  await writeFileDurably(join(dir, FILES.group), JSON.stringify(config, null, 2));
+  await writeFileDurably(join(dir, FILES.group), JSON.stringify(config, null, 2), {
+    what: 'the group settings',
+  });
 }

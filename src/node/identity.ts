@@ -32,6 +32,8 @@ export async function loadIdentity(dir: string): Promise<PrivateKey | null> {
 
 export async function createIdentity(dir: string): Promise<PrivateKey> {
   const key = await generateKeyPair('Ed25519');
-  await writeFileDurably(join(dir, FILES.identity), privateKeyToProtobuf(key));
+  await writeFileDurably(join(dir, FILES.identity), privateKeyToProtobuf(key), {
+    what: "this node's identity key",
+  });
   return key;
 }

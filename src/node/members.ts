@@ -131,7 +131,7 @@ export class MemberRegistry {
       seq,
     }));
     this.#saving = this.#saving
-      .then(() => writeFileDurably(this.#path, JSON.stringify(data, null, 2)))
+      .then(() => writeFileDurably(this.#path, JSON.stringify(data, null, 2), { what: 'the member list' }))
       .catch(() => undefined);
     await this.#saving;
   }

@@ -1,10 +1,9 @@
-import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import type { DurableDecision } from '../paxos/index.ts';
-import { CorruptStateError } from './errors.ts';
+import { CorruptStateError, StorageWriteError } from './errors.ts';
 import { encodeFrame } from './frame.ts';
-import { fsyncDirectory } from './fs-util.ts';
+import { nodeFs, writeAll, type DurableFile, type StorageFs } from './fs.ts';
 import { durableDecisionSchema, encodeCommit, type Commit, type Keyed } from './records.ts';
 import { recoverLog } from './recovery.ts';
 
@@ -18,15 +17,22 @@ export interface StateLogOptions<T extends Keyed> {
   readonly schema: z.ZodType<T>;
   /** Create the log when it does not exist; otherwise its absence is an error. */
   readonly create: boolean;
-  /** Rewrite the log as one snapshot once it is this large. */
+  /** Rewrite the log as one snapshot once it is this large (and twice the last snapshot's size). */
   readonly compactAtBytes?: number;
+  /** What the log holds, in words for people: it names the file in every error ("the acceptor state"). */
+  readonly what: string;
+  /** The file system (tests put a disk that fails, writes short or crashes here). */
+  readonly fs?: StorageFs;
 }
+
+/** Files of a data directory are readable by their owner only. */
+const FILE_MODE = 0o600;
 
 const DEFAULT_COMPACT_AT_BYTES = 4 * 1024 * 1024;
 
 /** Options for the Paxos state file. */
 export function paxosStateOptions(create: boolean): StateLogOptions<DurableDecision> {
-  return { file: STATE_FILE, schema: durableDecisionSchema, create };
+  return { file: STATE_FILE, schema: durableDecisionSchema, create, what: 'the acceptor state' };
 }
 
 export interface OpenedStateLog<T extends Keyed> {
@@ -47,7 +53,7 @@ interface PendingWrite<T> {
 }
 
 interface LogPosition {
-  readonly file: FileHandle;
+  readonly file: DurableFile;
   readonly end: number;
   readonly seq: number;
 }
@@ -62,7 +68,11 @@ export class StateLog<T extends Keyed> {
   readonly path: string;
   readonly #dir: string;
   readonly #compactAtBytes: number;
-  #file: FileHandle;
+  readonly #what: string;
+  readonly #fs: StorageFs;
+  /** The log is compacted when it reaches this size: the threshold, or twice the last snapshot. */
+  #compactAt: number;
+  #file: DurableFile;
   #end: number;
   #seq: number;
   readonly #live: Map<string, T>;
@@ -76,7 +86,7 @@ export class StateLog<T extends Keyed> {
     path: string,
     at: LogPosition,
     live: Map<string, T>,
-    compactAtBytes: number,
+    options: StateLogOptions<T>,
   ) {
     this.#dir = dir;
     this.path = path;
@@ -84,7 +94,12 @@ export class StateLog<T extends Keyed> {
     this.#end = at.end;
     this.#seq = at.seq;
     this.#live = live;
-    this.#compactAtBytes = compactAtBytes;
+    this.#compactAtBytes = options.compactAtBytes ?? DEFAULT_COMPACT_AT_BYTES;
+    this.#what = options.what;
+    this.#fs = options.fs ?? nodeFs;
+    // Past the threshold, the next compaction waits until the log has doubled: a large live state then
+    // costs one rewrite per doubling, not one per commit.
+    this.#compactAt = Math.max(this.#compactAtBytes, at.end * 2);
   }
 
   /**
@@ -92,34 +107,45 @@ export class StateLog<T extends Keyed> {
    * when its content cannot be trusted, including when it is missing but expected.
    */
   static async open<R extends Keyed>(dir: string, options: StateLogOptions<R>): Promise<OpenedStateLog<R>> {
-    const compactAt = options.compactAtBytes ?? DEFAULT_COMPACT_AT_BYTES;
+    const fs = options.fs ?? nodeFs;
     const path = join(dir, options.file);
-    if (!(await exists(path))) {
+    if (!(await fs.exists(path))) {
       if (!options.create) {
-        throw new CorruptStateError(path, null, 'the file is missing, but this node has used it before');
+        throw new CorruptStateError(
+          path,
+          null,
+          'the file is missing, but this node has used it before',
+          options.what,
+        );
       }
-      const end = await writeSnapshot(`${path}.tmp`, 1, new Map<string, R>());
-      await rename(`${path}.tmp`, path);
-      await fsyncDirectory(dir);
-      const file = await open(path, 'r+');
-      const log = new StateLog<R>(dir, path, { file, end, seq: 1 }, new Map(), compactAt);
+      let end: number;
+      try {
+        end = await writeSnapshot(fs, `${path}.tmp`, 1, new Map<string, R>());
+        await fs.rename(`${path}.tmp`, path);
+        await fs.fsyncDirectory(dir);
+      } catch (error) {
+        throw new StorageWriteError(path, options.what, error);
+      }
+      const file = await fs.open(path, 'r+');
+      const log = new StateLog<R>(dir, path, { file, end, seq: 1 }, new Map(), options);
       return { log, records: new Map(), recovery: { tornBytes: 0, repairedCommits: 0, created: true } };
     }
-    const outcome = recoverLog(await readFile(path), options.schema);
-    if (!outcome.ok) throw new CorruptStateError(path, outcome.offset, outcome.problem);
+    const outcome = recoverLog(await fs.readFile(path), options.schema);
+    if (!outcome.ok) throw new CorruptStateError(path, outcome.offset, outcome.problem, options.what);
     const { records, lastSeq, validEnd, tornBytes, repairedCommits } = outcome.log;
-    const file = await open(path, 'r+');
+    // An older Synod created its files readable by everyone: only the owner may read a node's votes.
+    await fs.chmod(path, FILE_MODE);
+    const file = await fs.open(path, 'r+');
     if (tornBytes > 0) {
-      await file.truncate(validEnd);
-      await file.sync();
+      try {
+        await file.truncate(validEnd);
+        await file.sync();
+      } catch (error) {
+        await file.close();
+        throw new StorageWriteError(path, options.what, error);
+      }
     }
-    const log = new StateLog<R>(
-      dir,
-      path,
-      { file, end: validEnd, seq: lastSeq },
-      new Map(records),
-      compactAt,
-    );
+    const log = new StateLog<R>(dir, path, { file, end: validEnd, seq: lastSeq }, new Map(records), options);
     return { log, records, recovery: { tornBytes, repairedCommits, created: false } };
   }
 
@@ -154,12 +180,7 @@ export class StateLog<T extends Keyed> {
         for (const w of batch) w.resolve();
       } catch (cause) {
         // After a failed fsync the page cache may say anything (the "fsyncgate" lesson): never retry.
-        this.#failure = new Error(
-          `writing ${this.path} failed, so this node stops using it: ${String(cause)}`,
-          {
-            cause,
-          },
-        );
+        this.#failure = new StorageWriteError(this.path, this.#what, cause);
         for (const w of [...batch, ...this.#queue]) w.reject(this.#failure);
         this.#queue = [];
       }
@@ -170,54 +191,46 @@ export class StateLog<T extends Keyed> {
   async #commit(records: readonly T[]): Promise<void> {
     const seq = this.#seq + 1;
     const frame = encodeFrame(seq, encodeCommit({ snapshot: false, records }));
-    await this.#file.write(Buffer.concat([frame, frame]), 0, frame.length * 2, this.#end);
+    await writeAll(this.#file, Buffer.concat([frame, frame]), this.#end);
     await this.#file.datasync();
     this.#seq = seq;
     this.#end += frame.length * 2;
     for (const record of records) this.#live.set(record.id, record);
-    if (this.#end >= this.#compactAtBytes) await this.#compact();
+    if (this.#end >= this.#compactAt) await this.#compact();
   }
 
   /** Replaces the log with one snapshot commit: written aside, fsynced, renamed, directory fsynced. */
   async #compact(): Promise<void> {
     const seq = this.#seq + 1;
     const temp = `${this.path}.tmp`;
-    const size = await writeSnapshot(temp, seq, this.#live);
-    // When the live state itself is large, keep appending rather than compact at every commit.
-    if (size * 2 > this.#compactAtBytes) return void (await rm(temp, { force: true }));
+    const size = await writeSnapshot(this.#fs, temp, seq, this.#live);
     await this.#file.close();
-    await rename(temp, this.path);
-    await fsyncDirectory(this.#dir);
-    this.#file = await open(this.path, 'r+');
+    await this.#fs.rename(temp, this.path);
+    await this.#fs.fsyncDirectory(this.#dir);
+    this.#file = await this.#fs.open(this.path, 'r+');
     this.#seq = seq;
     this.#end = size;
+    this.#compactAt = Math.max(this.#compactAtBytes, size * 2);
   }
 }
 
 /** Writes a snapshot commit (twice, fsynced) to `path`; the caller renames it into place. */
 async function writeSnapshot<T extends Keyed>(
+  fs: StorageFs,
   path: string,
   seq: number,
   records: ReadonlyMap<string, T>,
 ): Promise<number> {
   const commit: Commit<T> = { snapshot: true, records: [...records.values()] };
   const frame = encodeFrame(seq, encodeCommit(commit));
-  const file = await open(path, 'w');
+  // A temp file a crash left behind may have another mode: start from none.
+  await fs.rm(path);
+  const file = await fs.open(path, 'w', FILE_MODE);
   try {
-    await file.write(Buffer.concat([frame, frame]));
+    await writeAll(file, Buffer.concat([frame, frame]), 0);
     await file.sync();
   } finally {
     await file.close();
   }
   return frame.length * 2;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
 }

@@ -106,7 +106,7 @@ describe('SynodNode API', () => {
     const damaged = await startNode(dir);
     try {
       const status = await damaged.node.status();
-      assert.match(status.storageError ?? '', /state\.log.*cannot be trusted.*will not act as an acceptor/s);
+      assert.match(status.storageError ?? '', /state\.log.*cannot be trusted.*will not vote/s);
       await assert.rejects(damaged.node.propose({ questionId: q.id, option: 'y' }), code('storage-refused'));
       await assert.rejects(
         damaged.node.createQuestion({ title: 'New', options: [] }),

@@ -77,7 +77,7 @@ describe('state log', () => {
     const dir = await freshDir();
     await assert.rejects(StateLog.open(dir, paxosStateOptions(false)), (e: unknown) => {
       assert.ok(e instanceof CorruptStateError);
-      assert.match(e.message, /state\.log.*missing.*will not act as an acceptor/s);
+      assert.match(e.message, /state\.log.*missing.*will not vote/s);
       return true;
     });
   });
@@ -121,7 +121,7 @@ describe('state log', () => {
     await writeFile(join(dir, STATE_FILE), damaged);
     await assert.rejects(StateLog.open(dir, paxosStateOptions(false)), (e: unknown) => {
       assert.ok(e instanceof CorruptStateError);
-      assert.match(e.message, new RegExp(`${STATE_FILE} at byte \\d+ cannot be trusted: commits? \\d`));
+      assert.match(e.message, new RegExp(`${STATE_FILE} at byte \\d+, cannot be trusted: commits? \\d`));
       return true;
     });
   });
