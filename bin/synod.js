@@ -16,8 +16,10 @@ if (major > 22 || (major === 22 && minor >= 18)) {
     );
     process.exit(1);
   }
+  // An IPC channel ties the child's life to this process: when this one dies, even by kill -9, the
+  // channel closes and the child stops cleanly instead of living on as an orphan holding the data.
   const child = spawn(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
   });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

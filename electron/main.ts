@@ -3,7 +3,7 @@
  * handlers that check their sender and pass each call to the node (which validates its input).
  * All logic is in src/; this file is glue.
  */
-import { app, BrowserWindow, ipcMain, Notification, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Notification, session, shell } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DecisionNotices } from '../src/api/decision-notices.ts';
@@ -44,10 +44,16 @@ if (!app.requestSingleInstanceLock()) {
     if (window.isMinimized()) window.restore();
     window.focus();
   });
-  app.whenReady().then(start, (error: unknown) => {
-    log.error('could not start', { error: String(error) });
-    app.exit(1);
-  });
+  // The node refuses to start on a data directory another Synod (a daemon) holds, or whose identity
+  // was lost: say why in a dialog, since a desktop app has no terminal.
+  app
+    .whenReady()
+    .then(start)
+    .catch((error: unknown) => {
+      log.error('could not start', { error: String(error) });
+      dialog.showErrorBox('Synod cannot start', error instanceof Error ? error.message : String(error));
+      app.exit(1);
+    });
 }
 
 async function start(): Promise<void> {
@@ -55,7 +61,7 @@ async function start(): Promise<void> {
   session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) =>
     callback(permission === 'clipboard-sanitized-write'),
   );
-  const running = await SynodNode.start({ dataDir: app.getPath('userData'), log });
+  const running = await SynodNode.start({ dataDir: app.getPath('userData'), log, ownerKind: 'desktop app' });
   node = running;
   for (const method of API_METHODS) {
     ipcMain.handle(channelOf(method), (event, input: unknown) => {

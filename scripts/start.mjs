@@ -46,8 +46,9 @@ if (!browserOnly && hasDisplay && electronAvailable()) {
       ? 'Electron cannot run here: starting the headless node; open the link below in a browser.'
       : 'Starting the headless node; open the link below in a browser.',
   );
+  // With an IPC channel the daemon stops when this script dies, even by kill -9 (see bin/synod.js).
   const child = spawn(process.execPath, [`${root}bin/synod.js`, 'daemon', ...passThrough], {
-    stdio: 'inherit',
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
   });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code) => process.exit(code ?? 0));

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { lockOwnerOf } from '../node/data-dir-lock.ts';
 import { FILES } from '../node/data-dir.ts';
 import { writeFileDurably } from '../storage/index.ts';
 
@@ -28,15 +30,61 @@ export async function writeApiInfo(dataDir: string, info: ApiInfo): Promise<void
   await writeFileDurably(join(dataDir, FILES.apiInfo), JSON.stringify(info), { what: 'the API address' });
 }
 
-/** Where the daemon of `dataDir` listens, and its token; a clear error when none is running. */
+/** Removes api.json when the daemon stops cleanly, so that nobody is sent to a port that is gone. */
+export async function removeApiInfo(dataDir: string): Promise<void> {
+  await rm(join(dataDir, FILES.apiInfo), { force: true });
+}
+
+/**
+ * Where the daemon of `dataDir` listens, and its token. When there is none to talk to, the error says
+ * which of three cases it is: no daemon ever ran here; one runs but its API files are missing; the one
+ * that ran here is gone.
+ */
 export async function readApiAccess(dataDir: string): Promise<{ url: string; token: string }> {
+  const start = `start one with "synod daemon --data-dir ${dataDir}"`;
+  const holder = await lockOwnerOf(dataDir).catch(() => null);
+  let info: ApiInfo | null = null;
   try {
-    const info = JSON.parse(await readFile(join(dataDir, FILES.apiInfo), 'utf8')) as ApiInfo;
-    const token = (await readFile(join(dataDir, FILES.apiToken), 'utf8')).trim();
-    return { url: `http://127.0.0.1:${info.port}`, token };
+    info = infoSchema.parse(JSON.parse(await readFile(join(dataDir, FILES.apiInfo), 'utf8')));
   } catch {
+    info = null;
+  }
+  let token: string | null = null;
+  try {
+    token = (await readFile(join(dataDir, FILES.apiToken), 'utf8')).trim();
+  } catch {
+    token = null;
+  }
+  if (holder?.alive && holder.owner.kind === 'desktop app') {
     throw new Error(
-      `no Synod daemon has run with the data directory ${dataDir}: start one with "synod daemon --data-dir ${dataDir}"`,
+      `the Synod desktop app (pid ${holder.owner.pid}) is using the data directory ${dataDir}; it has no command-line API: use its window, or quit it and ${start}`,
     );
+  }
+  if (info !== null && token !== null && (holder === null || holder.alive) && isRunning(info.pid)) {
+    return { url: `http://127.0.0.1:${info.port}`, token };
+  }
+  if (holder?.alive) {
+    throw new Error(
+      `a Synod daemon (pid ${holder.owner.pid}) runs with the data directory ${dataDir}, but its API files ` +
+        `(${FILES.apiInfo}, ${FILES.apiToken}) are missing or unreadable: restart it (kill ${holder.owner.pid}, then ${start.replace('start one with ', '')}) to write them again`,
+    );
+  }
+  if (info !== null || holder !== null) {
+    const pid = info?.pid ?? holder?.owner.pid;
+    throw new Error(
+      `the Synod daemon that ran with the data directory ${dataDir} (pid ${pid}) is gone: it stopped or crashed. ${start[0]?.toUpperCase()}${start.slice(1)} again`,
+    );
+  }
+  throw new Error(`no Synod daemon has run with the data directory ${dataDir}: ${start}`);
+}
+
+const infoSchema = z.object({ port: z.number().int(), pid: z.number().int(), peerId: z.string() });
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SynodNode } from '../node/synod-node.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
-import { loadOrCreateToken, writeApiInfo } from './api-files.ts';
+import { loadOrCreateToken, removeApiInfo, writeApiInfo } from './api-files.ts';
 import { startHttpApi } from './http-api.ts';
 
 export interface DaemonOptions {
@@ -40,6 +40,7 @@ export async function startDaemon(
       ? {}
       : { acceptorsPerQuestion: options.acceptorsPerQuestion }),
     log,
+    ownerKind: 'daemon',
   });
   const token = await loadOrCreateToken(options.dataDir);
   const hasUi = existsSync(`${RENDERER_DIST}index.html`);
@@ -57,6 +58,7 @@ export async function startDaemon(
     uiUrl: hasUi ? `http://127.0.0.1:${api.port}/#token=${token}` : null,
     async stop() {
       await api.close();
+      await removeApiInfo(options.dataDir);
       await node.stop();
     },
   };

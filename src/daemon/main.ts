@@ -1,5 +1,15 @@
 import { main } from './cli.ts';
 
+// Started by a parent over an IPC channel (bin/synod.js under an older Node, or npm start): when the
+// parent dies, even by kill -9, the channel closes; stop as on SIGTERM rather than live on as an orphan.
+if (process.channel !== undefined) {
+  process.channel.unref();
+  process.once('disconnect', () => {
+    if (process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM');
+    else process.exit(1);
+  });
+}
+
 process.exitCode = await main(process.argv.slice(2));
 // The daemon has stopped its node; clients have printed their answer (watch: after Ctrl-C). Do not
 // wait for idle sockets or an open event stream.

@@ -1,3 +1,4 @@
+import { chmod, mkdir, readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,3 +25,33 @@ export const FILES = {
   apiToken: 'api-token',
   apiInfo: 'api.json',
 } as const;
+
+/**
+ * Creates the data directory readable by its owner only, and tightens one that exists with a wider
+ * mode (an older Synod's, or one made by hand). A directory that is not the user's own, or is shared
+ * by everyone (like /tmp itself), is refused rather than changed.
+ */
+export async function prepareDataDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const info = await stat(dir);
+  if (!info.isDirectory()) throw new Error(`the data directory ${dir} is not a directory`);
+  const uid = process.getuid?.();
+  if (uid !== undefined && info.uid !== uid) {
+    throw new Error(
+      `the data directory ${dir} belongs to another user (uid ${info.uid}): use a directory of your own`,
+    );
+  }
+  if ((info.mode & 0o1002) === 0o1002) {
+    throw new Error(
+      `the data directory ${dir} is shared by every user (like /tmp itself): use a directory of your own inside it, e.g. ${join(dir, 'synod')}`,
+    );
+  }
+  if ((info.mode & 0o077) !== 0) await chmod(dir, 0o700);
+  // Files an older Synod (or a copy by hand) left readable by others: the identity key, the API token
+  // and the votes are the owner's only.
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(dir, entry.name);
+    if (((await stat(path)).mode & 0o077) !== 0) await chmod(path, 0o600);
+  }
+}

@@ -2,7 +2,7 @@ import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@
 import type { PrivateKey } from '@libp2p/interface';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileDurably } from '../storage/index.ts';
+import { STATE_FILE, nodeFs, writeFileDurably } from '../storage/index.ts';
 import { FILES } from './data-dir.ts';
 
 export class IdentityError extends Error {
@@ -27,6 +27,23 @@ export async function loadIdentity(dir: string): Promise<PrivateKey | null> {
       `${path} is damaged, so this node's identity is lost. Restore it from a backup; or, to start over as a new member, ` +
         'move the whole data directory away (this node then must be invited again).',
     );
+  }
+}
+
+/**
+ * Called when identity.key is missing: if this directory holds state, the node voted under the lost
+ * identity, and a new one would silently give up its place in every acceptor set. Refuse.
+ */
+export async function refuseLostIdentity(dir: string): Promise<void> {
+  for (const file of [STATE_FILE, FILES.catalog]) {
+    if (await nodeFs.exists(join(dir, file))) {
+      throw new IdentityError(
+        `${join(dir, FILES.identity)} is missing, but this data directory holds ${file} from an earlier run: ` +
+          "this node voted under that identity, and a new one would silently give up its place in every question's " +
+          `acceptors. Restore identity.key from a backup of ${dir}; or, to start over as a new member, move the ` +
+          'whole data directory away (this node then must be invited again).',
+      );
+    }
   }
 }
 

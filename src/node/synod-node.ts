@@ -2,7 +2,6 @@ import type { Libp2p, PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { inputSchemas, parseInput } from '../api/schemas.ts';
 import {
   SynodError,
@@ -32,11 +31,14 @@ import {
   type CoreOptions,
   type DurableDecision,
 } from '../paxos/index.ts';
-import { CorruptStateError, StateLog, paxosStateOptions } from '../storage/index.ts';
+import type { StateLog } from '../storage/index.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
-import { catalogOptions, type QuestionRecord } from './catalog.ts';
+import type { QuestionRecord } from './catalog.ts';
 import { loadGroupConfig, saveGroupConfig, type GroupConfig } from './group-config.ts';
-import { createIdentity, loadIdentity } from './identity.ts';
+import { acquireDataDirLock, type DataDirLock, type OwnerKind } from './data-dir-lock.ts';
+import { prepareDataDir } from './data-dir.ts';
+import { createIdentity, loadIdentity, refuseLostIdentity } from './identity.ts';
+import { openNodeStorage, type NodeStorage } from './node-storage.ts';
 import { MemberRegistry } from './members.ts';
 import { CatalogSync } from './catalog-sync.ts';
 import { dialableAddresses, isDialable, Membership } from './membership.ts';
@@ -57,6 +59,8 @@ export interface NodeOptions {
   /** Acceptors of the questions this node creates (1 to LIMITS.maxAcceptors, default 7). */
   readonly acceptorsPerQuestion?: number;
   readonly log?: Logger;
+  /** Which program runs this node, named to a second one that tries the same data directory. */
+  readonly ownerKind?: OwnerKind;
 }
 
 interface Storage {
@@ -88,6 +92,7 @@ export class SynodNode implements SynodApi {
   readonly #members: MemberRegistry;
   readonly #membership: Membership;
   readonly #storage: Storage | null;
+  readonly #lock: DataDirLock;
   #storageError: string | null;
   #group: GroupConfig | null;
   #network: Network | null = null;
@@ -106,7 +111,9 @@ export class SynodNode implements SynodApi {
     group: GroupConfig | null,
     storage: Storage | null,
     storageError: string | null,
+    lock: DataDirLock,
   ) {
+    this.#lock = lock;
     this.#options = options;
     this.#dataDir = options.dataDir;
     this.#privateKey = privateKey;
@@ -130,37 +137,34 @@ export class SynodNode implements SynodApi {
 
   static async start(options: NodeOptions): Promise<SynodNode> {
     const dir = options.dataDir;
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await prepareDataDir(dir);
+    // One process owns a data directory: two would share a peer id and interleave their state logs.
+    const lock = await acquireDataDirLock(dir, options.ownerKind ?? 'daemon');
+    try {
+      return await SynodNode.#start(options, lock);
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  static async #start(options: NodeOptions, lock: DataDirLock): Promise<SynodNode> {
+    const dir = options.dataDir;
     const log = options.log ?? silentLogger;
     let privateKey = await loadIdentity(dir);
-    const fresh = privateKey === null;
-    let opened: {
-      paxos: StateLog<DurableDecision>;
-      records: Iterable<DurableDecision>;
-      catalog: StateLog<QuestionRecord>;
-      questions: Iterable<QuestionRecord>;
-    } | null = null;
+    if (privateKey === null) await refuseLostIdentity(dir);
+    let opened: NodeStorage | null = null;
     let storageError: string | null = null;
-    try {
-      // A node that has an identity has voted under it: its state must be there (create only when new).
-      const paxos = await StateLog.open(dir, paxosStateOptions(fresh));
-      const catalog = await StateLog.open(dir, catalogOptions(true)).catch(async (error: unknown) => {
-        await paxos.log.close();
-        throw error;
-      });
-      opened = {
-        paxos: paxos.log,
-        records: paxos.records.values(),
-        catalog: catalog.log,
-        questions: catalog.records.values(),
-      };
-      if (paxos.recovery.tornBytes > 0 || paxos.recovery.repairedCommits > 0) {
-        log.warn('recovered the state log after a crash', { ...paxos.recovery });
+    // A node that has an identity has voted under it: its state must be there (create only when new).
+    const result = await openNodeStorage(dir, privateKey === null);
+    if (result.ok) {
+      opened = result.storage;
+      if (opened.recovery.tornBytes > 0 || opened.recovery.repairedCommits > 0) {
+        log.warn('recovered the state log after a crash', { ...opened.recovery });
       }
-    } catch (error) {
-      if (!(error instanceof CorruptStateError)) throw error;
-      storageError = error.message;
-      log.error('refusing to act as an acceptor', { error: error.message });
+    } else {
+      storageError = result.error;
+      log.error('refusing to vote', { error: result.error });
     }
     privateKey ??= await createIdentity(dir);
     const members = await MemberRegistry.load(dir);
@@ -172,7 +176,7 @@ export class SynodNode implements SynodApi {
     if (opened !== null) {
       const core = SynodCore.recover(
         self,
-        opened.records,
+        opened.decisions,
         { now: Date.now(), random: Math.random },
         options.coreOptions ?? DEFAULT_CORE_OPTIONS,
       );
@@ -200,7 +204,7 @@ export class SynodNode implements SynodApi {
       });
       storage = { paxos: opened.paxos, catalogLog: opened.catalog, catalog, driver };
     }
-    node = new SynodNode(options, privateKey, members, group, storage, storageError);
+    node = new SynodNode(options, privateKey, members, group, storage, storageError, lock);
     node.#reopenCatalogQuestions();
     if (group !== null) await node.#startNetwork(group);
     log.info('node started', { peerId: self, group: group?.group.name ?? null, storageError });
@@ -215,6 +219,7 @@ export class SynodNode implements SynodApi {
     await this.#storage?.paxos.close();
     await this.#storage?.catalogLog.close();
     await this.#members.flush();
+    await this.#lock.release();
   }
 
   // ---- SynodApi -------------------------------------------------------------------------------

@@ -73,3 +73,22 @@ function advice(code: string | undefined, path: string): string {
       return `Fix the cause, then restart Synod. ${lost}`;
   }
 }
+
+/** A state file exists but cannot be opened or read (permissions, an immutable file, an I/O error). */
+export class StateOpenError extends Error {
+  readonly path: string;
+  readonly code: string | undefined;
+
+  constructor(path: string, what: string, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException | null)?.code;
+    super(
+      `${what} (${path}) cannot be opened: ${code ?? String(cause)}. This node will not vote until it can read ` +
+        `it. Check the file's owner and permissions (ls -l "${path}": it must be a file you can read and write, ` +
+        'not a directory, and not immutable), or whether the disk reports errors; then restart Synod. Nothing was changed.',
+      { cause },
+    );
+    this.name = 'StateOpenError';
+    this.path = path;
+    this.code = code;
+  }
+}

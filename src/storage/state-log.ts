@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { z } from 'zod';
 import type { DurableDecision } from '../paxos/index.ts';
-import { CorruptStateError, StorageWriteError } from './errors.ts';
+import { CorruptStateError, StateOpenError, StorageWriteError } from './errors.ts';
 import { encodeFrame } from './frame.ts';
 import { nodeFs, writeAll, type DurableFile, type StorageFs } from './fs.ts';
 import { durableDecisionSchema, encodeCommit, type Commit, type Keyed } from './records.ts';
@@ -130,12 +130,22 @@ export class StateLog<T extends Keyed> {
       const log = new StateLog<R>(dir, path, { file, end, seq: 1 }, new Map(), options);
       return { log, records: new Map(), recovery: { tornBytes: 0, repairedCommits: 0, created: true } };
     }
-    const outcome = recoverLog(await fs.readFile(path), options.schema);
-    if (!outcome.ok) throw new CorruptStateError(path, outcome.offset, outcome.problem, options.what);
+    let bytes: Buffer;
+    let file: DurableFile;
+    try {
+      bytes = await fs.readFile(path);
+      // An older Synod created its files readable by everyone: only the owner may read a node's votes.
+      await fs.chmod(path, FILE_MODE);
+      file = await fs.open(path, 'r+');
+    } catch (error) {
+      throw new StateOpenError(path, options.what, error);
+    }
+    const outcome = recoverLog(bytes, options.schema);
+    if (!outcome.ok) {
+      await file.close();
+      throw new CorruptStateError(path, outcome.offset, outcome.problem, options.what);
+    }
     const { records, lastSeq, validEnd, tornBytes, repairedCommits } = outcome.log;
-    // An older Synod created its files readable by everyone: only the owner may read a node's votes.
-    await fs.chmod(path, FILE_MODE);
-    const file = await fs.open(path, 'r+');
     if (tornBytes > 0) {
       try {
         await file.truncate(validEnd);

@@ -1,0 +1,57 @@
+import {
+  CorruptStateError,
+  StateLog,
+  StateOpenError,
+  StorageWriteError,
+  paxosStateOptions,
+} from '../storage/index.ts';
+import type { DurableDecision } from '../paxos/index.ts';
+import { catalogOptions, type QuestionRecord } from './catalog.ts';
+
+export interface NodeStorage {
+  readonly paxos: StateLog<DurableDecision>;
+  readonly decisions: Iterable<DurableDecision>;
+  readonly catalog: StateLog<QuestionRecord>;
+  readonly questions: Iterable<QuestionRecord>;
+  readonly recovery: { readonly tornBytes: number; readonly repairedCommits: number };
+}
+
+/**
+ * Opens the acceptor state and the question catalog. Whatever goes wrong (damaged content, a file that
+ * cannot be opened or read: permissions, an immutable file, an I/O error) is returned as a message
+ * that names the file and what to do: the node then runs without voting and says why, rather than
+ * exit with a raw error code or start over. `create` is true only for a node that never voted.
+ */
+export async function openNodeStorage(
+  dir: string,
+  create: boolean,
+): Promise<{ ok: true; storage: NodeStorage } | { ok: false; error: string }> {
+  let paxos: Awaited<ReturnType<typeof StateLog.open<DurableDecision>>> | null = null;
+  try {
+    paxos = await StateLog.open(dir, paxosStateOptions(create));
+    const catalog = await StateLog.open(dir, catalogOptions(true));
+    return {
+      ok: true,
+      storage: {
+        paxos: paxos.log,
+        decisions: paxos.records.values(),
+        catalog: catalog.log,
+        questions: catalog.records.values(),
+        recovery: paxos.recovery,
+      },
+    };
+  } catch (error) {
+    await paxos?.log.close();
+    return { ok: false, error: describeOpenFailure(dir, error) };
+  }
+}
+
+function describeOpenFailure(dir: string, error: unknown): string {
+  if (
+    error instanceof CorruptStateError ||
+    error instanceof StateOpenError ||
+    error instanceof StorageWriteError
+  )
+    return error.message;
+  return `the state in ${dir} cannot be opened: ${String(error)}. This node will not vote until it can; restart Synod once the cause is fixed.`;
+}
