@@ -12,7 +12,12 @@ import { mergeBatches, runBatch, type BatchResult } from './batch.ts';
 import { generateScenario, type InjectedBug } from './scenario.ts';
 import { simulate } from './simulation.ts';
 
-const BUGS: readonly InjectedBug[] = ['quorum-of-one', 'reply-before-persist', 'reuse-ballot-after-restart'];
+const BUGS: readonly InjectedBug[] = [
+  'quorum-of-one',
+  'reply-before-persist',
+  'reuse-ballot-after-restart',
+  'deterministic-backoff',
+];
 
 const { values } = parseArgs({
   options: {

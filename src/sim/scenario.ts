@@ -11,7 +11,9 @@ export type InjectedBug =
   /** Nodes send replies before their state is on disk, and crashes lose those writes. */
   | 'reply-before-persist'
   /** A proposer's ballot counter and proposal are not durable, so after a restart it reuses ballots. */
-  | 'reuse-ballot-after-restart';
+  | 'reuse-ballot-after-restart'
+  /** Backoff without randomness: dueling proposers that wait alike keep preempting each other. */
+  | 'deterministic-backoff';
 
 export interface ScheduledProposal {
   readonly at: number;
@@ -27,6 +29,11 @@ export interface ScenarioDecision {
 
 export interface Scenario {
   readonly seed: number;
+  /**
+   * 'chaos': random faults of every kind. 'duel': a clean network with one fixed delay, and proposers
+   * starting at staggered times on one decision: only the backoff's randomness separates them.
+   */
+  readonly family: 'chaos' | 'duel';
   readonly bug: InjectedBug | null;
   readonly nodes: readonly NodeId[];
   readonly decisions: readonly ScenarioDecision[];
@@ -38,6 +45,8 @@ export interface Scenario {
     /** Some messages are held back for long, which reorders them past many others. */
     readonly longDelayRate: number;
     readonly longDelayMaxMs: number;
+    /** Duels: each directed link takes its own fixed time ("n1>n2" → ms), so the same race repeats. */
+    readonly linkDelaysMs?: Readonly<Record<string, number>>;
   };
   readonly fsyncMaxMs: number;
   readonly crashes: readonly { readonly at: number; readonly node: NodeId; readonly downForMs: number }[];
@@ -58,8 +67,14 @@ const LIVENESS_MS = 30_000;
 /** A random scenario, entirely determined by the seed (and the bug under test). */
 export function generateScenario(seed: number, bug: InjectedBug | null = null): Scenario {
   const rng = new Prng(seed);
+  if (bug === 'deterministic-backoff' || (bug === null && seed % 10 === 0)) return duel(seed, bug, rng);
+  // Even sizes too: there a strict majority is half plus one (2 of 2, 3 of 4, 4 of 6).
   const nodeCount =
-    bug === 'quorum-of-one' ? 3 : bug === 'reuse-ballot-after-restart' ? 4 : rng.pick([3, 3, 5, 5, 7]);
+    bug === 'quorum-of-one'
+      ? 3
+      : bug === 'reuse-ballot-after-restart'
+        ? 4
+        : rng.pick([2, 3, 3, 4, 5, 5, 6, 7]);
   const nodes = Array.from({ length: nodeCount }, (_, i) => `n${i + 1}`);
   const decisionCount = rng.int(1, 4);
   const decisions: ScenarioDecision[] = [];
@@ -95,6 +110,7 @@ export function generateScenario(seed: number, bug: InjectedBug | null = null): 
   });
   return {
     seed,
+    family: 'chaos',
     bug,
     nodes,
     decisions,
@@ -121,7 +137,44 @@ function chooseConfig(rng: Prng, nodes: readonly NodeId[], bug: InjectedBug | nu
   }
   // Usually everyone votes; sometimes only some (the group is larger than the acceptor set), and the
   // acceptor count may be even, where a strict majority matters most.
-  const size = rng.chance(0.5) || nodes.length === 3 ? nodes.length : rng.int(3, nodes.length - 1);
+  const size = rng.chance(0.5) || nodes.length <= 3 ? nodes.length : rng.int(2, nodes.length - 1);
   const shuffled = rng.shuffle(nodes);
   return { acceptors: shuffled.slice(0, size).sort(), learners: shuffled.slice(size).sort() };
+}
+
+/**
+ * Two or three proposers on one decision, all nodes acceptors (2 to 5 of them), each link taking its
+ * own fixed time, fsyncs taking none, nothing lost, nothing crashing, proposers starting a little
+ * apart. A proposer near the acceptors can then preempt one far from them round after round, the same
+ * way each time: only a randomized backoff breaks the pattern. (With one delay for every link a
+ * retry always lands after the rival's Accept, so those duels end by themselves.)
+ */
+function duel(seed: number, bug: InjectedBug | null, rng: Prng): Scenario {
+  const nodes = Array.from({ length: rng.int(2, 5) }, (_, i) => `n${i + 1}`);
+  const linkDelaysMs: Record<string, number> = {};
+  for (const from of nodes) for (const to of nodes) linkDelaysMs[`${from}>${to}`] = rng.int(1, 40);
+  const proposers = rng.shuffle(nodes).slice(0, Math.min(nodes.length, rng.int(2, 3)));
+  const stagger = rng.int(0, 40);
+  const proposals = proposers.map((node, i) => ({ at: 100 + i * stagger, node, value: `d1-v${i + 1}` }));
+  return {
+    seed,
+    family: 'duel',
+    bug,
+    nodes,
+    decisions: [{ id: 'd1', config: { acceptors: [...nodes], learners: [] }, proposals }],
+    network: {
+      lossRate: 0,
+      duplicateRate: 0,
+      minDelayMs: 1,
+      maxDelayMs: 40,
+      longDelayRate: 0,
+      longDelayMaxMs: 40,
+      linkDelaysMs,
+    },
+    fsyncMaxMs: 0,
+    crashes: [],
+    partitions: [],
+    chaosEndsAt: CHAOS_MS,
+    livenessDeadline: CHAOS_MS + LIVENESS_MS,
+  };
 }

@@ -255,9 +255,12 @@ class Simulation {
     if (copies > 1) this.#faults.duplicated++;
     for (let i = 0; i < copies; i++) {
       const long = this.#chaos && this.#rng.chance(net.longDelayRate);
-      const delay = long
-        ? this.#rng.int(net.maxDelayMs, net.longDelayMaxMs)
-        : this.#rng.int(net.minDelayMs, net.maxDelayMs);
+      const fixed = net.linkDelaysMs?.[`${from}>${to}`];
+      const delay =
+        fixed ??
+        (long
+          ? this.#rng.int(net.maxDelayMs, net.longDelayMaxMs)
+          : this.#rng.int(net.minDelayMs, net.maxDelayMs));
       this.#queue.push(this.#now + delay, { type: 'deliver', from, to, message });
     }
   }
@@ -292,7 +295,8 @@ class Simulation {
   }
 
   #checkLiveness(): void {
-    if (this.#scenario.bug !== null) return;
+    // Controls that break safety may also stall; only the backoff control is about liveness.
+    if (this.#scenario.bug !== null && this.#scenario.bug !== 'deterministic-backoff') return;
     for (const id of this.#mustDecide()) {
       const missing = [...this.#nodes.values()].filter((n) => (n.synced.get(id)?.chosen ?? null) === null);
       if (missing.length > 0) {
@@ -307,6 +311,8 @@ class Simulation {
   }
 
   #env(): Env {
+    // The backoff control gives every node the same "random" number: their waits are all alike.
+    if (this.#scenario.bug === 'deterministic-backoff') return { now: this.#now, random: () => 0 };
     return { now: this.#now, random: () => this.#rng.next() };
   }
 

@@ -39,6 +39,20 @@ describe('deterministic simulation', () => {
     assert.ok(f.decisionsChosen >= scheduled * 0.9, `${f.decisionsChosen} of ${scheduled} decisions reached`);
   });
 
+  it('the executions include even acceptor sets (2, 4, 6) and duels on a network with fixed delays', () => {
+    const scenarios = Array.from({ length: EXECUTIONS }, (_, i) => generateScenario(i + 1));
+    const sizes = new Set(scenarios.flatMap((s) => s.decisions.map((d) => d.config.acceptors.length)));
+    for (const size of [2, 3, 4, 5, 6, 7]) assert.ok(sizes.has(size), `acceptor sets of ${size}`);
+    const duels = scenarios.filter((s) => s.family === 'duel');
+    assert.ok(duels.length >= EXECUTIONS / 20, `${duels.length} duels`);
+    assert.ok(duels.every((s) => s.decisions[0] !== undefined && s.decisions[0].proposals.length >= 2));
+  });
+
+  it('negative control: a backoff without randomness livelocks dueling proposers, and liveness catches it', () => {
+    const kinds = kindsFound('deterministic-backoff', 300);
+    assert.deepEqual([...kinds], ['liveness']);
+  });
+
   it('negative control: a quorum of 1 of 3 is caught', () => {
     const kinds = kindsFound('quorum-of-one', 200);
     assert.ok(kinds.has('agreement'), `found ${[...kinds].join(', ')}`);
