@@ -1,6 +1,5 @@
-import type { Libp2p, PrivateKey } from '@libp2p/interface';
-import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
-import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import type { PrivateKey } from '@libp2p/interface';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { randomBytes } from 'node:crypto';
 import { inputSchemas, parseInput } from '../api/schemas.ts';
 import {
@@ -20,9 +19,6 @@ import {
 import { decodeInvite, encodeInvite, InvalidInviteError } from '../model/invite.ts';
 import { LIMITS } from '../model/limits.ts';
 import { decodeProposal, encodeProposal, type QuestionDefinition } from '../model/question.ts';
-import { createHost, onMdnsPeer } from '../net/host.ts';
-import { PeerLinks } from '../net/links.ts';
-import { Reconnector, type ReconnectTarget } from '../net/reconnector.ts';
 import type { WireMessage } from '../net/wire.ts';
 import {
   DEFAULT_CORE_OPTIONS,
@@ -31,7 +27,7 @@ import {
   type CoreOptions,
   type DurableDecision,
 } from '../paxos/index.ts';
-import type { StateLog } from '../storage/index.ts';
+import { StorageWriteError, type StateLog } from '../storage/index.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
 import type { QuestionRecord } from './catalog.ts';
 import { loadGroupConfig, saveGroupConfig, type GroupConfig } from './group-config.ts';
@@ -41,7 +37,8 @@ import { createIdentity, loadIdentity, refuseLostIdentity } from './identity.ts'
 import { openNodeStorage, type NodeStorage } from './node-storage.ts';
 import { MemberRegistry } from './members.ts';
 import { CatalogSync } from './catalog-sync.ts';
-import { dialableAddresses, isDialable, Membership } from './membership.ts';
+import { isDialable, Membership } from './membership.ts';
+import { NodeNetwork } from './node-network.ts';
 import { PaxosDriver } from './paxos-driver.ts';
 import { QuestionCatalog } from './question-catalog.ts';
 import { questionView } from './question-views.ts';
@@ -70,12 +67,6 @@ interface Storage {
   readonly driver: PaxosDriver;
 }
 
-interface Network {
-  readonly host: Libp2p;
-  readonly links: PeerLinks;
-  readonly reconnector: Reconnector;
-}
-
 const DEFAULT_WAIT_MS = 10_000;
 
 /**
@@ -95,7 +86,7 @@ export class SynodNode implements SynodApi {
   readonly #lock: DataDirLock;
   #storageError: string | null;
   #group: GroupConfig | null;
-  #network: Network | null = null;
+  #network: NodeNetwork | null = null;
   #rejectedMessages = 0;
   #messagesSent = 0;
   #messagesReceived = 0;
@@ -212,9 +203,9 @@ export class SynodNode implements SynodApi {
   }
 
   async stop(): Promise<void> {
-    this.#network?.reconnector.stop();
+    const network = this.#network;
     await this.#storage?.driver.stop();
-    await this.#network?.host.stop();
+    await network?.stop();
     this.#network = null;
     await this.#storage?.paxos.close();
     await this.#storage?.catalogLog.close();
@@ -279,10 +270,11 @@ export class SynodNode implements SynodApi {
       );
     }
     if (!group.staticPeers.includes(address)) {
-      this.#group = { ...group, staticPeers: [...group.staticPeers, address] };
-      await saveGroupConfig(this.#dataDir, this.#group);
+      const updated = { ...group, staticPeers: [...group.staticPeers, address] };
+      await this.#saveGroup(updated);
+      this.#group = updated;
     }
-    await this.#dialAddress(address).catch((error: unknown) =>
+    await (this.#network?.dialAddress(address) ?? Promise.resolve()).catch((error: unknown) =>
       this.#log.warn('could not reach the added peer yet; will keep trying', {
         address,
         error: String(error),
@@ -389,105 +381,64 @@ export class SynodNode implements SynodApi {
 
   // ---- group and network ----------------------------------------------------------------------
 
+  /** group.json is not acceptor state: a failed write is refused with its reason, and voting goes on. */
+  async #saveGroup(config: GroupConfig): Promise<void> {
+    try {
+      await saveGroupConfig(this.#dataDir, config);
+    } catch (error) {
+      if (error instanceof StorageWriteError) throw new SynodError('storage-refused', error.message);
+      throw error;
+    }
+  }
+
   async #joinAs(config: GroupConfig): Promise<void> {
-    await saveGroupConfig(this.#dataDir, config);
+    await this.#saveGroup(config);
     this.#group = config;
     await this.#startNetwork(config);
     this.#emit({ type: 'status', status: this.#status() });
   }
 
   async #startNetwork(config: GroupConfig): Promise<void> {
-    const host = await createHost({
-      privateKey: this.#privateKey,
-      group: config.group,
-      listen: this.#options.listen ?? ['/ip4/0.0.0.0/tcp/0'],
-      mdns: this.#options.mdns ?? true,
-      ...(this.#options.mdnsIntervalMs === undefined ? {} : { mdnsIntervalMs: this.#options.mdnsIntervalMs }),
-    });
-    const links = new PeerLinks(host, {
-      onMessage: (from, message) => this.#onMessage(from, message),
-      onRejected: (from, reason) => {
-        this.#rejectedMessages++;
-        this.#log.warn('rejected a message', { from, reason });
+    this.#network = await NodeNetwork.start(
+      {
+        privateKey: this.#privateKey,
+        self: this.peerId,
+        group: config.group,
+        listen: this.#options.listen ?? ['/ip4/0.0.0.0/tcp/0'],
+        mdns: this.#options.mdns ?? true,
+        ...(this.#options.mdnsIntervalMs === undefined
+          ? {}
+          : { mdnsIntervalMs: this.#options.mdnsIntervalMs }),
+        staticPeers: () => [...(this.#group?.staticPeers ?? []), ...(this.#options.staticPeers ?? [])],
+        members: this.#members,
+        log: this.#log,
       },
-      onConnected: (peer) => this.#onConnected(peer),
-      onDisconnected: (peer) => this.#onDisconnected(peer),
-    });
-    await links.start();
-    const reconnector = new Reconnector({
-      self: this.peerId,
-      isConnected: (target) =>
-        target.startsWith('/') ? this.#addressConnected(target) : links.isConnected(target),
-      dial: (target) => (target.startsWith('/') ? this.#dialAddress(target) : this.#dialPeer(target)),
-      targets: () => this.#reconnectTargets(),
-    });
-    this.#network = { host, links, reconnector };
-    host.addEventListener('peer:discovery', (event) => {
-      const peer = event.detail.id.toString();
-      this.#log.debug('discovered a peer', { peer });
-      const addresses = dialableAddresses(peer, event.detail.multiaddrs.map(String));
-      this.#members.upsert(peer, { addresses }, Date.now());
-      // One side dials, so that two members do not open two connections at once.
-      if (this.peerId < peer && !links.isConnected(peer)) {
-        this.#dialPeer(peer).catch((error: unknown) =>
-          this.#log.debug('dial failed', { peer, error: String(error) }),
-        );
-      }
-    });
-    onMdnsPeer(host, (peer, addresses) => {
-      if (peer === this.peerId || links.isConnected(peer)) return;
-      this.#members.upsert(peer, { addresses: dialableAddresses(peer, addresses) }, Date.now());
-      reconnector.reset(peer);
-    });
-    reconnector.start();
-    reconnector.poll();
-  }
-
-  *#reconnectTargets(): Iterable<ReconnectTarget> {
-    for (const address of [...(this.#group?.staticPeers ?? []), ...(this.#options.staticPeers ?? [])]) {
-      if (isDialable(address)) yield { peer: address, manual: true };
-    }
-    for (const member of this.#members.all()) {
-      if (member.addresses.length > 0) yield { peer: member.peerId, manual: false };
-    }
-  }
-
-  async #dialPeer(peer: string): Promise<void> {
-    const network = this.#network;
-    if (network === null) return;
-    const id = peerIdFromString(peer);
-    const addresses = this.#members.get(peer)?.addresses ?? [];
-    if (addresses.length > 0) {
-      await network.host.peerStore.merge(id, { multiaddrs: addresses.flatMap(toMultiaddr) });
-    }
-    await network.host.dial(id, { signal: AbortSignal.timeout(5_000) });
-  }
-
-  async #dialAddress(address: string): Promise<void> {
-    await this.#network?.host.dial(multiaddr(address), { signal: AbortSignal.timeout(5_000) });
-  }
-
-  #addressConnected(address: string): boolean {
-    const peer = multiaddr(address)
-      .getComponents()
-      .find((c) => c.name === 'p2p')?.value;
-    return peer !== undefined && (this.#network?.links.isConnected(peer) ?? false);
+      {
+        onMessage: (from, message) => this.#onMessage(from, message),
+        onRejected: (from, reason) => {
+          this.#rejectedMessages++;
+          this.#log.warn('rejected a message', { from, reason });
+        },
+        onConnected: (peer) => this.#onConnected(peer),
+        onDisconnected: (peer) => this.#onDisconnected(peer),
+      },
+    );
   }
 
   #connectedPeers(): string[] {
-    return this.#network?.links.connectedPeers() ?? [];
+    return this.#network?.connectedPeers() ?? [];
   }
 
   #send(peer: string, message: WireMessage): void {
     if (this.#network === null) return;
     this.#messagesSent++;
-    this.#network.links.send(peer, message);
+    this.#network.send(peer, message);
   }
 
   #onConnected(peer: string): void {
     const group = this.#group;
     if (group === null) return;
-    this.#network?.reconnector.reset(peer);
+    this.#network?.redialSoon(peer);
     const cameOnline = this.#members.upsert(peer, { online: true }, Date.now());
     this.#send(peer, { type: 'hello', group: group.group.id, name: group.displayName });
     // Everyone connected hears of the newcomer at once (and the newcomer of everyone), so the full
@@ -502,7 +453,7 @@ export class SynodNode implements SynodApi {
   }
 
   #onDisconnected(peer: string): void {
-    if (this.#network?.links.isConnected(peer)) return;
+    if (this.#network?.isConnected(peer)) return;
     this.#catalogSync?.forget(peer);
     if (this.#members.upsert(peer, { online: false }, Date.now())) this.#emitPeers([peer]);
   }
@@ -515,7 +466,7 @@ export class SynodNode implements SynodApi {
         if (message.group !== this.#group?.group.id) {
           this.#rejectedMessages++;
           this.#log.warn('a peer of another group connected; hanging up', { from });
-          void this.#network?.host.hangUp(peerIdFromString(from));
+          this.#network?.hangUp(from);
           return;
         }
         if (this.#membership.hello(from, message.name, Date.now())) this.#emitPeers([from]);
@@ -523,7 +474,7 @@ export class SynodNode implements SynodApi {
       case 'members': {
         const { changed, reachableNow, selfOutdated } = this.#membership.receive(message.members, Date.now());
         // A member reachable for the first time is dialed on the next poll, not after a backoff.
-        for (const peer of reachableNow) this.#network?.reconnector.reset(peer);
+        for (const peer of reachableNow) this.#network?.redialSoon(peer);
         // Pass on what was news (typically a newcomer's addresses); records only ever get newer, so
         // the gossip stops once every member holds every newest record.
         if (changed.length > 0 || selfOutdated) {
@@ -677,9 +628,7 @@ export class SynodNode implements SynodApi {
   }
 
   #ownAddresses(): string[] {
-    const addresses = this.#network?.host.getMultiaddrs().map((a) => a.toString()) ?? [];
-    // Addresses other laptops can reach first; loopback last (it only helps on this machine).
-    return addresses.sort((a, b) => Number(a.includes('/127.0.0.1/')) - Number(b.includes('/127.0.0.1/')));
+    return this.#network?.ownAddresses() ?? [];
   }
 
   #memberAnnouncements() {
@@ -762,13 +711,5 @@ export class SynodNode implements SynodApi {
       throw new SynodError('storage-refused', this.#storageError ?? 'the state on disk cannot be used');
     }
     return this.#storage;
-  }
-}
-
-function toMultiaddr(address: string): Multiaddr[] {
-  try {
-    return [multiaddr(address)];
-  } catch {
-    return [];
   }
 }

@@ -44,6 +44,19 @@ function deadPid(): number {
   return Number(child.stdout);
 }
 
+/** A lock as a daemon that has since died left it. */
+async function writeStaleLock(dir: string): Promise<void> {
+  const stale = {
+    pid: deadPid(),
+    kind: 'daemon',
+    startedAt: 1,
+    bootId: null,
+    processStart: null,
+    token: 's',
+  };
+  await writeFile(join(dir, LOCK_FILE), JSON.stringify(stale));
+}
+
 function synod(dataDir: string, ...args: string[]) {
   return spawnSync(process.execPath, [BIN, ...args, '--data-dir', dataDir], {
     encoding: 'utf8',
@@ -75,15 +88,7 @@ describe('one process owns a data directory', () => {
   it('a lock left by a process that died is taken over', async () => {
     const dir = await freshDir();
     await mkdir(dir, { recursive: true });
-    const stale = {
-      pid: deadPid(),
-      kind: 'daemon',
-      startedAt: 1,
-      bootId: null,
-      processStart: null,
-      token: 'x',
-    };
-    await writeFile(join(dir, LOCK_FILE), JSON.stringify(stale));
+    await writeStaleLock(dir);
     assert.equal((await lockOwnerOf(dir))?.alive, false);
     const node = await startNode(dir);
     try {
@@ -114,15 +119,7 @@ describe('one process owns a data directory', () => {
     for (let round = 0; round < 5; round++) {
       const dir = await freshDir();
       await mkdir(dir, { recursive: true });
-      const stale = {
-        pid: deadPid(),
-        kind: 'daemon',
-        startedAt: 1,
-        bootId: null,
-        processStart: null,
-        token: 's',
-      };
-      await writeFile(join(dir, LOCK_FILE), JSON.stringify(stale));
+      await writeStaleLock(dir);
       // Separate processes, as in life: each tries to take the directory.
       const script =
         `import { acquireDataDirLock } from ${JSON.stringify(new URL('../../src/node/data-dir-lock.ts', import.meta.url).href)};` +

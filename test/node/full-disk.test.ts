@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -62,6 +62,13 @@ describe('a node on a full disk', () => {
       assert.match(status.storageError ?? '', /full/i);
       // Not voting any more: a proposal is refused with the same reason.
       await assert.rejects(node.propose({ questionId: kept, option: 'x' }), /questions\.log/);
+      // A small file on the full disk: refused with the reason, and the old file stays whole.
+      const peer = '12D3KooWDJ7kKqQZt8iS98UeqU4PBXZPxtML8UpPwsG4Bmwd4QtX';
+      await assert.rejects(
+        node.addPeer({ address: `/ip4/127.0.0.1/tcp/9/p2p/${peer}` }),
+        (error: unknown) => error instanceof SynodError && /group settings.*full/s.test(error.message),
+      );
+      assert.deepEqual(JSON.parse(await readFile(join(dataDir, 'group.json'), 'utf8')).staticPeers, []);
     } finally {
       await node.stop().catch(() => undefined);
     }

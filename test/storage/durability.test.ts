@@ -62,6 +62,16 @@ const paxos = (fs: MemoryFs, create: boolean, compactAtBytes?: number): StateLog
   ...(compactAtBytes === undefined ? {} : { compactAtBytes }),
 });
 
+/** A disk with `bytes` bytes of room left: writes take what fits, then nothing. */
+function fullAfter(bytes: number): (path: string, asked: number) => number {
+  let room = bytes;
+  return (_path, asked) => {
+    const taken = Math.max(0, Math.min(asked, room));
+    room -= taken;
+    return taken;
+  };
+}
+
 const diskFull = (error: unknown) =>
   error instanceof StorageWriteError &&
   /disk is full/.test(error.message) &&
@@ -79,14 +89,7 @@ describe('state log: every byte written, or a clear failure', () => {
       const acked = [[make(1)], [make(2), make(3)]];
       for (const batch of acked) await log.write(batch);
       // Now the disk is full: it takes 22 bytes of the next commit, then nothing.
-      let taken = 0;
-      fs.options = {
-        maxWriteBytes: (_path, asked) => {
-          const now = Math.max(0, Math.min(asked, 22 - taken));
-          taken += now;
-          return now;
-        },
-      };
+      fs.options = { maxWriteBytes: fullAfter(22) };
       await assert.rejects(log.write([make(4)]), (error: unknown) => {
         assert.ok(diskFull(error), String(error));
         assert.match((error as Error).message, new RegExp(name));
@@ -145,14 +148,7 @@ describe('state log: every byte written, or a clear failure', () => {
     await writeFileDurably(path, '{"name": "the old settings"}', { fs, what: 'the group settings' });
     assert.equal(fs.content(path)?.toString(), '{"name": "the old settings"}');
     assert.equal(fs.mode(path), 0o600);
-    let taken = 0;
-    fs.options = {
-      maxWriteBytes: (_p, asked) => {
-        const now = Math.max(0, Math.min(asked, 12 - taken));
-        taken += now;
-        return now;
-      },
-    };
+    fs.options = { maxWriteBytes: fullAfter(12) };
     await assert.rejects(
       writeFileDurably(path, '{"name": "the new settings, longer"}', { fs, what: 'the group settings' }),
       (error: unknown) => diskFull(error) && /group settings/.test(String(error)),

@@ -1,0 +1,156 @@
+import type { Libp2p, PrivateKey } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import { createHost, onMdnsPeer } from '../net/host.ts';
+import { PeerLinks, type LinkHandlers } from '../net/links.ts';
+import { Reconnector, type ReconnectTarget } from '../net/reconnector.ts';
+import type { WireMessage } from '../net/wire.ts';
+import type { Logger } from '../util/logger.ts';
+import type { MemberRegistry } from './members.ts';
+import { dialableAddresses, isDialable } from './membership.ts';
+
+export interface NetworkOptions {
+  readonly privateKey: PrivateKey;
+  readonly self: string;
+  readonly group: { readonly id: string; readonly key: string };
+  readonly listen: readonly string[];
+  readonly mdns: boolean;
+  readonly mdnsIntervalMs?: number;
+  /** Addresses given by the user (remembered, or for this run): dialed at once, always. */
+  readonly staticPeers: () => readonly string[];
+  readonly members: MemberRegistry;
+  readonly log: Logger;
+}
+
+/**
+ * A member's place in the group's network: the libp2p host, one long-lived stream per peer, and the
+ * rules for reaching members (who dials whom, reconnecting from remembered addresses, mDNS answers).
+ */
+export class NodeNetwork {
+  readonly #host: Libp2p;
+  readonly #links: PeerLinks;
+  readonly #reconnector: Reconnector;
+  readonly #options: NetworkOptions;
+
+  private constructor(host: Libp2p, handlers: LinkHandlers, options: NetworkOptions) {
+    this.#host = host;
+    this.#options = options;
+    this.#links = new PeerLinks(host, handlers);
+    this.#reconnector = new Reconnector({
+      self: options.self,
+      isConnected: (target) =>
+        target.startsWith('/') ? this.#addressConnected(target) : this.#links.isConnected(target),
+      dial: (target) => (target.startsWith('/') ? this.dialAddress(target) : this.#dialPeer(target)),
+      targets: () => this.#reconnectTargets(),
+    });
+  }
+
+  static async start(options: NetworkOptions, handlers: LinkHandlers): Promise<NodeNetwork> {
+    const host = await createHost({
+      privateKey: options.privateKey,
+      group: options.group,
+      listen: options.listen,
+      mdns: options.mdns,
+      ...(options.mdnsIntervalMs === undefined ? {} : { mdnsIntervalMs: options.mdnsIntervalMs }),
+    });
+    const network = new NodeNetwork(host, handlers, options);
+    await network.#links.start();
+    network.#listen();
+    network.#reconnector.start();
+    network.#reconnector.poll();
+    return network;
+  }
+
+  async stop(): Promise<void> {
+    this.#reconnector.stop();
+    await this.#host.stop();
+  }
+
+  send(peer: string, message: WireMessage): void {
+    this.#links.send(peer, message);
+  }
+
+  isConnected(peer: string): boolean {
+    return this.#links.isConnected(peer);
+  }
+
+  connectedPeers(): string[] {
+    return this.#links.connectedPeers();
+  }
+
+  /** Where this node listens; addresses other laptops can reach first, loopback last. */
+  ownAddresses(): string[] {
+    const addresses = this.#host.getMultiaddrs().map((a) => a.toString());
+    return addresses.sort((a, b) => Number(a.includes('/127.0.0.1/')) - Number(b.includes('/127.0.0.1/')));
+  }
+
+  /** Dial this peer on the next poll, not after its backoff (it connected, or was just heard of). */
+  redialSoon(peer: string): void {
+    this.#reconnector.reset(peer);
+  }
+
+  hangUp(peer: string): void {
+    void this.#host.hangUp(peerIdFromString(peer));
+  }
+
+  async dialAddress(address: string): Promise<void> {
+    await this.#host.dial(multiaddr(address), { signal: AbortSignal.timeout(5_000) });
+  }
+
+  #listen(): void {
+    const { self, members, log } = this.#options;
+    this.#host.addEventListener('peer:discovery', (event) => {
+      const peer = event.detail.id.toString();
+      log.debug('discovered a peer', { peer });
+      members.upsert(
+        peer,
+        { addresses: dialableAddresses(peer, event.detail.multiaddrs.map(String)) },
+        Date.now(),
+      );
+      // One side dials, so that two members do not open two connections at once.
+      if (self < peer && !this.#links.isConnected(peer)) {
+        this.#dialPeer(peer).catch((error: unknown) =>
+          log.debug('dial failed', { peer, error: String(error) }),
+        );
+      }
+    });
+    onMdnsPeer(this.#host, (peer, addresses) => {
+      if (peer === self || this.#links.isConnected(peer)) return;
+      members.upsert(peer, { addresses: dialableAddresses(peer, addresses) }, Date.now());
+      this.#reconnector.reset(peer);
+    });
+  }
+
+  *#reconnectTargets(): Iterable<ReconnectTarget> {
+    for (const address of this.#options.staticPeers()) {
+      if (isDialable(address)) yield { peer: address, manual: true };
+    }
+    for (const member of this.#options.members.all()) {
+      if (member.addresses.length > 0) yield { peer: member.peerId, manual: false };
+    }
+  }
+
+  async #dialPeer(peer: string): Promise<void> {
+    const id = peerIdFromString(peer);
+    const addresses = this.#options.members.get(peer)?.addresses ?? [];
+    if (addresses.length > 0) {
+      await this.#host.peerStore.merge(id, { multiaddrs: addresses.flatMap(toMultiaddr) });
+    }
+    await this.#host.dial(id, { signal: AbortSignal.timeout(5_000) });
+  }
+
+  #addressConnected(address: string): boolean {
+    const peer = multiaddr(address)
+      .getComponents()
+      .find((c) => c.name === 'p2p')?.value;
+    return peer !== undefined && this.#links.isConnected(peer);
+  }
+}
+
+function toMultiaddr(address: string): Multiaddr[] {
+  try {
+    return [multiaddr(address)];
+  } catch {
+    return [];
+  }
+}
