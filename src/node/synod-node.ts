@@ -36,11 +36,11 @@ import { prepareDataDir } from './data-dir.ts';
 import { createIdentity, loadIdentity, refuseLostIdentity } from './identity.ts';
 import { openNodeStorage, type NodeStorage } from './node-storage.ts';
 import { MemberRegistry } from './members.ts';
-import { CatalogSync } from './catalog-sync.ts';
 import { isDialable, Membership } from './membership.ts';
 import { NodeNetwork } from './node-network.ts';
 import { PaxosDriver } from './paxos-driver.ts';
 import { QuestionCatalog } from './question-catalog.ts';
+import { QuestionExchange } from './question-exchange.ts';
 import { questionView } from './question-views.ts';
 import { Timelines } from './timeline.ts';
 
@@ -93,7 +93,7 @@ export class SynodNode implements SynodApi {
   readonly #listeners = new Set<(event: SynodEvent) => void>();
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #timelines = new Timelines();
-  readonly #catalogSync: CatalogSync | null;
+  readonly #exchange: QuestionExchange | null;
 
   private constructor(
     options: NodeOptions,
@@ -115,14 +115,19 @@ export class SynodNode implements SynodApi {
     this.#group = group;
     this.#storage = storage;
     this.#storageError = storageError;
-    const catalog = storage?.catalog;
-    this.#catalogSync =
-      catalog === undefined
+    this.#exchange =
+      storage === null
         ? null
-        : new CatalogSync({
-            ids: () => catalog.ids(),
-            has: (id) => catalog.get(id) !== undefined,
-            isDecided: (id) => this.#chosen(id) !== null,
+        : new QuestionExchange({
+            catalog: storage.catalog,
+            driver: storage.driver,
+            send: (to, message) => this.#send(to, message),
+            connectedPeers: () => this.#connectedPeers(),
+            rejected: (from, reason) => {
+              this.#rejectedMessages++;
+              this.#log.warn('rejected a message', { from, reason });
+            },
+            changed: (record) => this.#emit({ type: 'question', question: this.#questionView(record) }),
           });
   }
 
@@ -445,16 +450,13 @@ export class SynodNode implements SynodApi {
     // mesh Paxos needs forms without waiting for the newcomer to find each member by itself.
     const members = this.#memberAnnouncements();
     for (const other of this.#connectedPeers()) this.#send(other, { type: 'members', members });
-    // Catch-up: a digest of this node's catalog; the peer answers with what this node lacks.
-    if (this.#catalogSync !== null) {
-      for (const chunk of this.#catalogSync.digest()) this.#send(peer, { type: 'catalog', ...chunk });
-    }
+    this.#exchange?.connected(peer);
     if (cameOnline) this.#emitPeers([peer]);
   }
 
   #onDisconnected(peer: string): void {
     if (this.#network?.isConnected(peer)) return;
-    this.#catalogSync?.forget(peer);
+    this.#exchange?.disconnected(peer);
     if (this.#members.upsert(peer, { online: false }, Date.now())) this.#emitPeers([peer]);
   }
 
@@ -486,14 +488,13 @@ export class SynodNode implements SynodApi {
         return;
       }
       case 'question':
-        if (storage !== null) this.#learnQuestion(storage, from, message.question, message.outcome);
+        this.#exchange?.learn(from, message.question, message.outcome);
         return;
       case 'catalog':
-        for (const id of this.#catalogSync?.receive(from, message.entries, message.done) ?? [])
-          this.#sendQuestion(from, id);
+        this.#exchange?.digest(from, message.entries, message.done);
         return;
       case 'question-request':
-        this.#sendQuestion(from, message.id);
+        this.#exchange?.sendQuestion(from, message.id);
         return;
       case 'paxos':
         this.#log.debug('paxos in', { from, message });
@@ -501,49 +502,6 @@ export class SynodNode implements SynodApi {
         storage?.driver.input({ kind: 'receive', from, message: message.message });
         return;
     }
-  }
-
-  /** A question's definition, with its outcome when known (an answer, or catch-up). */
-  #sendQuestion(to: string, id: string): void {
-    const record = this.#storage?.catalog.get(id);
-    if (record !== undefined)
-      this.#send(to, { type: 'question', question: record.definition, outcome: this.#chosen(id) });
-  }
-
-  #learnQuestion(
-    storage: Storage,
-    from: string,
-    definition: QuestionDefinition,
-    outcome: string | null,
-  ): void {
-    const known = storage.catalog.get(definition.id);
-    if (known !== undefined && JSON.stringify(known.definition) !== JSON.stringify(definition)) {
-      this.#rejectedMessages++;
-      this.#log.warn('a peer sent a different definition of a known question; ignored', {
-        from,
-        id: definition.id,
-      });
-      return;
-    }
-    if (known === undefined) {
-      // In memory at once (so the outcome below finds it), on disk in the background; a failed write
-      // stops this node from voting, like any storage failure.
-      void storage.catalog.add(definition).catch(() => undefined);
-      storage.driver.input({
-        kind: 'open',
-        decision: definition.id,
-        config: { acceptors: definition.acceptors, learners: definition.learners },
-      });
-    }
-    if (outcome !== null) {
-      storage.driver.input({
-        kind: 'receive',
-        from,
-        message: { kind: 'decided', decision: definition.id, value: outcome },
-      });
-    }
-    const record = storage.catalog.get(definition.id);
-    if (record !== undefined) this.#emit({ type: 'question', question: this.#questionView(record) });
   }
 
   #onCoreEvent(event: CoreEvent): void {
@@ -554,15 +512,7 @@ export class SynodNode implements SynodApi {
         const record = storage.catalog.markDecided(event.decision, Date.now());
         if (record !== undefined) this.#emit({ type: 'question', question: this.#questionView(record) });
         this.#log.info('decided', { question: event.decision, value: event.value });
-        // Members who joined after the question was asked are in none of its lists: tell those
-        // connected now, rather than let them wait for their next catch-up question.
-        if (record !== undefined) {
-          const listed = new Set([...record.definition.acceptors, ...record.definition.learners]);
-          for (const peer of this.#connectedPeers()) {
-            if (!listed.has(peer))
-              this.#send(peer, { type: 'question', question: record.definition, outcome: event.value });
-          }
-        }
+        if (record !== undefined) this.#exchange?.decided(record, event.value);
         for (const wake of this.#waiters.get(event.decision) ?? []) wake();
         return;
       }

@@ -1,0 +1,102 @@
+import type { QuestionDefinition } from '../model/question.ts';
+import type { CatalogEntry, WireMessage } from '../net/wire.ts';
+import type { QuestionRecord } from './catalog.ts';
+import { CatalogSync } from './catalog-sync.ts';
+import type { PaxosDriver } from './paxos-driver.ts';
+import type { QuestionCatalog } from './question-catalog.ts';
+
+export interface ExchangeContext {
+  readonly catalog: QuestionCatalog;
+  readonly driver: PaxosDriver;
+  send(to: string, message: WireMessage): void;
+  connectedPeers(): string[];
+  /** A peer sent something that contradicts what this node knows. */
+  rejected(from: string, reason: string): void;
+  /** A question was learned or its outcome became known: the UI should hear of it. */
+  changed(record: QuestionRecord): void;
+}
+
+/**
+ * How questions travel between members: a digest of the catalog on connect and the answers to it,
+ * definitions asked for by id, questions learned from peers (with their outcome when known), and
+ * outcomes passed on to members who are in none of a question's lists.
+ */
+export class QuestionExchange {
+  readonly #ctx: ExchangeContext;
+  readonly #sync: CatalogSync;
+
+  constructor(ctx: ExchangeContext) {
+    this.#ctx = ctx;
+    this.#sync = new CatalogSync({
+      ids: () => ctx.catalog.ids(),
+      has: (id) => ctx.catalog.get(id) !== undefined,
+      isDecided: (id) => this.#chosen(id) !== null,
+    });
+  }
+
+  /** A peer connected: send it a digest of the catalog; it answers with what this node lacks. */
+  connected(peer: string): void {
+    for (const chunk of this.#sync.digest()) this.#ctx.send(peer, { type: 'catalog', ...chunk });
+  }
+
+  disconnected(peer: string): void {
+    this.#sync.forget(peer);
+  }
+
+  /** A chunk of a peer's digest: once complete, send it the questions and outcomes it lacks. */
+  digest(from: string, entries: readonly CatalogEntry[], done: boolean): void {
+    for (const id of this.#sync.receive(from, entries, done)) this.sendQuestion(from, id);
+  }
+
+  /** A question's definition, with its outcome when known (an answer, or catch-up). */
+  sendQuestion(to: string, id: string): void {
+    const record = this.#ctx.catalog.get(id);
+    if (record !== undefined)
+      this.#ctx.send(to, { type: 'question', question: record.definition, outcome: this.#chosen(id) });
+  }
+
+  /** A question from a peer, with its outcome when the peer knows it. */
+  learn(from: string, definition: QuestionDefinition, outcome: string | null): void {
+    const { catalog, driver } = this.#ctx;
+    const known = catalog.get(definition.id);
+    if (known !== undefined && JSON.stringify(known.definition) !== JSON.stringify(definition)) {
+      this.#ctx.rejected(from, `a different definition of the known question ${definition.id}; ignored`);
+      return;
+    }
+    if (known === undefined) {
+      // In memory at once (so the outcome below finds it), on disk in the background; a failed write
+      // stops this node from voting, like any storage failure.
+      void catalog.add(definition).catch(() => undefined);
+      driver.input({
+        kind: 'open',
+        decision: definition.id,
+        config: { acceptors: definition.acceptors, learners: definition.learners },
+      });
+    }
+    if (outcome !== null) {
+      driver.input({
+        kind: 'receive',
+        from,
+        message: { kind: 'decided', decision: definition.id, value: outcome },
+      });
+    }
+    const record = catalog.get(definition.id);
+    if (record !== undefined) this.#ctx.changed(record);
+  }
+
+  /**
+   * An outcome became known here. Members who joined after the question was asked are in none of its
+   * lists: tell those connected now, rather than let them wait for their next reconnection.
+   */
+  decided(record: QuestionRecord, value: string): void {
+    const listed = new Set([...record.definition.acceptors, ...record.definition.learners]);
+    for (const peer of this.#ctx.connectedPeers()) {
+      if (!listed.has(peer))
+        this.#ctx.send(peer, { type: 'question', question: record.definition, outcome: value });
+    }
+  }
+
+  #chosen(id: string): string | null {
+    return this.#ctx.driver.core.decision(id)?.chosen ?? null;
+  }
+}
