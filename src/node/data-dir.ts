@@ -47,8 +47,13 @@ export async function prepareDataDir(dir: string): Promise<void> {
     );
   }
   if ((info.mode & 0o077) !== 0) await chmod(dir, 0o700);
-  // Files an older Synod (or a copy by hand) left readable by others: the identity key, the API token
-  // and the votes are the owner's only.
+}
+
+/**
+ * Files an older Synod (or a copy by hand) left readable by others: the identity key, the API token
+ * and the votes are the owner's only. Called once this process holds the directory's lock.
+ */
+export async function tightenFileModes(dir: string): Promise<void> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const path = join(dir, entry.name);

@@ -32,7 +32,7 @@ import { silentLogger, type Logger } from '../util/logger.ts';
 import type { QuestionRecord } from './catalog.ts';
 import { loadGroupConfig, saveGroupConfig, type GroupConfig } from './group-config.ts';
 import { acquireDataDirLock, type DataDirLock, type OwnerKind } from './data-dir-lock.ts';
-import { prepareDataDir } from './data-dir.ts';
+import { prepareDataDir, tightenFileModes } from './data-dir.ts';
 import { createIdentity, loadIdentity, refuseLostIdentity } from './identity.ts';
 import { openNodeStorage, type NodeStorage } from './node-storage.ts';
 import { MemberRegistry } from './members.ts';
@@ -137,6 +137,7 @@ export class SynodNode implements SynodApi {
     // One process owns a data directory: two would share a peer id and interleave their state logs.
     const lock = await acquireDataDirLock(dir, options.ownerKind ?? 'daemon');
     try {
+      await tightenFileModes(dir);
       return await SynodNode.#start(options, lock);
     } catch (error) {
       await lock.release();
