@@ -17,6 +17,7 @@ const BUGS: readonly InjectedBug[] = [
   'reply-before-persist',
   'reuse-ballot-after-restart',
   'deterministic-backoff',
+  'half-is-quorum',
 ];
 
 const { values } = parseArgs({

@@ -34,6 +34,7 @@ export class Oracle {
   readonly #proposed = new Map<DecisionId, Set<Value>>();
   readonly #acceptances = new Map<DecisionId, Map<string, { value: Value; acceptors: Set<NodeId> }>>();
   readonly #chosen = new Map<DecisionId, Value>();
+  readonly #chosenAt = new Map<DecisionId, number>();
   /** What each node reported as decided. */
   readonly #reported = new Map<DecisionId, Map<NodeId, Value>>();
 
@@ -43,6 +44,11 @@ export class Oracle {
 
   chosen(decision: DecisionId): Value | undefined {
     return this.#chosen.get(decision);
+  }
+
+  /** When the decision's value was first chosen: a quorum had accepted it (undefined if never). */
+  chosenAt(decision: DecisionId): number | undefined {
+    return this.#chosenAt.get(decision);
   }
 
   onProposed(decision: DecisionId, value: Value): void {
@@ -132,6 +138,7 @@ export class Oracle {
     const earlier = this.#chosen.get(decision);
     if (earlier === undefined) {
       this.#chosen.set(decision, value);
+      this.#chosenAt.set(decision, at);
     } else if (earlier !== value) {
       this.#violate(
         'agreement',

@@ -36,9 +36,21 @@ export interface FaultCounts {
   decisionsChosen: number;
 }
 
+/** An outcome a node reported to its user. */
+export interface ReportedOutcome {
+  readonly at: number;
+  readonly node: NodeId;
+  readonly decision: DecisionId;
+  readonly value: string;
+}
+
 export interface SimulationResult {
   readonly seed: number;
   readonly violations: readonly Violation[];
+  /** When a quorum of acceptors had first accepted one value, per decision chosen (the oracle's view). */
+  readonly chosenAt: Readonly<Record<DecisionId, number>>;
+  /** Every outcome reported by any node, in the order they were reported. */
+  readonly reported: readonly ReportedOutcome[];
   readonly steps: number;
   readonly messages: number;
   readonly faults: FaultCounts;
@@ -74,6 +86,7 @@ class Simulation {
   #messages = 0;
   readonly #faults: FaultCounts = { crashes: 0, lost: 0, duplicated: 0, cut: 0, decisionsChosen: 0 };
   #chaos = true;
+  readonly #reported: ReportedOutcome[] = [];
   #partition: ReadonlyMap<NodeId, number> | null = null;
 
   constructor(scenario: Scenario, trace: boolean) {
@@ -84,7 +97,9 @@ class Simulation {
     this.#coreOptions =
       scenario.bug === 'quorum-of-one'
         ? { ...SIM_CORE_OPTIONS, unsafeQuorumForNegativeControl: () => 1 }
-        : SIM_CORE_OPTIONS;
+        : scenario.bug === 'half-is-quorum'
+          ? { ...SIM_CORE_OPTIONS, unsafeQuorumForNegativeControl: (n) => Math.ceil(n / 2) }
+          : SIM_CORE_OPTIONS;
     for (const id of scenario.nodes) this.#nodes.set(id, new SimNode(id, this.#coreOptions));
   }
 
@@ -116,6 +131,13 @@ class Simulation {
     return {
       seed: s.seed,
       violations: this.#oracle.violations,
+      chosenAt: Object.fromEntries(
+        s.decisions.flatMap((d) => {
+          const at = this.#oracle.chosenAt(d.id);
+          return at === undefined ? [] : [[d.id, at]];
+        }),
+      ),
+      reported: this.#reported,
       steps: this.#steps,
       messages: this.#messages,
       faults: {
@@ -221,7 +243,10 @@ class Simulation {
 
   #observe(node: NodeId, event: CoreEvent): void {
     this.#log(`${node} event ${JSON.stringify(event)}`);
-    if (event.kind === 'decided') this.#oracle.onReported(this.#now, node, event.decision, event.value);
+    if (event.kind === 'decided') {
+      this.#reported.push({ at: this.#now, node, decision: event.decision, value: event.value });
+      this.#oracle.onReported(this.#now, node, event.decision, event.value);
+    }
     if (event.kind === 'unknown-decision') {
       // What the node layer does: fetch the decision's definition from the peer that mentioned it.
       const definition = this.#scenario.decisions.find((d) => d.id === event.decision);

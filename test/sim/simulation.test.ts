@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { runBatch } from '../../src/sim/batch.ts';
 import type { ViolationKind } from '../../src/sim/oracle.ts';
-import { generateScenario, type InjectedBug } from '../../src/sim/scenario.ts';
+import { generateScenario, type InjectedBug, type Scenario } from '../../src/sim/scenario.ts';
 import { simulate } from '../../src/sim/simulation.ts';
 
 const EXECUTIONS = 5_000;
@@ -51,6 +51,33 @@ describe('deterministic simulation', () => {
   it('negative control: a backoff without randomness livelocks dueling proposers, and liveness catches it', () => {
     const kinds = kindsFound('deterministic-backoff', 300);
     assert.deepEqual([...kinds], ['liveness']);
+    // The very same duels, with the randomized backoff: every one is decided in time.
+    const failed = Array.from({ length: 300 }, (_, i) => generateScenario(i + 1, 'deterministic-backoff'))
+      .filter((s) => simulate({ ...s, bug: null }).violations.length > 0)
+      .map((s) => s.seed);
+    assert.deepEqual(failed, []);
+  });
+
+  it('negative control: half of an even acceptor set counted as a quorum is caught', () => {
+    const kinds = kindsFound('half-is-quorum', 200);
+    assert.ok(kinds.has('agreement'), `found ${[...kinds].join(', ')}`);
+  });
+
+  it('only the even acceptor sets catch that control: for an odd set, half rounded up is the real quorum', () => {
+    let even = 0;
+    let evenCaught = 0;
+    const oddCaught: number[] = [];
+    for (let seed = 1; seed <= 1_000; seed++) {
+      const scenario: Scenario = { ...generateScenario(seed), bug: 'half-is-quorum' };
+      const caught = simulate(scenario).violations.length > 0;
+      if (scenario.decisions.some((d) => d.config.acceptors.length % 2 === 0)) {
+        even++;
+        if (caught) evenCaught++;
+      } else if (caught) oddCaught.push(seed);
+    }
+    console.log(`half-is-quorum in the default executions: ${evenCaught} of ${even} with an even set caught`);
+    assert.deepEqual(oddCaught, []);
+    assert.ok(evenCaught >= even / 4, `${evenCaught} of ${even}`);
   });
 
   it('negative control: a quorum of 1 of 3 is caught', () => {
