@@ -11,6 +11,12 @@ export interface RecoveredLog<T extends Keyed> {
   readonly tornBytes: number;
   /** Commits that survived in one copy only, their other copy being damaged. */
   readonly repairedCommits: number;
+  /**
+   * The last commit's frame when only one copy of it is intact (the crash cut its second copy, or the
+   * second copy rotted): the log must write it again before relying on it, or one more damaged byte
+   * would lose it. Null when the last commit has both copies.
+   */
+  readonly loneLastCopy: Buffer | null;
 }
 
 export type RecoveryOutcome<T extends Keyed> =
@@ -90,6 +96,7 @@ export function recoverLog<T extends Keyed>(buf: Buffer, schema: z.ZodType<T>): 
   // Every commit but the last was followed by another one, so its fsync completed and a damaged copy
   // is bit rot we survived; the last commit may have only one copy because the crash cut the second.
   const repairedCommits = commits.slice(0, -1).filter((c) => c.copies < 2).length;
+  const loneLastCopy = (commits.at(-1)?.copies ?? 2) < 2 ? buf.subarray(last.start, last.end) : null;
   return {
     ok: true,
     log: {
@@ -98,6 +105,7 @@ export function recoverLog<T extends Keyed>(buf: Buffer, schema: z.ZodType<T>): 
       validEnd: last.end,
       tornBytes: buf.length - last.end,
       repairedCommits,
+      loneLastCopy,
     },
   };
 }

@@ -126,7 +126,12 @@ export class StateLog<T extends Keyed> {
       } catch (error) {
         throw new StorageWriteError(path, options.what, error);
       }
-      const file = await fs.open(path, 'r+');
+      let file: DurableFile;
+      try {
+        file = await fs.open(path, 'r+');
+      } catch (error) {
+        throw new StateOpenError(path, options.what, error);
+      }
       const log = new StateLog<R>(dir, path, { file, end, seq: 1 }, new Map(), options);
       return { log, records: new Map(), recovery: { tornBytes: 0, repairedCommits: 0, created: true } };
     }
@@ -145,17 +150,26 @@ export class StateLog<T extends Keyed> {
       await file.close();
       throw new CorruptStateError(path, outcome.offset, outcome.problem, options.what);
     }
-    const { records, lastSeq, validEnd, tornBytes, repairedCommits } = outcome.log;
-    if (tornBytes > 0) {
-      try {
-        await file.truncate(validEnd);
-        await file.sync();
-      } catch (error) {
-        await file.close();
-        throw new StorageWriteError(path, options.what, error);
+    const { records, lastSeq, validEnd, tornBytes, repairedCommits, loneLastCopy } = outcome.log;
+    let end = validEnd;
+    try {
+      if (tornBytes > 0) await file.truncate(validEnd);
+      // The last commit survived in one copy (a crash cut the second): write the second copy before
+      // the node acts on it, so that one damaged byte later cannot lose it.
+      if (loneLastCopy !== null) {
+        await writeAll(file, loneLastCopy, validEnd);
+        end += loneLastCopy.length;
       }
+      if (tornBytes > 0 || loneLastCopy !== null) await file.sync();
+    } catch (error) {
+      await file.close();
+      throw new StorageWriteError(path, options.what, error);
     }
-    const log = new StateLog<R>(dir, path, { file, end: validEnd, seq: lastSeq }, new Map(records), options);
+    // A snapshot a crash left half-written is of no use; it would only take space until the next compaction.
+    await fs.rm(`${path}.tmp`).catch(() => undefined);
+    const log = new StateLog<R>(dir, path, { file, end, seq: lastSeq }, new Map(records), options);
+    // Commits that survived in one copy are rewritten (two copies each) by compacting at the next commit.
+    if (repairedCommits > 0) log.#compactAt = 0;
     return { log, records, recovery: { tornBytes, repairedCommits, created: false } };
   }
 
@@ -235,12 +249,18 @@ async function writeSnapshot<T extends Keyed>(
   const frame = encodeFrame(seq, encodeCommit(commit));
   // A temp file a crash left behind may have another mode: start from none.
   await fs.rm(path);
-  const file = await fs.open(path, 'w', FILE_MODE);
   try {
-    await writeAll(file, Buffer.concat([frame, frame]), 0);
-    await file.sync();
-  } finally {
-    await file.close();
+    const file = await fs.open(path, 'w', FILE_MODE);
+    try {
+      await writeAll(file, Buffer.concat([frame, frame]), 0);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  } catch (error) {
+    // On a full disk, a partial snapshot would hold on to the space the user is about to free.
+    await fs.rm(path).catch(() => undefined);
+    throw error;
   }
   return frame.length * 2;
 }

@@ -28,6 +28,20 @@ export interface MemoryFsOptions {
   readonly failWith?: (op: FsOp) => NodeJS.ErrnoException | null;
   /** Negative control: fsyncs that do nothing, like a disk that lies. */
   readonly syncsDoNothing?: boolean;
+  /**
+   * Negative control: directory fsyncs after the first `n` do nothing, as if the code skipped them (a
+   * log that skips the one after a compaction's rename, while its creation is still made durable).
+   */
+  readonly directorySyncsKept?: number;
+}
+
+/**
+ * How much of what was written but not yet fsynced a crash leaves on the disk: none (the default), or a
+ * fraction of each file's unsynced appended bytes (the kernel had written part of them back: a torn
+ * write). Directory entries stay as last fsynced either way.
+ */
+export interface CrashOptions {
+  readonly unsyncedKept?: number;
 }
 
 /**
@@ -75,10 +89,10 @@ export class MemoryFs implements StorageFs {
   }
 
   /** The disk after a crash: only what was fsynced, and only the directory entries that were. */
-  crashed(options: MemoryFsOptions = {}): MemoryFs {
+  crashed(options: MemoryFsOptions = {}, crash: CrashOptions = {}): MemoryFs {
     const after = new MemoryFs(options);
     for (const [path, inode] of this.#durableEntries) {
-      after.put(path, inode.durable, this.#modes.get(path));
+      after.put(path, afterCrash(inode, crash.unsyncedKept ?? 0), this.#modes.get(path));
     }
     return after;
   }
@@ -171,7 +185,8 @@ export class MemoryFs implements StorageFs {
 
   async fsyncDirectory(dir: string): Promise<void> {
     await this.#step({ op: 'fsyncDirectory', path: dir });
-    if (this.#options.syncsDoNothing) return;
+    const done = this.ops.filter((o) => o.op === 'fsyncDirectory').length;
+    if (this.#options.syncsDoNothing || done > (this.#options.directorySyncsKept ?? Infinity)) return;
     for (const path of new Set([...this.#entries.keys(), ...this.#durableEntries.keys()])) {
       if (dirname(path) !== dir) continue;
       const inode = this.#entries.get(path);
@@ -187,4 +202,13 @@ export function errno(code: string, message = code): NodeJS.ErrnoException {
 
 function enoent(path: string): NodeJS.ErrnoException {
   return errno('ENOENT', `ENOENT: no such file: ${path}`);
+}
+
+/** A file's bytes after a crash that kept `kept` (0 to 1) of its unsynced appended bytes. */
+function afterCrash(inode: Inode, kept: number): Buffer {
+  const unsynced = inode.cache.length - inode.durable.length;
+  if (kept <= 0 || unsynced <= 0 || !inode.cache.subarray(0, inode.durable.length).equals(inode.durable)) {
+    return inode.durable;
+  }
+  return inode.cache.subarray(0, inode.durable.length + Math.floor(unsynced * kept));
 }

@@ -14,10 +14,11 @@ import {
   StorageWriteError,
   paxosStateOptions,
   writeFileDurably,
+  type OpenedStateLog,
   type StateLogOptions,
 } from '../../src/storage/index.ts';
 import type { Keyed } from '../../src/storage/records.ts';
-import { CrashError, MemoryFs, errno } from '../helpers/memory-fs.ts';
+import { CrashError, MemoryFs, errno, type MemoryFsOptions } from '../helpers/memory-fs.ts';
 
 const DIR = '/data';
 const STATE = `${DIR}/${STATE_FILE}`;
@@ -251,46 +252,75 @@ describe('state log: a crash at every step', () => {
     return { acked, inFlight, opened };
   }
 
-  /** Crashes at every operation in turn; returns the crash points at which state was lost. */
+  /** How much of the unsynced appended bytes each crash leaves: none, a torn part, or all of them. */
+  const UNSYNCED_KEPT = [0, 0.3, 0.5, 0.8, 1];
+
+  /**
+   * Crashes at every operation in turn, on a disk with `faults`; after each crash, the disk as power
+   * left it (with none, part or all of the unsynced bytes) is opened, written once more, crashed again
+   * and reopened. Returns the crash points at which state was lost or refused.
+   */
   async function lossesOverAllCrashPoints(
-    broken: boolean,
-  ): Promise<{ points: number; compactions: number; losses: string[] }> {
+    faults: MemoryFsOptions = {},
+  ): Promise<{ points: number; compactions: number; checked: number; tornWrites: number; losses: string[] }> {
     const total = new MemoryFs();
     await runUntilCrash(total);
     const compactions = total.ops.filter((o) => o.op === 'rename' && o.path.endsWith('.tmp')).length;
     const losses: string[] = [];
+    let checked = 0;
+    let tornWrites = 0;
     for (let crashAt = 0; crashAt <= total.operationCount; crashAt++) {
-      const fs = new MemoryFs({ crashAt, syncsDoNothing: broken });
+      const fs = new MemoryFs({ crashAt, ...faults });
       const { acked, inFlight, opened } = await runUntilCrash(fs);
-      const disk = fs.crashed();
-      let records: ReadonlyMap<string, DurableDecision>;
-      try {
-        // A node that finished creating its log has voted under it: it must find it.
-        records = (await StateLog.open(DIR, paxos(disk, !opened))).records;
-      } catch (error) {
-        if (error instanceof CorruptStateError) {
-          losses.push(`crash at op ${crashAt}: refused (${error.message.slice(0, 80)})`);
-          continue;
-        }
-        throw error;
-      }
       const without = model(acked);
       const withInFlight = model(inFlight === null ? acked : [...acked, inFlight]);
-      if (!sameRecords(records, without) && !sameRecords(records, withInFlight)) {
-        losses.push(`crash at op ${crashAt}: ${records.size} records, ${without.size} acknowledged`);
+      for (const unsyncedKept of UNSYNCED_KEPT) {
+        const where = `crash at op ${crashAt} (${total.ops[crashAt]?.op ?? 'end'}), ${unsyncedKept} of unsynced bytes kept`;
+        checked++;
+        const disk = fs.crashed({}, { unsyncedKept });
+        let reopened: OpenedStateLog<DurableDecision>;
+        try {
+          // A node that finished creating its log has voted under it: it must find it.
+          reopened = await StateLog.open(DIR, paxos(disk, !opened, 700));
+        } catch (error) {
+          if (!(error instanceof CorruptStateError)) throw error;
+          losses.push(`${where}: refused (${error.message.slice(0, 80)})`);
+          continue;
+        }
+        const { records, log, recovery } = reopened;
+        if (recovery.tornBytes > 0) tornWrites++;
+        if (!sameRecords(records, without) && !sameRecords(records, withInFlight)) {
+          losses.push(`${where}: ${records.size} records, ${without.size} acknowledged`);
+          continue;
+        }
+        // The recovered log goes on: one more acknowledged write survives the next crash, with the rest.
+        const next = [record('after-recovery', 99)];
+        await log.write(next);
+        const again = (await StateLog.open(DIR, paxos(disk.crashed(), false))).records;
+        if (!sameRecords(again, model([[...records.values()], next]))) {
+          losses.push(`${where}: a write after recovery, then a crash, left ${again.size} records`);
+        }
       }
     }
-    return { points: total.operationCount + 1, compactions, losses };
+    return { points: total.operationCount + 1, compactions, checked, tornWrites, losses };
   }
 
-  it('after a crash at any file operation, the log holds exactly what it acknowledged', async () => {
-    const { points, compactions, losses } = await lossesOverAllCrashPoints(false);
+  it('after a crash at any file operation (before and after each rename, before each directory fsync), with none, part or all of the unsynced bytes on disk, the log holds exactly what it acknowledged', async () => {
+    const { points, compactions, checked, tornWrites, losses } = await lossesOverAllCrashPoints();
     assert.ok(points > 60 && compactions >= 2, `${points} crash points, ${compactions} compactions`);
+    assert.equal(checked, points * UNSYNCED_KEPT.length);
+    assert.ok(tornWrites > 10, `${tornWrites} crashes left a torn write to cut`);
     assert.deepEqual(losses, []);
   });
 
   it('negative control: with a disk whose fsyncs do nothing, the same check finds lost state', async () => {
-    const { losses } = await lossesOverAllCrashPoints(true);
+    const { losses } = await lossesOverAllCrashPoints({ syncsDoNothing: true });
+    assert.ok(losses.length > 0);
+  });
+
+  it('negative control: a log that skips the directory fsync after the rename of a compaction is caught too', async () => {
+    // The log's creation is still made durable (the first directory fsync); every later one is lost.
+    const { losses } = await lossesOverAllCrashPoints({ directorySyncsKept: 1 });
     assert.ok(losses.length > 0);
   });
 

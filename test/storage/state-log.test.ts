@@ -94,8 +94,10 @@ describe('state log', () => {
       const firstCopyComplete = cut >= before.length + (full.length - before.length) / 2;
       assert.deepEqual(records.get('q1')?.roundUsed, firstCopyComplete ? 3 : 2, `cut at ${cut}`);
       assert.ok(recovery.tornBytes > 0 || firstCopyComplete);
-      // The repair is durable: the file now ends where the intact log ends.
-      assert.equal((await stat(join(dir, STATE_FILE))).size, cut - recovery.tornBytes);
+      // The repair is durable: the file now ends with the last whole commit, in both its copies (a
+      // commit whose first copy is whole gets its second copy written again).
+      assert.equal((await stat(join(dir, STATE_FILE))).size, firstCopyComplete ? full.length : before.length);
+      if (firstCopyComplete) assert.deepEqual(await readFile(join(dir, STATE_FILE)), full);
     }
   });
 
