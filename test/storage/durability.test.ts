@@ -12,28 +12,15 @@ import {
   STATE_FILE,
   StateLog,
   StorageWriteError,
-  paxosStateOptions,
   writeFileDurably,
   type OpenedStateLog,
   type StateLogOptions,
 } from '../../src/storage/index.ts';
 import type { Keyed } from '../../src/storage/records.ts';
 import { CrashError, MemoryFs, errno, type MemoryFsOptions } from '../helpers/memory-fs.ts';
+import { DIR, model, paxosOn, record, sameRecords } from '../helpers/state-log-fixtures.ts';
 
-const DIR = '/data';
 const STATE = `${DIR}/${STATE_FILE}`;
-
-function record(id: string, round: number): DurableDecision {
-  return {
-    id,
-    config: { acceptors: ['a', 'b', 'c'], learners: [] },
-    promised: { round, node: 'b' },
-    accepted: round > 1 ? { ballot: { round: round - 1, node: 'a' }, value: `v${round}` } : null,
-    roundUsed: round,
-    proposal: null,
-    chosen: null,
-  };
-}
 
 function question(n: number): QuestionRecord {
   return {
@@ -51,17 +38,7 @@ function question(n: number): QuestionRecord {
   };
 }
 
-function model<T extends Keyed>(batches: readonly (readonly T[])[]): Map<string, T> {
-  const state = new Map<string, T>();
-  for (const batch of batches) for (const r of batch) state.set(r.id, r);
-  return state;
-}
-
-const paxos = (fs: MemoryFs, create: boolean, compactAtBytes?: number): StateLogOptions<DurableDecision> => ({
-  ...paxosStateOptions(create),
-  fs,
-  ...(compactAtBytes === undefined ? {} : { compactAtBytes }),
-});
+const paxos = paxosOn;
 
 /** A disk with `bytes` bytes of room left: writes take what fits, then nothing. */
 function fullAfter(bytes: number): (path: string, asked: number) => number {
@@ -373,12 +350,3 @@ describe('state log: damage to any byte', () => {
     await assert.rejects(StateLog.open(DIR, paxos(withoutSnapshot, false)), CorruptStateError);
   });
 });
-
-function sameRecords(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): boolean {
-  try {
-    assert.deepEqual(a, b);
-    return true;
-  } catch {
-    return false;
-  }
-}
