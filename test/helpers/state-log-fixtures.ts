@@ -1,5 +1,6 @@
 /** Records, expected states and options shared by the storage tests that run on a disk in memory. */
 import assert from 'node:assert/strict';
+import type { QuestionRecord } from '../../src/node/catalog.ts';
 import type { DurableDecision } from '../../src/paxos/index.ts';
 import { paxosStateOptions, type StateLogOptions } from '../../src/storage/index.ts';
 import type { Keyed } from '../../src/storage/records.ts';
@@ -21,6 +22,25 @@ export function record(id: string, round: number, padding = 0): DurableDecision 
     roundUsed: round,
     proposal: null,
     chosen: null,
+  };
+}
+
+/** A question of the catalog. */
+export function question(n: number): QuestionRecord {
+  const id = n.toString(16).padStart(32, '0');
+  const peer = '12D3KooWDJ7kKqQZt8iS98UeqU4PBXZPxtML8UpPwsG4Bmwd4QtX';
+  return {
+    id,
+    definition: {
+      id,
+      title: `Question ${n}`,
+      options: [],
+      createdBy: peer,
+      createdAt: n,
+      acceptors: [peer],
+      learners: [],
+    },
+    decidedAt: null,
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { catalogOptions, type QuestionRecord } from '../../src/node/catalog.ts';
+import { catalogOptions } from '../../src/node/catalog.ts';
 import type { DurableDecision } from '../../src/paxos/index.ts';
 import {
   CorruptStateError,
@@ -18,25 +18,9 @@ import {
 } from '../../src/storage/index.ts';
 import type { Keyed } from '../../src/storage/records.ts';
 import { CrashError, MemoryFs, errno, type MemoryFsOptions } from '../helpers/memory-fs.ts';
-import { DIR, model, paxosOn, record, sameRecords } from '../helpers/state-log-fixtures.ts';
+import { DIR, model, paxosOn, question, record, sameRecords } from '../helpers/state-log-fixtures.ts';
 
 const STATE = `${DIR}/${STATE_FILE}`;
-
-function question(n: number): QuestionRecord {
-  return {
-    id: n.toString(16).padStart(32, '0'),
-    definition: {
-      id: n.toString(16).padStart(32, '0'),
-      title: `Question ${n}`,
-      options: [],
-      createdBy: '12D3KooWDJ7kKqQZt8iS98UeqU4PBXZPxtML8UpPwsG4Bmwd4QtX',
-      createdAt: n,
-      acceptors: ['12D3KooWDJ7kKqQZt8iS98UeqU4PBXZPxtML8UpPwsG4Bmwd4QtX'],
-      learners: [],
-    },
-    decidedAt: null,
-  };
-}
 
 const paxos = paxosOn;
 
