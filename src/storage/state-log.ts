@@ -147,7 +147,8 @@ export class StateLog<T extends Keyed> {
     }
     const outcome = recoverLog(bytes, options.schema);
     if (!outcome.ok) {
-      await file.close();
+      // The refusal is what matters: a failing close must not hide it.
+      await file.close().catch(() => undefined);
       throw new CorruptStateError(path, outcome.offset, outcome.problem, options.what);
     }
     const { records, lastSeq, validEnd, tornBytes, repairedCommits, loneLastCopy } = outcome.log;
@@ -162,7 +163,7 @@ export class StateLog<T extends Keyed> {
       }
       if (tornBytes > 0 || loneLastCopy !== null) await file.sync();
     } catch (error) {
-      await file.close();
+      await file.close().catch(() => undefined);
       throw new StorageWriteError(path, options.what, error);
     }
     // A snapshot a crash left half-written is of no use; it would only take space until the next compaction.

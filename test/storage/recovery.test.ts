@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DurableDecision } from '../../src/paxos/index.ts';
 import { CorruptStateError, STATE_FILE, StateLog, StorageWriteError } from '../../src/storage/index.ts';
-import { MemoryFs } from '../helpers/memory-fs.ts';
+import { CrashError, MemoryFs } from '../helpers/memory-fs.ts';
 import { DIR, frameOffsets, model, paxosOn, record, sameRecords } from '../helpers/state-log-fixtures.ts';
 
 const STATE = `${DIR}/${STATE_FILE}`;
@@ -112,6 +112,24 @@ describe('state log recovery', () => {
     const after = await openBytes(damaged);
     assert.ok(after.opened !== undefined, String(after.refused));
     assert.deepEqual(after.opened.records, model([...batches, more]));
+  });
+
+  it('a crash during the repair itself (the cut, the second copy, its fsync) loses nothing either', async () => {
+    const { batches, bytes } = await tornSecondCopy();
+    const repairOps = (await openBytes(bytes)).disk.operationCount;
+    assert.ok(repairOps >= 4, `${repairOps} operations to open and repair`);
+    for (let crashAt = 0; crashAt <= repairOps; crashAt++) {
+      const disk = new MemoryFs({ crashAt });
+      disk.put(STATE, bytes);
+      await StateLog.open(DIR, paxosOn(disk, false)).catch((error: unknown) => {
+        // The machine stopped: the open fails with the crash as its cause, or with the crash itself.
+        if (!(error instanceof CrashError || (error as Error).cause instanceof CrashError)) throw error;
+      });
+      for (const unsyncedKept of [0, 0.5, 1]) {
+        const after = await StateLog.open(DIR, paxosOn(disk.crashed({}, { unsyncedKept }), false));
+        assert.deepEqual(after.records, model(batches), `crash at op ${crashAt}, ${unsyncedKept} kept`);
+      }
+    }
   });
 
   it('a damaged copy of the snapshot is repaired, and the log is rewritten whole at the next commit', async () => {
