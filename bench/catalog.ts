@@ -5,11 +5,15 @@
  * catch up after the restart and CPU once idle, and resident memory. Asserts nothing.
  *   npm run bench:catalog [-- --sizes 10,1000,10000 --idle-after 75]
  */
+import { privateKeyFromProtobuf } from '@libp2p/crypto/keys';
 import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { encodeProposal, type QuestionDefinition } from '../src/model/question.ts';
+import type { QuestionDefinition } from '../src/model/question.ts';
 import { catalogOptions, type QuestionRecord } from '../src/node/catalog.ts';
+import { Signing } from '../src/node/signing.ts';
+import { VoteChecks } from '../src/node/vote-checks.ts';
 import type { DurableDecision } from '../src/paxos/index.ts';
 import { StateLog, paxosStateOptions } from '../src/storage/index.ts';
 import { DaemonGroup, sleep, type DaemonProcess } from '../test/helpers/daemons.ts';
@@ -60,15 +64,29 @@ async function median(times: number, call: () => Promise<unknown>): Promise<numb
 /** Writes `count` questions straight into each stopped daemon's catalog and acceptor state. */
 async function fillCatalogs(daemons: readonly DaemonProcess[], peers: readonly string[], count: number) {
   const [creator] = peers as [string];
-  const definitions: QuestionDefinition[] = Array.from({ length: count }, (_, i) => ({
-    id: i.toString(16).padStart(32, '0'),
-    title: `Question ${i}: where do we meet for the ${i}th time?`,
-    options: ['The café', 'The park', 'The library'],
-    createdBy: creator,
-    createdAt: Date.now() - (count - i) * 1000,
-    acceptors: [...peers],
-    learners: [],
-  }));
+  // Signed by the members themselves, as the daemons would have signed them.
+  const signings = await Promise.all(
+    daemons.map(async (d) => {
+      const key = privateKeyFromProtobuf(await readFile(join(d.dataDir, 'identity.key')));
+      const config = JSON.parse(await readFile(join(d.dataDir, 'group.json'), 'utf8')) as {
+        group: { id: string };
+      };
+      return new Signing(config.group.id, key);
+    }),
+  );
+  const creatorChecks = new VoteChecks(signings[0] as Signing);
+  const definitions: QuestionDefinition[] = Array.from({ length: count }, (_, i) =>
+    creatorChecks.signDefinition({
+      id: i.toString(16).padStart(32, '0'),
+      title: `Question ${i}: where do we meet for the ${i}th time?`,
+      options: ['The café', 'The park', 'The library'],
+      allowOther: true,
+      createdBy: creator,
+      createdAt: Date.now() - (count - i) * 1000,
+      acceptors: [...peers],
+      learners: [],
+    }),
+  );
   for (const d of daemons) {
     const { log: catalog } = await StateLog.open(d.dataDir, catalogOptions(true));
     const { log: state } = await StateLog.open(d.dataDir, paxosStateOptions(false));
@@ -85,8 +103,13 @@ async function fillCatalogs(daemons: readonly DaemonProcess[], peers: readonly s
       await state.write(
         batch.map((definition, i): DurableDecision => {
           const decided = (from + i) % 2 === 0;
-          const value = encodeProposal({ option: 'The park', by: creator });
+          const value = creatorChecks.propose(definition, 'The park', creator);
           const ballot = { round: 1, node: creator };
+          const decision = definition.id;
+          const accepted = peers.map((acceptor, k) => ({
+            acceptor,
+            signature: (signings[k] as Signing).sign({ kind: 'accepted', decision, ballot, value }),
+          }));
           return {
             id: definition.id,
             config: { acceptors: definition.acceptors, learners: [] },
@@ -95,6 +118,8 @@ async function fillCatalogs(daemons: readonly DaemonProcess[], peers: readonly s
             roundUsed: 0,
             proposal: null,
             chosen: decided ? value : null,
+            certificate: decided ? { ballot, accepted, promises: [] } : null,
+            conflict: null,
           };
         }),
       );

@@ -18,6 +18,8 @@ const record = (i: number): DurableDecision => ({
   roundUsed: i,
   proposal: null,
   chosen: null,
+  certificate: null,
+  conflict: null,
 });
 
 const dir = await mkdtemp(join(tmpdir(), 'synod-bench-'));

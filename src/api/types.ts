@@ -32,6 +32,44 @@ export interface OutcomeView {
   readonly proposedByName: string;
   /** Epoch ms when this node learned the outcome. */
   readonly decidedAt: number | null;
+  /**
+   * Why this is the outcome: the acceptors whose signed Accepted it carries, and at which ballot. Null
+   * only for an outcome learned before outcomes carried certificates.
+   */
+  readonly certificate: CertificateView | null;
+}
+
+/** A certificate as the protocol carries it (src/paxos/messages.ts), signatures in base64url. */
+export interface Certificate {
+  readonly ballot: { readonly round: number; readonly node: string };
+  readonly accepted: readonly { readonly acceptor: string; readonly signature: string }[];
+  readonly promises: readonly {
+    readonly acceptor: string;
+    readonly accepted: {
+      readonly ballot: { readonly round: number; readonly node: string };
+      readonly value: string;
+    } | null;
+    readonly signature: string;
+  }[];
+}
+
+export interface CertificateView {
+  readonly ballot: { readonly round: number; readonly node: string };
+  readonly acceptedBy: readonly { readonly peerId: string; readonly name: string }[];
+  /** The signatures themselves, as any member can check them (see `synod certificate`). */
+  readonly proof: Certificate;
+}
+
+/**
+ * Two valid certificates for different outcomes: safety was broken, which only acceptors that lie can
+ * do. The first outcome stays; this names who is proven to have lied and who signed both.
+ */
+export interface SafetyViolationView {
+  readonly otherOption: string | null;
+  readonly otherProposedBy: string | null;
+  readonly liars: readonly { readonly peerId: string; readonly name: string }[];
+  readonly signedBoth: readonly { readonly peerId: string; readonly name: string }[];
+  readonly otherCertificate: Certificate;
 }
 
 export type QuestionState = 'open' | 'waiting-for-quorum' | 'decided';
@@ -46,6 +84,8 @@ export interface QuestionView {
   readonly id: string;
   readonly title: string;
   readonly options: readonly string[];
+  /** Whether an answer that is not among `options` may be proposed. */
+  readonly allowOther: boolean;
   readonly createdBy: string;
   readonly createdByName: string;
   readonly createdAt: number;
@@ -54,6 +94,7 @@ export interface QuestionView {
   readonly reachableAcceptors: number;
   readonly state: QuestionState;
   readonly outcome: OutcomeView | null;
+  readonly safetyViolation: SafetyViolationView | null;
   /** The option this node proposed, if any. */
   readonly myProposal: string | null;
 }
@@ -94,6 +135,8 @@ export interface JoinGroupInput {
 export interface CreateQuestionInput {
   readonly title: string;
   readonly options: readonly string[];
+  /** Whether members may propose an answer not among `options` (default: yes). */
+  readonly allowOther?: boolean;
 }
 
 export interface ProposeInput {

@@ -9,6 +9,11 @@ export const LIMITS = {
   messageBytes: 64 * 1024,
   /** The most acceptors a question may name (on the wire and on disk). */
   maxAcceptors: 15,
+  /**
+   * The most learners a question names. The others hear the outcome anyway: it is passed on to every
+   * member connected when it is decided, and in the catalog exchange on every connection.
+   */
+  maxLearners: 64,
   /** How many acceptors a new question gets unless configured otherwise; the other members learn. */
   defaultAcceptors: 7,
 } as const;

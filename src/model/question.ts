@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.ts';
+import { signatureSchema } from './vote-schemas.ts';
 
 /** Text typed by a person: trimmed, non-empty, bounded, without control characters. */
 export function humanText(what: string, maxChars: number) {
@@ -24,32 +25,51 @@ export const peerIdSchema = z
 
 export const questionIdSchema = z.string().regex(/^[0-9a-f]{32}$/, 'not a question id');
 
-/** A question as created and shared: its acceptor set is fixed here and never changes. */
+/**
+ * A question as created and shared: its acceptor set is fixed here and never changes. Its creator
+ * signs it (questions kept from before signatures have none, and are not passed on).
+ */
 export const questionDefinitionSchema = z
   .object({
     id: questionIdSchema,
     title: humanText('the title', LIMITS.titleChars),
     options: z.array(humanText('an option', LIMITS.optionChars)).max(LIMITS.optionsPerQuestion),
+    /** Whether a member may propose an answer that is not among `options` (always, when there are none). */
+    allowOther: z.boolean().default(true),
     createdBy: peerIdSchema,
-    createdAt: z.number().int().nonnegative(),
+    createdAt: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
     acceptors: z.array(peerIdSchema).min(1).max(LIMITS.maxAcceptors),
-    learners: z.array(peerIdSchema).max(256),
+    learners: z.array(peerIdSchema).max(LIMITS.maxLearners),
+    signature: signatureSchema.optional(),
   })
   .refine((q) => new Set(q.acceptors).size === q.acceptors.length, 'an acceptor is listed twice');
 
 export type QuestionDefinition = z.infer<typeof questionDefinitionSchema>;
 
-/** What Paxos decides for a question: an option, and who proposed it. */
+/** Whether `option` may be proposed for the question. */
+export function isAllowedOption(definition: QuestionDefinition, option: string): boolean {
+  return definition.allowOther || definition.options.length === 0 || definition.options.includes(option);
+}
+
+/**
+ * What Paxos decides for a question: an option, who proposed it, and that member's signature of the
+ * two for this question. A value credited to a member is one that member proposed.
+ */
 export interface Proposal {
   readonly option: string;
   readonly by: string;
+  readonly signature: string;
 }
 
-const proposalSchema = z.object({ option: humanText('the option', LIMITS.optionChars), by: peerIdSchema });
+const proposalSchema = z.object({
+  option: humanText('the option', LIMITS.optionChars),
+  by: peerIdSchema,
+  signature: signatureSchema,
+});
 
 /** Paxos values are opaque strings; this is how a proposal becomes one. */
 export function encodeProposal(p: Proposal): string {
-  return JSON.stringify({ option: p.option, by: p.by });
+  return JSON.stringify({ option: p.option, by: p.by, signature: p.signature });
 }
 
 export function decodeProposal(value: string): Proposal | null {

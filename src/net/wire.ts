@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { PaxosMessage } from '../paxos/index.ts';
+import type { Certificate, PaxosMessage } from '../paxos/index.ts';
 import { LIMITS } from '../model/limits.ts';
+import { signatureSchema, voteSchemas } from '../model/vote-schemas.ts';
 import {
   humanText,
   peerIdSchema,
@@ -14,14 +15,23 @@ import {
  * LIMITS.messageBytes on a long-lived libp2p stream; a breaking change gets a new protocol id.
  * The sender is never read from a message: it is the Noise-authenticated peer of the connection.
  */
-export const PROTOCOL = '/synod/1.0.0';
+export const PROTOCOL = '/synod/2.0.0';
 
 const ballot = z.object({
   round: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   node: peerIdSchema,
 });
-const value = z.string().max(LIMITS.optionChars * 4 + 256);
+/** A value is a signed proposal: the option (escaped in JSON), who proposed it, and the signature. */
+const value = z.string().max(LIMITS.optionChars * 2 + 512);
 const decision = questionIdSchema;
+const signature = signatureSchema;
+const { certificate } = voteSchemas({
+  ballot,
+  node: peerIdSchema,
+  value,
+  signature,
+  maxSigners: LIMITS.maxAcceptors,
+});
 
 const paxosSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('prepare'), decision, ballot }),
@@ -30,11 +40,12 @@ const paxosSchema = z.discriminatedUnion('kind', [
     decision,
     ballot,
     accepted: z.object({ ballot, value }).nullable(),
+    signature,
   }),
   z.object({ kind: z.literal('accept'), decision, ballot, value }),
-  z.object({ kind: z.literal('accepted'), decision, ballot, value }),
+  z.object({ kind: z.literal('accepted'), decision, ballot, value, signature }),
   z.object({ kind: z.literal('nack'), decision, ballot, promised: ballot }),
-  z.object({ kind: z.literal('decided'), decision, value }),
+  z.object({ kind: z.literal('decided'), decision, value, certificate }),
   z.object({ kind: z.literal('query'), decision }),
 ]) satisfies z.ZodType<PaxosMessage>;
 
@@ -54,8 +65,12 @@ export const wireSchema = z.discriminatedUnion('type', [
   }),
   /** Members I know and where they listen: lets every member reach every other (a full mesh). */
   z.object({ type: z.literal('members'), members: z.array(member).max(256) }),
-  /** A question's definition, with its outcome when known: announcements and catch-up. */
-  z.object({ type: z.literal('question'), question: questionDefinitionSchema, outcome: value.nullable() }),
+  /** A question's definition, with its outcome and the outcome's certificate when known. */
+  z.object({
+    type: z.literal('question'),
+    question: questionDefinitionSchema,
+    outcome: z.object({ value, certificate }).nullable(),
+  }),
   /**
    * A digest of the sender's catalog, in chunks, sent on connect: the receiver answers with only the
    * questions and outcomes the sender lacks (`done` marks the last chunk).
@@ -73,10 +88,16 @@ export const wireSchema = z.discriminatedUnion('type', [
 export type WireMessage =
   | { readonly type: 'hello'; readonly group: string; readonly name: string }
   | { readonly type: 'members'; readonly members: readonly MemberAnnouncement[] }
-  | { readonly type: 'question'; readonly question: QuestionDefinition; readonly outcome: string | null }
+  | { readonly type: 'question'; readonly question: QuestionDefinition; readonly outcome: Outcome | null }
   | { readonly type: 'catalog'; readonly entries: readonly CatalogEntry[]; readonly done: boolean }
   | { readonly type: 'question-request'; readonly id: string }
   | { readonly type: 'paxos'; readonly message: PaxosMessage };
+
+/** A decided value with the proof that a majority of the question's acceptors accepted it. */
+export interface Outcome {
+  readonly value: string;
+  readonly certificate: Certificate;
+}
 
 /** One question in a catalog digest: its id, and whether the sender knows its outcome. */
 export interface CatalogEntry {

@@ -1,5 +1,5 @@
 import type { QuestionDefinition } from '../model/question.ts';
-import type { CatalogEntry, WireMessage } from '../net/wire.ts';
+import type { CatalogEntry, Outcome, WireMessage } from '../net/wire.ts';
 import type { QuestionRecord } from './catalog.ts';
 import { CatalogSync } from './catalog-sync.ts';
 import type { PaxosDriver } from './paxos-driver.ts';
@@ -10,6 +10,10 @@ export interface ExchangeContext {
   readonly driver: PaxosDriver;
   send(to: string, message: WireMessage): void;
   connectedPeers(): string[];
+  /** Why a question from a peer must not be taken (forged, out of bounds), or null. */
+  questionProblem(definition: QuestionDefinition): string | null;
+  /** Why an outcome from a peer must not be taken (its value or its certificate), or null. */
+  outcomeProblem(definition: QuestionDefinition, outcome: Outcome): string | null;
   /** A peer sent something that contradicts what this node knows. */
   rejected(from: string, reason: string): void;
   /** A question was learned or its outcome became known: the UI should hear of it. */
@@ -51,17 +55,30 @@ export class QuestionExchange {
   /** A question's definition, with its outcome when known (an answer, or catch-up). */
   sendQuestion(to: string, id: string): void {
     const record = this.#ctx.catalog.get(id);
-    if (record !== undefined)
-      this.#ctx.send(to, { type: 'question', question: record.definition, outcome: this.#chosen(id) });
+    // A question kept from before questions were signed cannot be checked by anyone: not passed on.
+    if (record === undefined || record.definition.signature === undefined) return;
+    this.#ctx.send(to, { type: 'question', question: record.definition, outcome: this.#outcome(id) });
   }
 
   /** A question from a peer, with its outcome when the peer knows it. */
-  learn(from: string, definition: QuestionDefinition, outcome: string | null): void {
+  learn(from: string, definition: QuestionDefinition, outcome: Outcome | null): void {
     const { catalog, driver } = this.#ctx;
     const known = catalog.get(definition.id);
     if (known !== undefined && JSON.stringify(known.definition) !== JSON.stringify(definition)) {
       this.#ctx.rejected(from, `a different definition of the known question ${definition.id}; ignored`);
       return;
+    }
+    if (known === undefined) {
+      const problem = this.#ctx.questionProblem(definition);
+      if (problem !== null) {
+        this.#ctx.rejected(from, `question ${definition.id}: ${problem}; ignored`);
+        return;
+      }
+    }
+    const outcomeProblem = outcome === null ? null : this.#ctx.outcomeProblem(definition, outcome);
+    if (outcomeProblem !== null) {
+      // The question itself is fine; only its outcome is refused.
+      this.#ctx.rejected(from, `the outcome of question ${definition.id}: ${outcomeProblem}; ignored`);
     }
     if (known === undefined) {
       // In memory at once (so the outcome below finds it), on disk in the background; a failed write
@@ -73,11 +90,11 @@ export class QuestionExchange {
         config: { acceptors: definition.acceptors, learners: definition.learners },
       });
     }
-    if (outcome !== null) {
+    if (outcome !== null && outcomeProblem === null) {
       driver.input({
         kind: 'receive',
         from,
-        message: { kind: 'decided', decision: definition.id, value: outcome },
+        message: { kind: 'decided', decision: definition.id, ...outcome },
       });
     }
     const record = catalog.get(definition.id);
@@ -88,15 +105,23 @@ export class QuestionExchange {
    * An outcome became known here. Members who joined after the question was asked are in none of its
    * lists: tell those connected now, rather than let them wait for their next reconnection.
    */
-  decided(record: QuestionRecord, value: string): void {
+  decided(record: QuestionRecord): void {
+    const outcome = this.#outcome(record.id);
+    if (outcome === null || record.definition.signature === undefined) return;
     const listed = new Set([...record.definition.acceptors, ...record.definition.learners]);
     for (const peer of this.#ctx.connectedPeers()) {
-      if (!listed.has(peer))
-        this.#ctx.send(peer, { type: 'question', question: record.definition, outcome: value });
+      if (!listed.has(peer)) this.#ctx.send(peer, { type: 'question', question: record.definition, outcome });
     }
   }
 
   #chosen(id: string): string | null {
     return this.#ctx.driver.core.decision(id)?.chosen ?? null;
+  }
+
+  /** The outcome with its certificate; an outcome without one (from before) cannot be passed on. */
+  #outcome(id: string): Outcome | null {
+    const decision = this.#ctx.driver.core.decision(id);
+    if (decision === undefined || decision.chosen === null || decision.certificate === null) return null;
+    return { value: decision.chosen, certificate: decision.certificate };
   }
 }

@@ -1,6 +1,6 @@
-import type { OutcomeView, QuestionView } from '../api/types.ts';
+import type { CertificateView, OutcomeView, QuestionView, SafetyViolationView } from '../api/types.ts';
 import { decodeProposal, type Proposal } from '../model/question.ts';
-import { quorumSize, type DecisionState } from '../paxos/index.ts';
+import { quorumSize, type Certificate, type Conflict, type DecisionState } from '../paxos/index.ts';
 import type { QuestionRecord } from './catalog.ts';
 
 /**
@@ -47,6 +47,7 @@ export function questionView(
           proposedBy: proposal.by,
           proposedByName: ctx.nameOf(proposal.by),
           decidedAt: record.decidedAt,
+          certificate: certificateView(decision?.certificate ?? null, ctx),
         };
   const acceptors = definition.acceptors.map((peerId) => ({
     peerId,
@@ -60,6 +61,7 @@ export function questionView(
     id: definition.id,
     title: definition.title,
     options: definition.options,
+    allowOther: definition.allowOther,
     createdBy: definition.createdBy,
     createdByName: ctx.nameOf(definition.createdBy),
     createdAt: definition.createdAt,
@@ -68,6 +70,32 @@ export function questionView(
     reachableAcceptors: reachable,
     state: outcome !== null ? 'decided' : reachable >= quorum ? 'open' : 'waiting-for-quorum',
     outcome,
+    safetyViolation: violationView(decision?.conflict ?? null, ctx),
     myProposal: mine?.option ?? null,
+  };
+}
+
+function named(peerId: string, ctx: ViewContext): { peerId: string; name: string } {
+  return { peerId, name: ctx.nameOf(peerId) };
+}
+
+function certificateView(certificate: Certificate | null, ctx: ViewContext): CertificateView | null {
+  if (certificate === null) return null;
+  return {
+    ballot: certificate.ballot,
+    acceptedBy: certificate.accepted.map((a) => named(a.acceptor, ctx)),
+    proof: certificate,
+  };
+}
+
+function violationView(conflict: Conflict | null, ctx: ViewContext): SafetyViolationView | null {
+  if (conflict === null) return null;
+  const other = proposalOf(conflict.value);
+  return {
+    otherOption: other?.option ?? null,
+    otherProposedBy: other?.by ?? null,
+    liars: conflict.liars.map((p) => named(p, ctx)),
+    signedBoth: conflict.signedBoth.map((p) => named(p, ctx)),
+    otherCertificate: conflict.certificate,
   };
 }

@@ -18,7 +18,7 @@ import {
 } from '../api/types.ts';
 import { decodeInvite, encodeInvite, InvalidInviteError } from '../model/invite.ts';
 import { LIMITS } from '../model/limits.ts';
-import { decodeProposal, encodeProposal, type QuestionDefinition } from '../model/question.ts';
+import { decodeProposal, isAllowedOption, type QuestionDefinition } from '../model/question.ts';
 import type { WireMessage } from '../net/wire.ts';
 import {
   DEFAULT_CORE_OPTIONS,
@@ -42,7 +42,9 @@ import { PaxosDriver } from './paxos-driver.ts';
 import { QuestionCatalog } from './question-catalog.ts';
 import { QuestionExchange } from './question-exchange.ts';
 import { questionView } from './question-views.ts';
+import { Signing } from './signing.ts';
 import { Timelines } from './timeline.ts';
+import { VoteChecks } from './vote-checks.ts';
 
 export interface NodeOptions {
   readonly dataDir: string;
@@ -86,6 +88,8 @@ export class SynodNode implements SynodApi {
   readonly #lock: DataDirLock;
   #storageError: string | null;
   #group: GroupConfig | null;
+  /** This node's signatures and the checks of others', for its group (null until it is in one). */
+  #votes: { readonly signing: Signing; readonly checks: VoteChecks } | null = null;
   #network: NodeNetwork | null = null;
   #rejectedMessages = 0;
   #messagesSent = 0;
@@ -113,6 +117,7 @@ export class SynodNode implements SynodApi {
     this.#members = members;
     this.#membership = new Membership(members, this.peerId, Date.now());
     this.#group = group;
+    if (group !== null) this.#useGroupKeys(group);
     this.#storage = storage;
     this.#storageError = storageError;
     this.#exchange =
@@ -123,6 +128,12 @@ export class SynodNode implements SynodApi {
             driver: storage.driver,
             send: (to, message) => this.#send(to, message),
             connectedPeers: () => this.#connectedPeers(),
+            questionProblem: (definition) =>
+              this.#requireVotes().checks.questionProblem(definition, Date.now(), (peer) =>
+                this.#isMember(peer),
+              ),
+            outcomeProblem: (definition, outcome) =>
+              this.#requireVotes().checks.outcomeProblem(definition, outcome.value, outcome.certificate),
             rejected: (from, reason) => {
               this.#rejectedMessages++;
               this.#log.warn('rejected a message', { from, reason });
@@ -176,6 +187,8 @@ export class SynodNode implements SynodApi {
         opened.decisions,
         { now: Date.now(), random: Math.random },
         options.coreOptions ?? DEFAULT_CORE_OPTIONS,
+        // Signed with the group's domain; a node in no group has no decision to vote on yet.
+        (statement) => (node === null ? '' : (node.#votes?.signing.sign(statement) ?? '')),
       );
       const driver = new PaxosDriver(core, opened.paxos, {
         send: (to, message) => {
@@ -293,7 +306,7 @@ export class SynodNode implements SynodApi {
   }
 
   async createQuestion(input: CreateQuestionInput): Promise<QuestionView> {
-    const { title, options } = parseInput(inputSchemas.createQuestion, input);
+    const { title, options, allowOther } = parseInput(inputSchemas.createQuestion, input);
     this.#requireGroup();
     const storage = this.#requireStorage();
     // The acceptors are fixed now and recorded with the question: this node and the members connected
@@ -307,19 +320,24 @@ export class SynodNode implements SynodApi {
       0,
       this.#options.acceptorsPerQuestion ?? LIMITS.defaultAcceptors,
     );
+    // The members seen most recently learn it by name; every other member connected hears the outcome
+    // when it is decided, and the rest in the catalog exchange when they connect.
     const learners = this.#members
       .all()
-      .map((m) => m.peerId)
-      .filter((p) => p !== this.peerId && !acceptors.includes(p));
-    const definition: QuestionDefinition = {
+      .filter((m) => m.peerId !== this.peerId && !acceptors.includes(m.peerId))
+      .sort((a, b) => Number(b.online) - Number(a.online) || (b.lastSeen ?? 0) - (a.lastSeen ?? 0))
+      .slice(0, LIMITS.maxLearners)
+      .map((m) => m.peerId);
+    const definition: QuestionDefinition = this.#requireVotes().checks.signDefinition({
       id: randomBytes(16).toString('hex'),
       title,
       options: [...options],
+      allowOther: allowOther ?? true,
       createdBy: this.peerId,
       createdAt: Date.now(),
       acceptors,
       learners,
-    };
+    });
     await storage.catalog.add(definition).catch((error: unknown) => {
       throw new SynodError('storage-refused', error instanceof Error ? error.message : String(error));
     });
@@ -339,6 +357,12 @@ export class SynodNode implements SynodApi {
     const storage = this.#requireStorage();
     const record = storage.catalog.get(questionId);
     if (record === undefined) throw new SynodError('not-found', `there is no question ${questionId}`);
+    if (!isAllowedOption(record.definition, option)) {
+      throw new SynodError(
+        'invalid-input',
+        `"${option}" is not one of this question's options (${record.definition.options.join(', ')})`,
+      );
+    }
     const decision = storage.driver.core.decision(questionId);
     const already = decision?.proposer.proposal ? decodeProposal(decision.proposer.proposal) : null;
     if (decision?.chosen === null && already !== null && already.option !== option) {
@@ -352,7 +376,7 @@ export class SynodNode implements SynodApi {
       storage.driver.input({
         kind: 'propose',
         decision: questionId,
-        value: encodeProposal({ option, by: this.peerId }),
+        value: this.#requireVotes().checks.propose(record.definition, option, this.peerId),
       });
       await outcome;
     }
@@ -400,6 +424,7 @@ export class SynodNode implements SynodApi {
   async #joinAs(config: GroupConfig): Promise<void> {
     await this.#saveGroup(config);
     this.#group = config;
+    this.#useGroupKeys(config);
     await this.#startNetwork(config);
     this.#emit({ type: 'status', status: this.#status() });
   }
@@ -497,11 +522,25 @@ export class SynodNode implements SynodApi {
       case 'question-request':
         this.#exchange?.sendQuestion(from, message.id);
         return;
-      case 'paxos':
+      case 'paxos': {
         this.#log.debug('paxos in', { from, message });
+        // Checked here, once: the core takes signatures and values on trust. A message about a question
+        // this node does not know yet changes nothing; the core asks for the question.
+        const question = storage?.catalog.get(message.message.decision)?.definition;
+        const checks = this.#votes?.checks;
+        const problem =
+          question === undefined || checks === undefined
+            ? null
+            : checks.problem(question, from, message.message);
+        if (problem !== null) {
+          this.#rejectedMessages++;
+          this.#log.warn('rejected a paxos message', { from, kind: message.message.kind, reason: problem });
+          return;
+        }
         this.#timelines.record('received', from, message.message);
         storage?.driver.input({ kind: 'receive', from, message: message.message });
         return;
+      }
     }
   }
 
@@ -513,8 +552,19 @@ export class SynodNode implements SynodApi {
         const record = storage.catalog.markDecided(event.decision, Date.now());
         if (record !== undefined) this.#emit({ type: 'question', question: this.#questionView(record) });
         this.#log.info('decided', { question: event.decision, value: event.value });
-        if (record !== undefined) this.#exchange?.decided(record, event.value);
+        if (record !== undefined) this.#exchange?.decided(record);
         for (const wake of this.#waiters.get(event.decision) ?? []) wake();
+        return;
+      }
+      case 'conflict': {
+        const { liars, signedBoth } = event.conflict;
+        this.#log.error('SAFETY BROKEN: two certificates name different outcomes; the first is kept', {
+          question: event.decision,
+          liars,
+          signedBoth,
+        });
+        const record = storage.catalog.get(event.decision);
+        if (record !== undefined) this.#emit({ type: 'question', question: this.#questionView(record) });
         return;
       }
       case 'unknown-decision':
@@ -655,6 +705,21 @@ export class SynodNode implements SynodApi {
         `this node is already in the group "${this.#group.group.name}"`,
       );
     }
+  }
+
+  #useGroupKeys(config: GroupConfig): void {
+    const signing = new Signing(config.group.id, this.#privateKey);
+    this.#votes = { signing, checks: new VoteChecks(signing) };
+  }
+
+  #requireVotes(): { readonly signing: Signing; readonly checks: VoteChecks } {
+    if (this.#votes === null) throw new SynodError('no-group', 'this node is in no group yet');
+    return this.#votes;
+  }
+
+  /** A member this node knows (itself included). */
+  #isMember(peer: string): boolean {
+    return peer === this.peerId || this.#members.get(peer) !== undefined;
   }
 
   #requireStorage(): Storage {

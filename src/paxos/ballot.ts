@@ -35,3 +35,11 @@ export function sameBallot(a: Ballot | null, b: Ballot | null): boolean {
 export function formatBallot(b: Ballot | null): string {
   return b === null ? '⊥' : `${b.round}.${b.node}`;
 }
+
+/**
+ * How far above anything an acceptor has seen a ballot's round may jump. Honest proposers go one
+ * round above the highest they have heard of; a member that lies could otherwise send round
+ * 2^53 − 1 and leave no round above it, freezing the decision. With this bound, reaching the end of
+ * the numbers takes billions of messages.
+ */
+export const MAX_ROUND_JUMP = 1_000_000;

@@ -14,7 +14,7 @@ import {
   type DurableDecision,
   type StepContext,
 } from './decision.ts';
-import type { DecisionId, Envelope, PaxosMessage, Value } from './messages.ts';
+import type { DecisionId, Envelope, PaxosMessage, Signer, Value } from './messages.ts';
 import { DEFAULT_CORE_OPTIONS, type CoreOptions } from './options.ts';
 
 export type CoreInput =
@@ -51,6 +51,7 @@ export interface Ready {
 export class SynodCore {
   readonly self: NodeId;
   readonly options: CoreOptions;
+  readonly #sign: Signer;
   readonly #decisions = new Map<DecisionId, DecisionState>();
   /**
    * The decisions that have a timer, with its due time: a decided or idle decision costs nothing, so
@@ -58,9 +59,18 @@ export class SynodCore {
    */
   readonly #timers = new Map<DecisionId, number>();
 
-  constructor(self: NodeId, options: CoreOptions = DEFAULT_CORE_OPTIONS) {
+  /**
+   * `sign` signs this node's Promises and Accepteds with its identity key. Without one (unit tests,
+   * the simulator) a placeholder names the signer, which no real node would accept.
+   */
+  constructor(
+    self: NodeId,
+    options: CoreOptions = DEFAULT_CORE_OPTIONS,
+    sign: Signer = placeholderSigner(self),
+  ) {
     this.self = self;
     this.options = options;
+    this.#sign = sign;
   }
 
   /** A node after a restart: exactly what was on disk, with unfinished proposals resumed. */
@@ -69,8 +79,9 @@ export class SynodCore {
     records: Iterable<DurableDecision>,
     env: Env,
     options: CoreOptions = DEFAULT_CORE_OPTIONS,
+    sign: Signer = placeholderSigner(self),
   ): SynodCore {
-    const core = new SynodCore(self, options);
+    const core = new SynodCore(self, options, sign);
     const ctx = core.#context(env);
     for (const record of records) core.#set(restoreDecision(record, ctx));
     return core;
@@ -164,8 +175,16 @@ export class SynodCore {
   }
 
   #context(env: Env): StepContext {
-    return { self: this.self, now: env.now, random: env.random, options: this.options };
+    return { self: this.self, now: env.now, random: env.random, sign: this.#sign, options: this.options };
   }
+}
+
+/**
+ * A stand-in signature that names its signer and what it signs: enough for the simulator's oracle and
+ * the conflict evidence to tell acceptors apart, and never valid where real signatures are checked.
+ */
+export function placeholderSigner(self: NodeId): Signer {
+  return (statement) => `unsigned:${self}:${JSON.stringify(statement)}`;
 }
 
 const EMPTY_READY: Ready = { persist: [], send: [], events: [] };

@@ -1,8 +1,18 @@
-import type { Ballot, NodeId } from './ballot.ts';
+import { compareBallots, type Ballot, type NodeId } from './ballot.ts';
 import { onAccept, onPrepare, type AcceptorState } from './acceptor.ts';
+import { certificateProblem, conflictBetween } from './certificate.ts';
 import { isAcceptor, members, quorumSize, type DecisionConfig } from './config.ts';
-import { EMPTY_TALLY, tallyAccepted, type AcceptedTally } from './learner.ts';
-import type { DecisionId, Envelope, PaxosMessage, Proposal, Value } from './messages.ts';
+import { EMPTY_TALLY, tallyAccepted, type AcceptedTally, type Chosen } from './learner.ts';
+import type {
+  Certificate,
+  Conflict,
+  DecisionId,
+  Envelope,
+  PaxosMessage,
+  Proposal,
+  Signer,
+  Value,
+} from './messages.ts';
 import type { CoreOptions } from './options.ts';
 import {
   beginProposal,
@@ -34,6 +44,10 @@ export interface DecisionState {
   readonly proposer: ProposerState;
   readonly tally: AcceptedTally;
   readonly chosen: Value | null;
+  /** The proof of `chosen` (null only for outcomes learned before certificates existed). */
+  readonly certificate: Certificate | null;
+  /** A second, different outcome with a valid certificate: safety was broken (the first is kept). */
+  readonly conflict: Conflict | null;
   readonly catchUp: CatchUp | null;
 }
 
@@ -46,6 +60,8 @@ export interface DurableDecision {
   readonly roundUsed: number;
   readonly proposal: Value | null;
   readonly chosen: Value | null;
+  readonly certificate: Certificate | null;
+  readonly conflict: Conflict | null;
 }
 
 export type CoreEvent =
@@ -63,6 +79,8 @@ export type CoreEvent =
       readonly from: NodeId | null;
       readonly reason: string;
     }
+  /** Safety was broken: two valid certificates name different values. Kept on disk, shown to people. */
+  | { readonly kind: 'conflict'; readonly decision: DecisionId; readonly conflict: Conflict }
   /** A message about a decision this node has not opened: the node layer may fetch its definition. */
   | { readonly kind: 'unknown-decision'; readonly decision: DecisionId; readonly from: NodeId };
 
@@ -70,6 +88,7 @@ export interface StepContext {
   readonly self: NodeId;
   readonly now: number;
   readonly random: () => number;
+  readonly sign: Signer;
   readonly options: CoreOptions;
 }
 
@@ -89,6 +108,8 @@ export function openDecision(id: DecisionId, config: DecisionConfig, ctx: StepCo
     proposer: IDLE_PROPOSER,
     tally: EMPTY_TALLY,
     chosen: null,
+    certificate: null,
+    conflict: null,
     catchUp: {
       nextAt: ctx.now + ctx.options.catchUp.initialMs,
       intervalMs: ctx.options.catchUp.initialMs,
@@ -111,9 +132,12 @@ export function restoreDecision(record: DurableDecision, ctx: StepContext): Deci
       roundSeen,
       attempt: 0,
       phase: resume ? { name: 'backoff', retryAt: ctx.now } : { name: 'idle' },
+      justified: null,
     },
     tally: EMPTY_TALLY,
     chosen: record.chosen,
+    certificate: record.certificate,
+    conflict: record.conflict,
     catchUp:
       record.chosen === null && ctx.options.catchUp.afterRestart
         ? { nextAt: ctx.now, intervalMs: ctx.options.catchUp.initialMs, attempts: 0 }
@@ -130,6 +154,8 @@ export function toDurable(state: DecisionState): DurableDecision {
     roundUsed: state.proposer.roundUsed,
     proposal: state.proposer.proposal,
     chosen: state.chosen,
+    certificate: state.certificate,
+    conflict: state.conflict,
   };
 }
 
@@ -159,11 +185,14 @@ export function receiveIn(
     case 'promise': {
       if (!isAcceptor(state.config, from))
         return refuse(state, from, 'a promise from a node that is no acceptor');
+      const { accepted, signature } = message;
+      if (accepted !== null && compareBallots(accepted.ballot, message.ballot) >= 0)
+        return refuse(state, from, 'a promise that reports a ballot it could not have accepted yet');
       const step = onPromise(
         state.proposer,
         from,
         message.ballot,
-        message.accepted,
+        { acceptor: from, accepted, signature },
         proposerContext(state, ctx),
       );
       return fromProposer(state, step, step.mustPersist);
@@ -185,18 +214,20 @@ export function receiveIn(
         from,
         message.ballot,
         message.value,
+        message.signature,
         quorum(state, ctx),
       );
       const next = { ...state, proposer, tally };
       // The node that learns from a quorum of acceptors tells everyone else.
-      return chosen === null ? quiet(next) : decide(next, chosen, ctx, true);
+      return chosen === null ? quiet(next) : decide(next, chosen.value, certify(state, chosen), ctx, true);
     }
-    case 'decided':
-      return decide(state, message.value, ctx, false);
+    case 'decided': {
+      const problem = certificateProblem(state.config, message.certificate, quorum(state, ctx));
+      if (problem !== null) return refuse(state, from, problem);
+      return decide(state, message.value, message.certificate, ctx, false);
+    }
     case 'query':
-      return state.chosen === null
-        ? quiet(state)
-        : { ...quiet(state), send: [announce(state, from, state.chosen)] };
+      return { ...quiet(state), send: announce(state, [from]) };
   }
 }
 
@@ -245,14 +276,15 @@ function actAsAcceptor(
     return refuse(state, from, `a ${message.kind} whose ballot names another node`);
   if (state.chosen !== null) {
     // The outcome is known: telling the proposer ends its attempt at once and is always safe.
-    return { ...quiet(state), send: [announce(state, from, state.chosen)] };
+    return { ...quiet(state), send: announce(state, [from]) };
   }
   if (!isAcceptor(state.config, ctx.self))
     return refuse(state, from, `a ${message.kind} sent to a node that is no acceptor`);
   const step =
     message.kind === 'prepare'
-      ? onPrepare(state.acceptor, state.id, message.ballot)
-      : onAccept(state.acceptor, state.id, message.ballot, message.value);
+      ? onPrepare(state.acceptor, state.id, message.ballot, ctx.sign)
+      : onAccept(state.acceptor, state.id, message.ballot, message.value, ctx.sign);
+  if (step.reply === null) return refuse(state, from, step.refusal);
   return {
     state: { ...state, acceptor: step.state },
     mustPersist: step.mustPersist,
@@ -261,28 +293,46 @@ function actAsAcceptor(
   };
 }
 
-function decide(state: DecisionState, value: Value, ctx: StepContext, announceToAll: boolean): DecisionStep {
+function decide(
+  state: DecisionState,
+  value: Value,
+  certificate: Certificate,
+  ctx: StepContext,
+  announceToAll: boolean,
+): DecisionStep {
   if (state.chosen !== null) {
-    if (state.chosen === value) return quiet(state);
-    // Two different outcomes for one decision would mean safety is broken somewhere: keep the first
-    // (it is on disk and may have been reported) and make the conflict visible.
-    return refuse(
-      state,
-      null,
-      `told ${JSON.stringify(value)} was decided, but ${JSON.stringify(state.chosen)} was`,
+    if (state.chosen === value) {
+      // An outcome known from before certificates existed gets its proof now.
+      if (state.certificate !== null) return quiet(state);
+      return { ...quiet({ ...state, certificate }), mustPersist: true };
+    }
+    // Two valid certificates for different values: safety is broken, which only lying acceptors can
+    // do. Keep the first outcome (it is on disk and may have been reported), and keep the proof.
+    if (state.conflict !== null || state.certificate === null) return quiet(state);
+    const conflict = conflictBetween(
+      { value: state.chosen, certificate: state.certificate },
+      { value, certificate },
     );
+    return {
+      state: { ...state, conflict },
+      mustPersist: true,
+      send: [],
+      events: [{ kind: 'conflict', decision: state.id, conflict }],
+    };
   }
   const next: DecisionState = {
     ...state,
     proposer: finish(state.proposer),
     tally: EMPTY_TALLY,
     chosen: value,
+    certificate,
     catchUp: null,
   };
   const send = announceToAll
-    ? members(state.config)
-        .filter((to) => to !== ctx.self)
-        .map((to) => announce(state, to, value))
+    ? announce(
+        next,
+        members(state.config).filter((to) => to !== ctx.self),
+      )
     : [];
   return {
     state: next,
@@ -315,8 +365,25 @@ function quorum(state: DecisionState, ctx: StepContext): number {
   return unsafe === undefined ? quorumSize(state.config) : unsafe(state.config.acceptors.length);
 }
 
-function announce(state: DecisionState, to: NodeId, value: Value): Envelope {
-  return { to, message: { kind: 'decided', decision: state.id, value } };
+/** The outcome with its proof, to each of `to`; nothing when there is no outcome or no proof of it. */
+function announce(state: DecisionState, to: readonly NodeId[]): Envelope[] {
+  const { chosen: value, certificate } = state;
+  if (value === null || certificate === null) return [];
+  return to.map((peer) => ({
+    to: peer,
+    message: { kind: 'decided', decision: state.id, value, certificate },
+  }));
+}
+
+/** The certificate of a value this node saw a quorum accept: the signatures, and its own promises. */
+function certify(state: DecisionState, chosen: Chosen): Certificate {
+  const justified = state.proposer.justified;
+  const own = justified !== null && compareBallots(justified.ballot, chosen.ballot) === 0;
+  return {
+    ballot: chosen.ballot,
+    accepted: [...chosen.signatures].map(([acceptor, signature]) => ({ acceptor, signature })),
+    promises: own ? justified.promises : [],
+  };
 }
 
 function decidedEvent(state: DecisionState, value: Value, ownProposal: Value | null): CoreEvent {

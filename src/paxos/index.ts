@@ -7,4 +7,5 @@ export * from './proposer.ts';
 export * from './backoff.ts';
 export * from './options.ts';
 export * from './decision.ts';
+export * from './certificate.ts';
 export * from './core.ts';

@@ -1,14 +1,14 @@
-import { isAbove, sameBallot, type Ballot, type NodeId } from './ballot.ts';
+import { isAbove, MAX_ROUND_JUMP, sameBallot, type Ballot, type NodeId } from './ballot.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import { isAcceptor, type DecisionConfig } from './config.ts';
-import type { DecisionId, Envelope, PaxosMessage, Proposal, Value } from './messages.ts';
+import type { DecisionId, Envelope, PaxosMessage, PromiseEvidence, Proposal, Value } from './messages.ts';
 
 export type ProposerPhase =
   | { readonly name: 'idle' }
   | {
       readonly name: 'preparing';
       readonly ballot: Ballot;
-      readonly promises: ReadonlyMap<NodeId, Proposal | null>;
+      readonly promises: ReadonlyMap<NodeId, PromiseEvidence>;
       readonly deadline: number;
     }
   | { readonly name: 'accepting'; readonly ballot: Ballot; readonly value: Value; readonly deadline: number }
@@ -24,6 +24,11 @@ export interface ProposerState {
   /** Failed attempts of the current proposal, for the backoff. */
   readonly attempt: number;
   readonly phase: ProposerPhase;
+  /**
+   * The last ballot this node sent Accepts for, with the signed Promises its value came from (kept
+   * after the phase moves on: a late quorum of Accepteds still makes a certificate with them).
+   */
+  readonly justified: { readonly ballot: Ballot; readonly promises: readonly PromiseEvidence[] } | null;
 }
 
 export const IDLE_PROPOSER: ProposerState = {
@@ -32,6 +37,7 @@ export const IDLE_PROPOSER: ProposerState = {
   roundSeen: 0,
   attempt: 0,
   phase: { name: 'idle' },
+  justified: null,
 };
 
 export interface ProposerContext {
@@ -82,14 +88,15 @@ export function onPromise(
   p: ProposerState,
   from: NodeId,
   ballot: Ballot,
-  accepted: Proposal | null,
+  evidence: PromiseEvidence,
   ctx: ProposerContext,
 ): ProposerStep {
+  const accepted = evidence.accepted;
   const seen = accepted === null ? p : noteRound(p, accepted.ballot.round);
   const phase = seen.phase;
   if (phase.name !== 'preparing' || !sameBallot(phase.ballot, ballot)) return unchanged(seen);
   if (!isAcceptor(ctx.config, from) || phase.promises.has(from)) return unchanged(seen);
-  const promises = new Map(phase.promises).set(from, accepted);
+  const promises = new Map(phase.promises).set(from, evidence);
   if (promises.size < ctx.quorum) {
     return unchanged({ ...seen, phase: { ...phase, promises } });
   }
@@ -97,8 +104,14 @@ export function onPromise(
   const value = highestAccepted(promises)?.value ?? seen.proposal;
   if (value === null) return unchanged({ ...seen, phase: { name: 'idle' } });
   const accept: PaxosMessage = { kind: 'accept', decision: ctx.decision, ballot, value };
+  const deadline = ctx.now + ctx.phaseTimeoutMs;
+  const quorumPromises = [...promises.values()];
   return {
-    state: { ...seen, phase: { name: 'accepting', ballot, value, deadline: ctx.now + ctx.phaseTimeoutMs } },
+    state: {
+      ...seen,
+      phase: { name: 'accepting', ballot, value, deadline },
+      justified: { ballot, promises: quorumPromises },
+    },
     send: ctx.config.acceptors.map((to) => ({ to, message: accept })),
     mustPersist: false,
   };
@@ -111,6 +124,8 @@ export function onNack(
   promised: Ballot,
   ctx: ProposerContext,
 ): ProposerStep {
+  // No honest acceptor promises a round this far above ours: a lie meant to push rounds out of reach.
+  if (promised.round > ballot.round + MAX_ROUND_JUMP) return unchanged(p);
   const seen = noteRound(p, promised.round);
   const phase = seen.phase;
   if (phase.name !== 'preparing' && phase.name !== 'accepting') return unchanged(seen);
@@ -141,7 +156,9 @@ export function finish(p: ProposerState): ProposerState {
   return { ...p, phase: { name: 'idle' } };
 }
 
+/** Remembers a round heard of, unless it jumps further than any honest acceptor or proposer would. */
 export function noteRound(p: ProposerState, round: number): ProposerState {
+  if (round > Math.max(p.roundUsed, p.roundSeen) + MAX_ROUND_JUMP) return p;
   return round > p.roundSeen ? { ...p, roundSeen: round } : p;
 }
 
@@ -151,9 +168,9 @@ function backOff(p: ProposerState, ctx: ProposerContext): ProposerState {
   return { ...p, attempt, phase: { name: 'backoff', retryAt } };
 }
 
-function highestAccepted(promises: ReadonlyMap<NodeId, Proposal | null>): Proposal | null {
+function highestAccepted(promises: ReadonlyMap<NodeId, PromiseEvidence>): Proposal | null {
   let best: Proposal | null = null;
-  for (const accepted of promises.values()) {
+  for (const { accepted } of promises.values()) {
     if (accepted !== null && isAbove(accepted.ballot, best?.ballot ?? null)) best = accepted;
   }
   return best;

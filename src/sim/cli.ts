@@ -18,6 +18,7 @@ const BUGS: readonly InjectedBug[] = [
   'reuse-ballot-after-restart',
   'deterministic-backoff',
   'half-is-quorum',
+  'lying-promise',
 ];
 
 const { values } = parseArgs({

@@ -14,6 +14,7 @@ export type ViolationKind =
   | 'validity' // a value chosen that nobody proposed
   | 'unchosen-learned' // a node reported an outcome no quorum had accepted
   | 'durability' // a reported outcome was gone after a restart
+  | 'ballot-reuse' // one ballot carried two values: a proposal number was used twice
   | 'liveness'; // after healing, a decision was not learned in time
 
 export interface Violation {
@@ -35,6 +36,8 @@ export class Oracle {
   readonly #acceptances = new Map<DecisionId, Map<string, { value: Value; acceptors: Set<NodeId> }>>();
   readonly #chosen = new Map<DecisionId, Value>();
   readonly #chosenAt = new Map<DecisionId, number>();
+  /** The value each ballot's Accept carried, per decision. */
+  readonly #ballotValues = new Map<DecisionId, Map<string, Value>>();
   /** What each node reported as decided. */
   readonly #reported = new Map<DecisionId, Map<NodeId, Value>>();
 
@@ -77,6 +80,22 @@ export class Oracle {
     }
     entry.acceptors.add(acceptor);
     this.#checkChosen(at, decision, config, entry.acceptors, value, key);
+  }
+
+  /**
+   * A proposer sent Accept(ballot, value). A ballot belongs to one proposer and carries one value; two
+   * values mean the proposal number was reused (after a restart that forgot it). Acceptors refuse a
+   * second value at a ballot they accepted, so this may never become two outcomes: checked here, as
+   * the rule it is.
+   */
+  onAcceptSent(at: number, decision: DecisionId, ballot: Ballot, value: Value): void {
+    const byBallot = this.#ballotValues.get(decision) ?? new Map<string, Value>();
+    this.#ballotValues.set(decision, byBallot);
+    const key = formatBallot(ballot);
+    const earlier = byBallot.get(key);
+    if (earlier === undefined) byBallot.set(key, value);
+    else if (earlier !== value)
+      this.#violate('ballot-reuse', decision, at, `ballot ${key} carried ${earlier}, then ${value}`);
   }
 
   /** A node reported an outcome to its user (after persisting it). */

@@ -18,7 +18,16 @@ export type InjectedBug =
    * Half the acceptors, rounded up, count as a quorum: right for an odd set (3 of 5), wrong for an
    * even one (2 of 4), where each half can decide on its own. Only even acceptor sets can catch it.
    */
-  | 'half-is-quorum';
+  | 'half-is-quorum'
+  /**
+   * Acceptor n1 lies in every Promise: it says it has accepted nothing (as an acceptor that lost its
+   * disk would). With one liar among three acceptors Paxos cannot keep agreement; the oracle must catch
+   * it, and the nodes must detect the two certificates and name n1 as the liar.
+   */
+  | 'lying-promise';
+
+/** The acceptor that lies in the 'lying-promise' control. */
+export const LIAR: NodeId = 'n1';
 
 export interface ScheduledProposal {
   readonly at: number;
@@ -83,7 +92,7 @@ export function generateScenario(seed: number, bug: InjectedBug | null = null): 
   if (bug === 'deterministic-backoff' || (bug === null && seed % 10 === 0)) return duel(seed, bug, rng);
   // Even sizes too: there a strict majority is half plus one (2 of 2, 3 of 4, 4 of 6).
   const nodeCount =
-    bug === 'quorum-of-one'
+    bug === 'quorum-of-one' || bug === 'lying-promise'
       ? 3
       : bug === 'reuse-ballot-after-restart'
         ? 4
@@ -104,13 +113,16 @@ export function generateScenario(seed: number, bug: InjectedBug | null = null): 
     const proposals: ScheduledProposal[] = [];
     const count = rng.int(bug === null ? 1 : 2, bug === 'reuse-ballot-after-restart' ? 12 : 5);
     for (let p = 1; p <= count; p++) {
-      proposals.push({ at: rng.int(0, CHAOS_MS), node: rng.pick(proposers), value: `d${d}-v${p}` });
+      // The liar does not propose: the values in conflict come from honest proposers.
+      const node = rng.pick(bug === 'lying-promise' ? proposers.filter((n) => n !== LIAR) : proposers);
+      proposals.push({ at: rng.int(0, CHAOS_MS), node, value: `d${d}-v${p}` });
     }
     decisions.push({ id: `d${d}`, config, proposals });
   }
   // The negative controls for durability need crashes soon after writes, so they crash much more often.
   const crashProne = bug === 'reply-before-persist' || bug === 'reuse-ballot-after-restart';
-  const crashCount = bug === 'quorum-of-one' ? 0 : crashProne ? rng.int(10, 30) : rng.int(0, 6);
+  const crashCount =
+    bug === 'quorum-of-one' || bug === 'lying-promise' ? 0 : crashProne ? rng.int(10, 30) : rng.int(0, 6);
   const proposers = [...new Set(decisions.flatMap((d) => d.proposals.map((p) => p.node)))];
   const crashes = Array.from({ length: crashCount }, () => ({
     at: rng.int(0, CHAOS_MS),
@@ -147,7 +159,8 @@ export function generateScenario(seed: number, bug: InjectedBug | null = null): 
 
 function chooseConfig(rng: Prng, nodes: readonly NodeId[], bug: InjectedBug | null): DecisionConfig {
   // These controls are caught only where the whole (odd, or even) group votes.
-  if (bug === 'quorum-of-one' || bug === 'half-is-quorum') return { acceptors: [...nodes], learners: [] };
+  if (bug === 'quorum-of-one' || bug === 'half-is-quorum' || bug === 'lying-promise')
+    return { acceptors: [...nodes], learners: [] };
   if (bug === 'reuse-ballot-after-restart') {
     return { acceptors: nodes.slice(0, nodes.length - 1), learners: nodes.slice(nodes.length - 1) };
   }

@@ -9,11 +9,12 @@ import {
   type Envelope,
   type NodeId,
   type PaxosMessage,
+  placeholderSigner,
 } from '../paxos/index.ts';
 import { EventQueue } from './event-queue.ts';
 import { Oracle, type Violation } from './oracle.ts';
 import { Prng } from './prng.ts';
-import type { Scenario } from './scenario.ts';
+import { LIAR, type Scenario } from './scenario.ts';
 import { SimNode, type HeldOutput } from './sim-node.ts';
 
 type SimEvent =
@@ -36,6 +37,15 @@ export interface FaultCounts {
   decisionsChosen: number;
 }
 
+/** A node found two valid certificates for different outcomes of one decision. */
+export interface DetectedConflict {
+  readonly at: number;
+  readonly node: NodeId;
+  readonly decision: DecisionId;
+  readonly liars: readonly NodeId[];
+  readonly signedBoth: readonly NodeId[];
+}
+
 /** An outcome a node reported to its user. */
 export interface ReportedOutcome {
   readonly at: number;
@@ -51,6 +61,8 @@ export interface SimulationResult {
   readonly chosenAt: Readonly<Record<DecisionId, number>>;
   /** Every outcome reported by any node, in the order they were reported. */
   readonly reported: readonly ReportedOutcome[];
+  /** Safety violations the nodes themselves detected, with whom their evidence names. */
+  readonly conflicts: readonly DetectedConflict[];
   readonly steps: number;
   readonly messages: number;
   readonly faults: FaultCounts;
@@ -87,6 +99,9 @@ class Simulation {
   readonly #faults: FaultCounts = { crashes: 0, lost: 0, duplicated: 0, cut: 0, decisionsChosen: 0 };
   #chaos = true;
   readonly #reported: ReportedOutcome[] = [];
+  readonly #conflicts: DetectedConflict[] = [];
+  /** Messages queued and not yet delivered. */
+  #inFlight = 0;
   #partition: ReadonlyMap<NodeId, number> | null = null;
 
   constructor(scenario: Scenario, trace: boolean) {
@@ -125,7 +140,8 @@ class Simulation {
       if (next === undefined || next.time > s.livenessDeadline) break;
       this.#now = next.time;
       this.#handle(next.item);
-      if (!this.#chaos && this.#allLearned()) break;
+      // Done once everyone knows every outcome and nothing is on its way that could still contradict one.
+      if (!this.#chaos && this.#allLearned() && this.#inFlight === 0) break;
     }
     this.#checkLiveness();
     return {
@@ -138,6 +154,7 @@ class Simulation {
         }),
       ),
       reported: this.#reported,
+      conflicts: this.#conflicts,
       steps: this.#steps,
       messages: this.#messages,
       faults: {
@@ -152,6 +169,7 @@ class Simulation {
   #handle(event: SimEvent): void {
     switch (event.type) {
       case 'deliver': {
+        this.#inFlight--;
         const node = this.#node(event.to);
         if (!node.alive) return this.#log(`drop ${event.from}→${event.to} ${describe(event.message)} (down)`);
         this.#log(`recv ${event.from}→${event.to} ${describe(event.message)}`);
@@ -198,12 +216,14 @@ class Simulation {
       case 'heal':
         this.#log('heal');
         this.#partition = null;
+        this.#exchangeOutcomes();
         return;
       case 'chaos-ends':
         this.#log('chaos ends: network heals, crashed nodes restart');
         this.#chaos = false;
         this.#partition = null;
         for (const node of this.#nodes.values()) if (!node.alive) this.#restart(node);
+        this.#exchangeOutcomes();
         return;
     }
   }
@@ -247,6 +267,10 @@ class Simulation {
       this.#reported.push({ at: this.#now, node, decision: event.decision, value: event.value });
       this.#oracle.onReported(this.#now, node, event.decision, event.value);
     }
+    if (event.kind === 'conflict') {
+      const { liars, signedBoth } = event.conflict;
+      this.#conflicts.push({ at: this.#now, node, decision: event.decision, liars, signedBoth });
+    }
     if (event.kind === 'unknown-decision') {
       // What the node layer does: fetch the decision's definition from the peer that mentioned it.
       const definition = this.#scenario.decisions.find((d) => d.id === event.decision);
@@ -256,13 +280,39 @@ class Simulation {
     }
   }
 
-  #send(from: NodeId, { to, message }: Envelope): void {
+  /**
+   * What members do when they reconnect (src/node/catalog-sync.ts): each tells the other the outcomes
+   * it knows and the other does not, or knows differently — with their certificates.
+   */
+  #exchangeOutcomes(): void {
+    for (const a of this.#nodes.values()) {
+      if (!a.alive) continue;
+      for (const decision of a.core.decisions()) {
+        const { chosen: value, certificate } = decision;
+        if (value === null || certificate === null) continue;
+        for (const b of this.#nodes.values()) {
+          if (b === a || !b.alive || b.core.decision(decision.id)?.chosen === value) continue;
+          this.#send(a.id, {
+            to: b.id,
+            message: { kind: 'decided', decision: decision.id, value, certificate },
+          });
+        }
+      }
+    }
+  }
+
+  #send(from: NodeId, envelope: Envelope): void {
+    const { to, message } = this.#scenario.bug === 'lying-promise' ? lie(from, envelope) : envelope;
     this.#messages++;
     if (message.kind === 'accepted') {
       this.#oracle.onAcceptedSent(this.#now, message.decision, from, message.ballot, message.value);
     }
+    if (message.kind === 'accept') {
+      this.#oracle.onAcceptSent(this.#now, message.decision, message.ballot, message.value);
+    }
     if (from === to) {
       // A node's message to itself is a local call: never lost, never duplicated.
+      this.#inFlight++;
       this.#queue.push(this.#now, { type: 'deliver', from, to, message });
       return;
     }
@@ -286,6 +336,7 @@ class Simulation {
         (long
           ? this.#rng.int(net.maxDelayMs, net.longDelayMaxMs)
           : this.#rng.int(net.minDelayMs, net.maxDelayMs));
+      this.#inFlight++;
       this.#queue.push(this.#now + delay, { type: 'deliver', from, to, message });
     }
   }
@@ -371,4 +422,17 @@ export function describe(message: PaxosMessage): string {
     case 'query':
       return `query ${message.decision}`;
   }
+}
+
+/** The liar's Promise says it accepted nothing, signed like any of its Promises. */
+function lie(from: NodeId, envelope: Envelope): Envelope {
+  const { message } = envelope;
+  if (from !== LIAR || message.kind !== 'promise' || message.accepted === null) return envelope;
+  const statement = {
+    kind: 'promise',
+    decision: message.decision,
+    ballot: message.ballot,
+    accepted: null,
+  } as const;
+  return { ...envelope, message: { ...statement, signature: placeholderSigner(from)(statement) } };
 }

@@ -1,9 +1,17 @@
 import { z } from 'zod';
+import { voteSchemas } from '../model/vote-schemas.ts';
 import type { DurableDecision } from '../paxos/index.ts';
 
 /** Files on disk are a trust boundary too: every record read back is checked against this schema. */
 const nodeId = z.string().min(1).max(256);
 const ballot = z.object({ round: z.number().int().positive(), node: nodeId });
+const { certificate, conflict } = voteSchemas({
+  ballot,
+  node: nodeId,
+  value: z.string(),
+  signature: z.string(),
+  maxSigners: 256,
+});
 
 export const durableDecisionSchema = z.object({
   id: z.string().min(1).max(256),
@@ -13,6 +21,9 @@ export const durableDecisionSchema = z.object({
   roundUsed: z.number().int().nonnegative(),
   proposal: z.string().nullable(),
   chosen: z.string().nullable(),
+  // Records written before outcomes carried certificates have neither field.
+  certificate: certificate.nullable().default(null),
+  conflict: conflict.nullable().default(null),
 }) satisfies z.ZodType<DurableDecision>;
 
 /** Records of a log are keyed by id: a later record replaces an earlier one with the same id. */

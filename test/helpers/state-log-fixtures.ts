@@ -22,6 +22,8 @@ export function record(id: string, round: number, padding = 0): DurableDecision 
     roundUsed: round,
     proposal: null,
     chosen: null,
+    certificate: null,
+    conflict: null,
   };
 }
 
@@ -35,6 +37,7 @@ export function question(n: number): QuestionRecord {
       id,
       title: `Question ${n}`,
       options: [],
+      allowOther: true,
       createdBy: peer,
       createdAt: n,
       acceptors: [peer],

@@ -5,6 +5,12 @@ import { decodeWire, encodeWire, type WireMessage } from '../../src/net/wire.ts'
 const peer = '12D3KooWDJ7kKqQZt8iS98UeqU4PBXZPxtML8UpPwsG4Bmwd4QtX';
 const decision = 'a'.repeat(32);
 const ballot = { round: 3, node: peer };
+const signature = 'A'.repeat(86);
+const certificate = {
+  ballot,
+  accepted: [{ acceptor: peer, signature }],
+  promises: [{ acceptor: peer, accepted: null, signature }],
+};
 
 describe('wire format', () => {
   it('round-trips every message type', () => {
@@ -20,20 +26,25 @@ describe('wire format', () => {
           id: decision,
           title: 'When?',
           options: ['Mon'],
+          allowOther: false,
           createdBy: peer,
           createdAt: 1,
           acceptors: [peer],
           learners: [],
+          signature,
         },
-        outcome: null,
+        outcome: { value: 'v', certificate },
       },
       { type: 'question-request', id: decision },
       { type: 'paxos', message: { kind: 'prepare', decision, ballot } },
-      { type: 'paxos', message: { kind: 'promise', decision, ballot, accepted: { ballot, value: 'v' } } },
+      {
+        type: 'paxos',
+        message: { kind: 'promise', decision, ballot, accepted: { ballot, value: 'v' }, signature },
+      },
       { type: 'paxos', message: { kind: 'accept', decision, ballot, value: 'v' } },
-      { type: 'paxos', message: { kind: 'accepted', decision, ballot, value: 'v' } },
+      { type: 'paxos', message: { kind: 'accepted', decision, ballot, value: 'v', signature } },
       { type: 'paxos', message: { kind: 'nack', decision, ballot, promised: ballot } },
-      { type: 'paxos', message: { kind: 'decided', decision, value: 'v' } },
+      { type: 'paxos', message: { kind: 'decided', decision, value: 'v', certificate } },
       { type: 'paxos', message: { kind: 'query', decision } },
     ];
     for (const message of messages) assert.deepEqual(decodeWire(encodeWire(message)), { ok: true, message });
@@ -50,6 +61,22 @@ describe('wire format', () => {
     );
     assert.equal(bad({ type: 'paxos', message: { kind: 'prepare', decision: '../etc', ballot } }).ok, false);
     assert.equal(bad({ type: 'hello', group: 'g', name: '' }).ok, false);
+    // Votes without a signature, or with something else in its place, are not messages at all.
+    assert.equal(
+      bad({ type: 'paxos', message: { kind: 'accepted', decision, ballot, value: 'v' } }).ok,
+      false,
+    );
+    assert.equal(
+      bad({ type: 'paxos', message: { kind: 'accepted', decision, ballot, value: 'v', signature: 'x' } }).ok,
+      false,
+    );
+    assert.equal(bad({ type: 'paxos', message: { kind: 'decided', decision, value: 'v' } }).ok, false);
+    const tooMany = { ...certificate, accepted: Array.from({ length: 16 }, () => certificate.accepted[0]) };
+    assert.equal(
+      bad({ type: 'paxos', message: { kind: 'decided', decision, value: 'v', certificate: tooMany } }).ok,
+      false,
+      'a certificate with more signatures than a question has acceptors',
+    );
     const many = Array.from(
       { length: 16 },
       (_, i) => `${peer.slice(0, -2)}${String.fromCharCode(65 + i)}${'z'}`,
@@ -69,7 +96,7 @@ describe('wire format', () => {
   it('refuses to encode or decode a message over 64 KiB', () => {
     const huge: WireMessage = {
       type: 'paxos',
-      message: { kind: 'decided', decision, value: 'x'.repeat(70_000) },
+      message: { kind: 'decided', decision, value: 'x'.repeat(70_000), certificate },
     };
     assert.throws(() => encodeWire(huge), /over the limit/);
     assert.match((decodeWire(new Uint8Array(70 * 1024)) as { error: string }).error, /over the limit/);

@@ -110,6 +110,8 @@ describe('PaxosDriver: after a restart', () => {
       roundUsed: 2,
       proposal: 'mine',
       chosen: null,
+      certificate: null,
+      conflict: null,
     };
     const core = SynodCore.recover('a', [restored], { now: Date.now(), random: () => 0.5 });
     const sent: PaxosMessage[] = [];

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { runBatch } from '../../src/sim/batch.ts';
 import type { ViolationKind } from '../../src/sim/oracle.ts';
-import { generateScenario, type InjectedBug, type Scenario } from '../../src/sim/scenario.ts';
+import { generateScenario, LIAR, type InjectedBug, type Scenario } from '../../src/sim/scenario.ts';
 import { simulate } from '../../src/sim/simulation.ts';
 
 const EXECUTIONS = 5_000;
@@ -92,7 +92,41 @@ describe('deterministic simulation', () => {
 
   it('negative control: a proposer that reuses a ballot after a restart is caught', () => {
     const kinds = kindsFound('reuse-ballot-after-restart', 4_000);
-    assert.ok(kinds.has('agreement'), `found ${[...kinds].join(', ')}`);
+    assert.ok(kinds.has('ballot-reuse') && kinds.has('agreement'), `found ${[...kinds].join(', ')}`);
+  });
+
+  it('negative control: one acceptor of three that lies in its Promises breaks agreement; the nodes detect it and name the liar', () => {
+    const runs = 4_000;
+    let broken = 0;
+    let detected = 0;
+    for (let seed = 1; seed <= runs; seed++) {
+      const result = simulate(generateScenario(seed, 'lying-promise'));
+      // The oracle must catch the lie whenever two nodes learned different outcomes.
+      const learned = new Map<string, Set<string>>();
+      for (const r of result.reported)
+        learned.set(r.decision, (learned.get(r.decision) ?? new Set()).add(r.value));
+      const split = [...learned.values()].some((values) => values.size > 1);
+      if (split)
+        assert.ok(
+          result.violations.some((v) => v.kind === 'agreement'),
+          `seed ${seed}`,
+        );
+      // Honest acceptors' signatures never contradict each other: only the liar is ever named.
+      assert.ok(
+        result.conflicts.every((c) => c.liars.every((l) => l === LIAR)),
+        `seed ${seed}`,
+      );
+      if (!split) continue;
+      broken++;
+      // Two outcomes were learned and every message arrives: a node that holds both certificates
+      // reports the conflict, and their signatures convict the liar.
+      if (result.conflicts.some((c) => c.liars.includes(LIAR))) detected++;
+    }
+    console.log(
+      `lying-promise: different outcomes learned in ${broken} of ${runs}; the liar named in ${detected}`,
+    );
+    assert.ok(broken >= 10, `the lie split the outcome in only ${broken} executions`);
+    assert.equal(detected, broken);
   });
 
   it('a seed replays exactly the same execution', () => {

@@ -25,6 +25,8 @@ function record(id: string, round: number, chosen: string | null = null): Durabl
     roundUsed: round,
     proposal: 'mine',
     chosen,
+    certificate: null,
+    conflict: null,
   };
 }
 

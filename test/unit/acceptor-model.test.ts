@@ -6,9 +6,13 @@ import {
   EMPTY_ACCEPTOR,
   onAccept,
   onPrepare,
+  placeholderSigner,
+  sameBallot,
   type AcceptorState,
   type Ballot,
 } from '../../src/paxos/index.ts';
+
+const sign = placeholderSigner('acceptor');
 
 const ballot = fc.record(
   { round: fc.integer({ min: 1, max: 6 }), node: fc.constantFrom('a', 'b', 'c') },
@@ -32,12 +36,23 @@ describe('acceptor against a model', () => {
           const before = state;
           const step =
             op.kind === 'prepare'
-              ? onPrepare(state, 'd', op.ballot)
-              : onAccept(state, 'd', op.ballot, op.value);
+              ? onPrepare(state, 'd', op.ballot, sign)
+              : onAccept(state, 'd', op.ballot, op.value, sign);
           const granted: boolean =
             op.kind === 'prepare'
               ? modelPromised === null || compareBallots(op.ballot, modelPromised) > 0
               : atLeast(op.ballot, modelPromised);
+          // A second value at a ballot already accepted gets no answer at all (its proposer equivocates).
+          const equivocation: boolean =
+            granted &&
+            op.kind === 'accept' &&
+            sameBallot(before.accepted?.ballot ?? null, op.ballot) &&
+            before.accepted?.value !== op.value;
+          assert.equal(step.reply === null, equivocation, 'only an equivocating accept goes unanswered');
+          if (step.reply === null) {
+            assert.equal(step.state, before);
+            continue;
+          }
           assert.equal(
             step.reply.kind !== 'nack',
             granted,
@@ -55,7 +70,15 @@ describe('acceptor against a model', () => {
           // Any change of state must be written before the reply leaves.
           if (JSON.stringify(state) !== JSON.stringify(before)) assert.equal(step.mustPersist, true);
           if (step.reply.kind === 'nack') assert.deepEqual(step.reply.promised, before.promised);
-          if (step.reply.kind === 'promise') assert.deepEqual(step.reply.accepted, before.accepted);
+          if (step.reply.kind === 'promise') {
+            assert.deepEqual(step.reply.accepted, before.accepted);
+            const { decision, ballot, accepted } = step.reply;
+            assert.equal(step.reply.signature, sign({ kind: 'promise', decision, ballot, accepted }));
+          }
+          if (step.reply.kind === 'accepted') {
+            const { decision, ballot, value } = step.reply;
+            assert.equal(step.reply.signature, sign({ kind: 'accepted', decision, ballot, value }));
+          }
         }
       }),
       { numRuns: 2_000 },

@@ -11,7 +11,17 @@ import {
 const THREE: DecisionConfig = { acceptors: ['a', 'b', 'c'], learners: [] };
 
 function durable(id: string, chosen: string | null): DurableDecision {
-  return { id, config: THREE, promised: null, accepted: null, roundUsed: 0, proposal: null, chosen };
+  return {
+    id,
+    config: THREE,
+    promised: null,
+    accepted: null,
+    roundUsed: 0,
+    proposal: null,
+    chosen,
+    certificate: null,
+    conflict: null,
+  };
 }
 
 /** Ticks `core` at every due time until `until`, returning every message it sent. */

@@ -242,7 +242,7 @@ describe('core: acceptor and learner roles', () => {
     const ready = c.step('a', {
       kind: 'receive',
       from: 'l',
-      message: { kind: 'promise', decision: 'd', ballot, accepted: null },
+      message: { kind: 'promise', decision: 'd', ballot, accepted: null, signature: 'by-l' },
     });
     assert.equal(ready.events[0]?.kind, 'refused');
     assert.equal(c.core('a').decision('d')?.proposer.phase.name, 'preparing');

@@ -42,7 +42,13 @@ for (const size of [2, 4, 6]) {
         c.step('l', {
           kind: 'receive',
           from,
-          message: { kind: 'accepted', decision: 'd', ballot: { round: 1, node: 'a' }, value: 'x' },
+          message: {
+            kind: 'accepted',
+            decision: 'd',
+            ballot: { round: 1, node: 'a' },
+            value: 'x',
+            signature: `by-${from}`,
+          },
         });
       }
       assert.equal(c.chosen('l', 'd'), null);

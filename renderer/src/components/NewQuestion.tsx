@@ -7,6 +7,7 @@ import { ErrorText } from './ErrorText.tsx';
 export function NewQuestion({ api }: { readonly api: SynodApi }) {
   const [title, setTitle] = useState('');
   const [options, setOptions] = useState('');
+  const [allowOther, setAllowOther] = useState(true);
   const { busy, error, run } = useAction();
 
   const submit = async (event: FormEvent) => {
@@ -15,7 +16,7 @@ export function NewQuestion({ api }: { readonly api: SynodApi }) {
       .split('\n')
       .map((o) => o.trim())
       .filter((o) => o !== '');
-    if (await run(() => api.createQuestion({ title, options: list }))) {
+    if (await run(() => api.createQuestion({ title, options: list, allowOther }))) {
       setTitle('');
       setOptions('');
     }
@@ -41,6 +42,10 @@ export function NewQuestion({ api }: { readonly api: SynodApi }) {
           rows={3}
           placeholder={'Monday\nTuesday'}
         />
+      </label>
+      <label className="check">
+        <input type="checkbox" checked={allowOther} onChange={(e) => setAllowOther(e.target.checked)} />
+        <span>Members may propose other options</span>
       </label>
       <button type="submit" disabled={busy}>
         Ask

@@ -5,6 +5,12 @@ import { useAction } from '../use-action.ts';
 import { ErrorText } from './ErrorText.tsx';
 import { Timeline } from './Timeline.tsx';
 
+/** "Alice, Bob and Carol" */
+function listNames(names: readonly string[]): string {
+  if (names.length <= 1) return names.join('');
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] ?? ''}`;
+}
+
 function stateText(q: QuestionView): string {
   if (q.state === 'decided') return 'Decided';
   if (q.state === 'waiting-for-quorum') {
@@ -56,12 +62,26 @@ export function QuestionCard(props: {
             proposed by {q.outcome.proposedByName}
             {q.outcome.decidedAt !== null && <> · decided {formatTime(q.outcome.decidedAt)}</>}
           </span>
+          <span className="small" data-testid="certificate">
+            {q.outcome.certificate === null
+              ? 'decided before outcomes carried signatures'
+              : `accepted by ${listNames(q.outcome.certificate.acceptedBy.map((a) => a.name))} at ballot ${q.outcome.certificate.ballot.round} (signed)`}
+          </span>
         </div>
       ) : (
         <p className={`state ${q.state}`} role="status">
           {stateText(q)}
           {q.myProposal !== null && <> · you proposed “{q.myProposal}”</>}
         </p>
+      )}
+      {q.safetyViolation !== null && (
+        <div className="error" role="alert" data-testid="safety-violation">
+          <strong>Safety was broken.</strong> Other members hold a signed outcome “
+          {q.safetyViolation.otherOption ?? 'unreadable'}” for this question. This node keeps the first one.{' '}
+          {q.safetyViolation.liars.length > 0
+            ? `Their signatures prove that ${listNames(q.safetyViolation.liars.map((l) => l.name))} lied.`
+            : `Signed both: ${listNames(q.safetyViolation.signedBoth.map((l) => l.name))}.`}
+        </div>
       )}
       <p className="acceptors small">
         Acceptors:{' '}
@@ -83,13 +103,15 @@ export function QuestionCard(props: {
               ))}
             </div>
           )}
-          <form onSubmit={submitOther} className="inline">
-            <label className="field grow">
-              <span>{q.options.length > 0 ? 'Or another option' : 'Your option'}</span>
-              <input value={other} onChange={(e) => setOther(e.target.value)} maxLength={200} />
-            </label>
-            <button type="submit">Propose</button>
-          </form>
+          {(q.allowOther || q.options.length === 0) && (
+            <form onSubmit={submitOther} className="inline">
+              <label className="field grow">
+                <span>{q.options.length > 0 ? 'Or another option' : 'Your option'}</span>
+                <input value={other} onChange={(e) => setOther(e.target.value)} maxLength={200} />
+              </label>
+              <button type="submit">Propose</button>
+            </form>
+          )}
         </div>
       )}
       {notice !== null && <p className="muted small">{notice}</p>}

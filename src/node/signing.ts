@@ -1,0 +1,113 @@
+import type { PrivateKey } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import type { Statement } from '../paxos/index.ts';
+
+/** What a member signs besides its votes: its proposals, its questions and its own member record. */
+export type SignedStatement =
+  | Statement
+  | { readonly kind: 'proposal'; readonly decision: string; readonly option: string; readonly by: string }
+  | {
+      readonly kind: 'question';
+      readonly id: string;
+      readonly title: string;
+      readonly options: readonly string[];
+      readonly allowOther: boolean;
+      readonly createdBy: string;
+      readonly createdAt: number;
+      readonly acceptors: readonly string[];
+      readonly learners: readonly string[];
+    }
+  | {
+      readonly kind: 'member';
+      readonly peerId: string;
+      readonly name: string;
+      readonly addresses: readonly string[];
+      readonly seq: number;
+    };
+
+/**
+ * The bytes a signature covers: a domain separator (protocol version and group id), the kind of
+ * statement, and its fields in a fixed order. So a signature made for one group, kind or question can
+ * never be replayed as another.
+ */
+export function statementBytes(group: string, s: SignedStatement): Buffer {
+  const fields = ((): unknown[] => {
+    switch (s.kind) {
+      case 'promise': {
+        const a = s.accepted;
+        return [s.decision, s.ballot.round, s.ballot.node, a && [a.ballot.round, a.ballot.node, a.value]];
+      }
+      case 'accepted':
+        return [s.decision, s.ballot.round, s.ballot.node, s.value];
+      case 'proposal':
+        return [s.decision, s.option, s.by];
+      case 'question':
+        return [s.id, s.title, s.options, s.allowOther, s.createdBy, s.createdAt, s.acceptors, s.learners];
+      case 'member':
+        return [s.peerId, s.name, s.addresses, s.seq];
+    }
+  })();
+  return Buffer.from(JSON.stringify(['synod/2', group, s.kind, ...fields]), 'utf8');
+}
+
+/** Public keys decoded from peer ids, kept so that checking a signature costs one verify. */
+const MAX_CACHED_KEYS = 1_024;
+
+/**
+ * Signs this node's statements with its identity key and checks others' with theirs. The peer id of
+ * an Ed25519 key is the public key itself, so no key exchange is needed. Uses Node's own Ed25519.
+ */
+export class Signing {
+  readonly group: string;
+  readonly #key: KeyObject;
+  readonly #publicKeys = new Map<string, KeyObject | null>();
+
+  constructor(group: string, privateKey: PrivateKey) {
+    if (privateKey.type !== 'Ed25519') throw new Error('a Synod identity is an Ed25519 key');
+    this.group = group;
+    const raw = privateKey.raw;
+    this.#key = createPrivateKey({
+      format: 'jwk',
+      key: {
+        kty: 'OKP',
+        crv: 'Ed25519',
+        d: Buffer.from(raw.subarray(0, 32)).toString('base64url'),
+        x: Buffer.from(privateKey.publicKey.raw).toString('base64url'),
+      },
+    });
+  }
+
+  sign(statement: SignedStatement): string {
+    return sign(null, statementBytes(this.group, statement), this.#key).toString('base64url');
+  }
+
+  /** True only for a valid signature by `signer`'s key of exactly this statement in this group. */
+  verify(signer: string, statement: SignedStatement, signature: string): boolean {
+    const key = this.#publicKey(signer);
+    if (key === null) return false;
+    const bytes = Buffer.from(signature, 'base64url');
+    if (bytes.length !== 64) return false;
+    return verify(null, statementBytes(this.group, statement), key, bytes);
+  }
+
+  #publicKey(peer: string): KeyObject | null {
+    const cached = this.#publicKeys.get(peer);
+    if (cached !== undefined) return cached;
+    let key: KeyObject | null = null;
+    try {
+      const id = peerIdFromString(peer);
+      if (id.type === 'Ed25519') {
+        key = createPublicKey({
+          format: 'jwk',
+          key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(id.publicKey.raw).toString('base64url') },
+        });
+      }
+    } catch {
+      key = null;
+    }
+    if (this.#publicKeys.size >= MAX_CACHED_KEYS) this.#publicKeys.clear();
+    this.#publicKeys.set(peer, key);
+    return key;
+  }
+}

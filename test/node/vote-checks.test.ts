@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import type { PrivateKey } from '@libp2p/interface';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import type { QuestionDefinition } from '../../src/model/question.ts';
+import { Signing } from '../../src/node/signing.ts';
+import { VoteChecks } from '../../src/node/vote-checks.ts';
+import type { Ballot, Certificate } from '../../src/paxos/index.ts';
+
+const GROUP = '0123456789abcdef';
+
+interface Member {
+  readonly id: string;
+  readonly signing: Signing;
+  readonly checks: VoteChecks;
+}
+
+async function member(group = GROUP, key?: PrivateKey): Promise<Member> {
+  const privateKey = key ?? (await generateKeyPair('Ed25519'));
+  const signing = new Signing(group, privateKey);
+  return { id: peerIdFromPrivateKey(privateKey).toString(), signing, checks: new VoteChecks(signing) };
+}
+
+const [alice, bob, carol, dave, mallory] = await Promise.all([
+  member(),
+  member(),
+  member(),
+  member(),
+  member(),
+]);
+const acceptors = [alice, bob, carol];
+
+function question(id: string, creator = alice): QuestionDefinition {
+  return creator.checks.signDefinition({
+    id,
+    title: 'Where do we meet?',
+    options: ['The park', 'The café'],
+    allowOther: false,
+    createdBy: creator.id,
+    createdAt: Date.now(),
+    acceptors: acceptors.map((m) => m.id),
+    learners: [dave.id],
+  });
+}
+
+/** The question with `changes`, signed again by `signer`. */
+function resign(
+  signer: Member,
+  q: QuestionDefinition,
+  changes: Partial<QuestionDefinition>,
+): QuestionDefinition {
+  const fields: Partial<QuestionDefinition> = { ...q, ...changes };
+  delete fields.signature;
+  return signer.checks.signDefinition(fields as Omit<QuestionDefinition, 'signature'>);
+}
+
+const q1 = question('1'.repeat(32));
+const q2 = question('2'.repeat(32));
+const ballot: Ballot = { round: 3, node: alice.id };
+
+function certificate(
+  q: QuestionDefinition,
+  value: string,
+  signers: readonly Member[],
+  b = ballot,
+): Certificate {
+  return {
+    ballot: b,
+    accepted: signers.map((m) => ({
+      acceptor: m.id,
+      signature: m.signing.sign({ kind: 'accepted', decision: q.id, ballot: b, value }),
+    })),
+    promises: [],
+  };
+}
+
+describe('signed proposals', () => {
+  it('a proposal is valid only with the signature of the member it credits, for an option of the question', () => {
+    const park = bob.checks.propose(q1, 'The park', bob.id);
+    assert.equal(dave.checks.valueProblem(q1, park), null);
+    // Credited to Bob, but signed by Mallory.
+    const forged = mallory.checks.propose(q1, 'The park', bob.id);
+    assert.match(dave.checks.valueProblem(q1, forged) ?? '', /signature of the member it names/);
+    // Bob's signature for another question does not carry over.
+    assert.match(dave.checks.valueProblem(q2, park) ?? '', /signature/);
+    // Not one of the options, on a question that allows none other.
+    const midnight = bob.checks.propose(q1, 'Midnight', bob.id);
+    assert.match(dave.checks.valueProblem(q1, midnight) ?? '', /not one of the question's options/);
+    assert.match(
+      dave.checks.valueProblem(q1, JSON.stringify({ option: 'The park', by: bob.id })) ?? '',
+      /not a proposal/,
+    );
+  });
+
+  it('a signature made in another group is worth nothing here', async () => {
+    const elsewhere = await member('fedcba9876543210');
+    const mine = await member(GROUP);
+    const value = elsewhere.checks.propose(q1, 'The park', elsewhere.id);
+    assert.match(mine.checks.valueProblem(q1, value) ?? '', /signature/);
+  });
+});
+
+describe('outcome certificates', () => {
+  const value = bob.checks.propose(q1, 'The park', bob.id);
+
+  it('a strict majority of the acceptors, each signing the ballot and value, makes a valid certificate', () => {
+    assert.equal(dave.checks.outcomeProblem(q1, value, certificate(q1, value, [alice, carol])), null);
+    assert.equal(dave.checks.outcomeProblem(q1, value, certificate(q1, value, acceptors)), null);
+  });
+
+  it('refuses forged, duplicated, out-of-set, too few and cross-question signatures', () => {
+    const good = certificate(q1, value, [alice, bob]);
+    const [first] = good.accepted as [Certificate['accepted'][number]];
+    const cases: [string, Certificate, RegExp][] = [
+      [
+        'a signature by someone else in an acceptor’s name',
+        {
+          ...good,
+          accepted: [
+            first,
+            {
+              acceptor: bob.id,
+              signature: mallory.signing.sign({ kind: 'accepted', decision: q1.id, ballot, value }),
+            },
+          ],
+        },
+        /not .*'s/,
+      ],
+      ['one acceptor twice', { ...good, accepted: [first, first] }, /twice/],
+      ['a signer outside the acceptor set', certificate(q1, value, [alice, dave]), /no acceptor/],
+      ['one of three', certificate(q1, value, [alice]), /1 acceptors where 2 are needed/],
+      ['signatures of another question', certificate(q2, value, [alice, bob]), /signature/],
+      [
+        'signatures of another ballot',
+        { ...certificate(q1, value, [alice, bob], { round: 2, node: alice.id }), ballot },
+        /signature/,
+      ],
+      [
+        'signatures of another value',
+        certificate(q1, bob.checks.propose(q1, 'The café', bob.id), [alice, bob]),
+        /signature/,
+      ],
+    ];
+    for (const [what, cert, reason] of cases) {
+      assert.match(dave.checks.outcomeProblem(q1, value, cert) ?? 'accepted', reason, what);
+    }
+  });
+
+  it('a promise in the evidence must be signed by its acceptor for the certificate’s ballot', () => {
+    const promise = (m: Member, b: Ballot) => ({
+      acceptor: m.id,
+      accepted: null,
+      signature: m.signing.sign({ kind: 'promise', decision: q1.id, ballot: b, accepted: null }),
+    });
+    const good = {
+      ...certificate(q1, value, [alice, bob]),
+      promises: [promise(alice, ballot), promise(carol, ballot)],
+    };
+    assert.equal(dave.checks.outcomeProblem(q1, value, good), null);
+    const stale = { ...good, promises: [promise(alice, { round: 1, node: alice.id })] };
+    assert.match(dave.checks.outcomeProblem(q1, value, stale) ?? '', /promise that is not/);
+  });
+});
+
+describe('signed questions', () => {
+  const known = (peer: string) => [alice, bob, carol, dave].some((m) => m.id === peer);
+
+  it('a question signed by its creator, with known acceptors, is taken', () => {
+    assert.equal(dave.checks.questionProblem(q1, Date.now(), known), null);
+  });
+
+  it('refuses a question credited to someone who did not sign it, or changed after signing', () => {
+    const forged = { ...resign(mallory, q1, {}), createdBy: alice.id };
+    assert.match(dave.checks.questionProblem(forged, Date.now(), known) ?? '', /signature/);
+    const changed = { ...q1, acceptors: [mallory.id] };
+    assert.match(
+      dave.checks.questionProblem(changed, Date.now(), (p) => known(p) || p === mallory.id) ?? '',
+      /signature/,
+    );
+    const unsigned = { ...q1, signature: undefined };
+    assert.match(dave.checks.questionProblem(unsigned, Date.now(), known) ?? '', /signature/);
+  });
+
+  it('refuses a question from the future (it would stay on top of every list) and one with strangers as acceptors', () => {
+    const future = resign(alice, q1, { createdAt: Date.now() + 3_600_000 });
+    assert.match(dave.checks.questionProblem(future, Date.now(), known) ?? '', /in the future/);
+    const strangers = resign(alice, q1, { acceptors: [alice.id, mallory.id] });
+    assert.match(dave.checks.questionProblem(strangers, Date.now(), known) ?? '', /no member/);
+  });
+});
