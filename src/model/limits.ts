@@ -14,6 +14,12 @@ export const LIMITS = {
    * member connected when it is decided, and in the catalog exchange on every connection.
    */
   maxLearners: 64,
+  /**
+   * Questions one member may ask: at most this many dated within any minute, and this many in all
+   * kept in a catalog. One member could otherwise fill every laptop's disk and keep it busy.
+   */
+  questionsPerMemberPerMinute: 20,
+  questionsPerMember: 1_000,
   /** How many acceptors a new question gets unless configured otherwise; the other members learn. */
   defaultAcceptors: 7,
 } as const;

@@ -14,7 +14,25 @@ export interface HostOptions {
   readonly listen: readonly string[];
   readonly mdns: boolean;
   readonly mdnsIntervalMs?: number;
+  /** libp2p's own connection-manager defaults instead of Synod's: only for the test that shows why. */
+  readonly libp2pDoorDefaults?: boolean;
 }
+
+/**
+ * The door: how inbound connections are let in. A connection is pending from the first TCP byte until
+ * the group key (pnet), Noise and yamux are done — milliseconds on a LAN. libp2p's defaults (10
+ * pending at most in all, each allowed 10 s) let a stranger without the key hold the door shut with 10
+ * silent sockets (it did). Here a pending connection gets 2 s; each address may open 5 a second (so
+ * one address holds at most 10 pending); and 256 may be pending in all, room for every member at once.
+ * A stranger would need dozens of addresses on the LAN to crowd the door.
+ */
+export const DOOR = {
+  inboundUpgradeTimeout: 2_000,
+  inboundConnectionThreshold: 5,
+  maxIncomingPendingConnections: 256,
+  /** 256 members, each perhaps briefly connected twice, and room to spare. */
+  maxConnections: 600,
+} as const;
 
 /**
  * The libp2p host of one member: TCP, Noise, yamux, identify, and mDNS under a service tag of the
@@ -29,7 +47,7 @@ export async function createHost(options: HostOptions): Promise<Libp2p> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionProtector: preSharedKey({ psk: swarmKey(options.group.key) }),
-    connectionManager: { dialTimeout: 5_000 },
+    connectionManager: options.libp2pDoorDefaults ? { dialTimeout: 5_000 } : { dialTimeout: 5_000, ...DOOR },
     // mDNS as a service (libp2p still uses it for discovery): its own 'peer' event fires on every
     // response, whereas 'peer:discovery' fires once per peer id — a peer back after a network cut
     // or a sleep is only noticed through the former.

@@ -19,6 +19,8 @@ export interface ReconnectorOptions {
   readonly maxMs?: number;
   /** How long the higher peer id waits for the lower one to dial before dialing itself. */
   readonly graceMs?: number;
+  /** The most dials under way at once, whatever the number of targets. */
+  readonly maxDialing?: number;
 }
 
 export class Reconnector {
@@ -28,7 +30,14 @@ export class Reconnector {
   #timer: NodeJS.Timeout | null = null;
 
   constructor(options: ReconnectorOptions) {
-    this.#options = { now: Date.now, baseMs: 1_000, maxMs: 30_000, graceMs: 3_000, ...options };
+    this.#options = {
+      now: Date.now,
+      baseMs: 1_000,
+      maxMs: 30_000,
+      graceMs: 3_000,
+      maxDialing: Number.POSITIVE_INFINITY,
+      ...options,
+    };
   }
 
   start(intervalMs = 500): void {
@@ -47,14 +56,16 @@ export class Reconnector {
   }
 
   poll(): void {
-    const { self, isConnected, dial, targets, now, baseMs, maxMs, graceMs } = this.#options;
+    const { self, isConnected, dial, targets, now, baseMs, maxMs, graceMs, maxDialing } = this.#options;
     const t = now();
+    const current = new Set<string>();
     for (const { peer, manual } of targets()) {
+      current.add(peer);
       if (peer === self || isConnected(peer) || this.#dialing.has(peer)) continue;
       const state = this.#state.get(peer) ?? { nextAt: t, delay: baseMs, since: t };
       this.#state.set(peer, state);
       const myTurn = manual || self < peer || t - state.since >= graceMs;
-      if (!myTurn || t < state.nextAt) continue;
+      if (!myTurn || t < state.nextAt || this.#dialing.size >= maxDialing) continue;
       this.#dialing.add(peer);
       dial(peer)
         .then(() => this.#state.delete(peer))
@@ -64,5 +75,7 @@ export class Reconnector {
         })
         .finally(() => this.#dialing.delete(peer));
     }
+    // Peers no longer targets (a hint replaced by a newer one) leave no state behind.
+    for (const peer of this.#state.keys()) if (!current.has(peer)) this.#state.delete(peer);
   }
 }

@@ -54,15 +54,15 @@ const member = z.object({
   name: humanText('a display name', LIMITS.displayNameChars),
   addresses: z.array(z.string().max(300)).max(16),
   seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  signature,
 });
 
 export const wireSchema = z.discriminatedUnion('type', [
-  /** First message on every stream: who I am (by name) and which group I am in. */
-  z.object({
-    type: z.literal('hello'),
-    group: z.string().max(64),
-    name: humanText('a display name', LIMITS.displayNameChars),
-  }),
+  /**
+   * First message on every connection: which group I am in, and my own signed member record. Nothing
+   * else from a peer counts before it: a connection is no member until it says a valid hello.
+   */
+  z.object({ type: z.literal('hello'), group: z.string().max(64), member }),
   /** Members I know and where they listen: lets every member reach every other (a full mesh). */
   z.object({ type: z.literal('members'), members: z.array(member).max(256) }),
   /** A question's definition, with its outcome and the outcome's certificate when known. */
@@ -77,7 +77,17 @@ export const wireSchema = z.discriminatedUnion('type', [
    */
   z.object({
     type: z.literal('catalog'),
-    entries: z.array(z.object({ id: questionIdSchema, decided: z.boolean() })).max(1_000),
+    entries: z
+      .array(
+        z.object({
+          id: questionIdSchema,
+          outcome: z
+            .string()
+            .regex(/^[0-9a-f]{16}$/)
+            .nullable(),
+        }),
+      )
+      .max(700),
     done: z.boolean(),
   }),
   /** Asks for a question's definition (a Paxos message named one we have not seen). */
@@ -86,7 +96,7 @@ export const wireSchema = z.discriminatedUnion('type', [
 ]);
 
 export type WireMessage =
-  | { readonly type: 'hello'; readonly group: string; readonly name: string }
+  | { readonly type: 'hello'; readonly group: string; readonly member: MemberAnnouncement }
   | { readonly type: 'members'; readonly members: readonly MemberAnnouncement[] }
   | { readonly type: 'question'; readonly question: QuestionDefinition; readonly outcome: Outcome | null }
   | { readonly type: 'catalog'; readonly entries: readonly CatalogEntry[]; readonly done: boolean }
@@ -99,18 +109,22 @@ export interface Outcome {
   readonly certificate: Certificate;
 }
 
-/** One question in a catalog digest: its id, and whether the sender knows its outcome. */
+/** One question in a catalog digest: its id, and a fingerprint of the outcome the sender holds. */
 export interface CatalogEntry {
   readonly id: string;
-  readonly decided: boolean;
+  readonly outcome: string | null;
 }
 
-/** A member's record: its name and addresses, versioned by the member itself (`seq` only grows). */
+/**
+ * A member's record: its name and addresses, versioned (`seq` only grows) and signed by the member
+ * itself, so that whoever passes it on cannot change it.
+ */
 export interface MemberAnnouncement {
   readonly peerId: string;
   readonly name: string;
   readonly addresses: readonly string[];
   readonly seq: number;
+  readonly signature: string;
 }
 
 export function encodeWire(message: WireMessage): Uint8Array {

@@ -1,25 +1,28 @@
 import type { CatalogEntry } from '../net/wire.ts';
 
-/** Entries in one `catalog` message: 1,000 ids with their flags fit well inside a 64 KiB frame. */
-export const CATALOG_ENTRIES_PER_MESSAGE = 1_000;
+/** Entries in one `catalog` message: 700 ids with their outcomes' fingerprints fit in a 64 KiB frame. */
+export const CATALOG_ENTRIES_PER_MESSAGE = 700;
 
-/** What this node knows, as the sync needs it: every question id, and whether its outcome is known. */
+/** What this node knows, as the sync needs it: every question id, and its outcome's fingerprint. */
 export interface CatalogIndex {
   ids(): Iterable<string>;
   has(id: string): boolean;
-  isDecided(id: string): boolean;
+  /** A short hash of the outcome this node holds with a certificate, or null. */
+  outcome(id: string): string | null;
 }
 
 /**
  * Catch-up on connect, in proportion to what is new rather than to the catalog's size. Each side sends
- * a digest of its catalog (question ids, and which are decided) in chunks; when a peer's digest is
- * complete, this node sends it only the questions it lacks, and the outcomes it lacks. A member back
- * from sleep with nothing new costs a few messages, not one per question ever asked.
+ * a digest of its catalog (question ids, and a fingerprint of each outcome it knows) in chunks; when a
+ * peer's digest is complete, this node sends it only the questions it lacks, the outcomes it lacks,
+ * and the outcomes it knows differently — which can only happen if safety was broken, and is how the
+ * two certificates meet and the liars are named. A member back from sleep with nothing new costs a
+ * few messages, not one per question ever asked.
  */
 export class CatalogSync {
   readonly #index: CatalogIndex;
   /** Per peer: what its digest said so far, about questions this node knows (bounded by the catalog). */
-  readonly #heard = new Map<string, Map<string, boolean>>();
+  readonly #heard = new Map<string, Map<string, string | null>>();
 
   constructor(index: CatalogIndex) {
     this.#index = index;
@@ -27,7 +30,7 @@ export class CatalogSync {
 
   /** The digest messages to send a peer that just connected. */
   digest(): { entries: CatalogEntry[]; done: boolean }[] {
-    const entries = [...this.#index.ids()].map((id) => ({ id, decided: this.#index.isDecided(id) }));
+    const entries = [...this.#index.ids()].map((id) => ({ id, outcome: this.#index.outcome(id) }));
     const messages: { entries: CatalogEntry[]; done: boolean }[] = [];
     for (let at = 0; at < entries.length || messages.length === 0; at += CATALOG_ENTRIES_PER_MESSAGE) {
       const chunk = entries.slice(at, at + CATALOG_ENTRIES_PER_MESSAGE);
@@ -47,13 +50,14 @@ export class CatalogSync {
       this.#heard.set(from, heard);
     }
     // Only what this node knows is kept: a peer cannot make this map grow past the catalog's size.
-    for (const { id, decided } of entries) if (this.#index.has(id)) heard.set(id, decided);
+    for (const { id, outcome } of entries) if (this.#index.has(id)) heard.set(id, outcome);
     if (!done) return [];
     this.#heard.delete(from);
     const missing: string[] = [];
     for (const id of this.#index.ids()) {
       const theirs = heard.get(id);
-      if (theirs === undefined || (!theirs && this.#index.isDecided(id))) missing.push(id);
+      const mine = this.#index.outcome(id);
+      if (theirs === undefined || (mine !== null && theirs !== mine)) missing.push(id);
     }
     return missing;
   }

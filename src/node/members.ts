@@ -15,6 +15,8 @@ export interface Member {
    * the member itself, so a newer one always replaces an older one and stale hearsay never wins.
    */
   seq: number;
+  /** The member's own signature of its record, so that it can be passed on (null: from before). */
+  signature: string | null;
 }
 
 const fileSchema = z.array(
@@ -24,10 +26,14 @@ const fileSchema = z.array(
     addresses: z.array(z.string()),
     lastSeen: z.number().nullable(),
     seq: z.number().int().nonnegative().default(0),
+    signature: z.string().nullable().default(null),
   }),
 );
 
-/** Members one node keeps at most: the list grows from what peers say, so it has a bound. */
+/**
+ * Members one node keeps at most. When full, a newcomer takes the place of the member offline the
+ * longest, so that identities made up by one member cannot lock real ones out for ever.
+ */
 export const MAX_MEMBERS = 256;
 
 /**
@@ -81,11 +87,17 @@ export class MemberRegistry {
    */
   upsert(
     peerId: string,
-    update: { name?: string; addresses?: readonly string[]; online?: boolean; seq?: number },
+    update: {
+      name?: string;
+      addresses?: readonly string[];
+      online?: boolean;
+      seq?: number;
+      signature?: string;
+    },
     now: number,
   ): boolean {
     const existing = this.#members.get(peerId);
-    if (existing === undefined && this.#members.size >= MAX_MEMBERS) return false;
+    if (existing === undefined && this.#members.size >= MAX_MEMBERS && !this.#evictOne()) return false;
     const member: Member = existing ?? {
       peerId,
       name: peerId.slice(-6),
@@ -93,6 +105,7 @@ export class MemberRegistry {
       lastSeen: null,
       online: false,
       seq: 0,
+      signature: null,
     };
     const before = JSON.stringify(member);
     if (update.name !== undefined) member.name = update.name;
@@ -103,10 +116,22 @@ export class MemberRegistry {
     if (update.online !== undefined && update.online !== member.online) member.lastSeen = now;
     if (update.online !== undefined) member.online = update.online;
     if (update.seq !== undefined) member.seq = update.seq;
+    if (update.signature !== undefined) member.signature = update.signature;
     this.#members.set(peerId, member);
     const changed = existing === undefined || JSON.stringify(member) !== before;
     if (changed) this.#scheduleSave();
     return changed;
+  }
+
+  /** Makes room by forgetting the member that has been offline the longest; false if all are online. */
+  #evictOne(): boolean {
+    let oldest: Member | null = null;
+    for (const m of this.#members.values()) {
+      if (!m.online && (oldest === null || (m.lastSeen ?? 0) < (oldest.lastSeen ?? 0))) oldest = m;
+    }
+    if (oldest === null) return false;
+    this.#members.delete(oldest.peerId);
+    return true;
   }
 
   #scheduleSave(): void {
@@ -123,12 +148,13 @@ export class MemberRegistry {
       clearTimeout(this.#saveTimer);
       this.#saveTimer = null;
     }
-    const data = [...this.#members.values()].map(({ peerId, name, addresses, lastSeen, seq }) => ({
+    const data = [...this.#members.values()].map(({ peerId, name, addresses, lastSeen, seq, signature }) => ({
       peerId,
       name,
       addresses,
       lastSeen,
       seq,
+      signature,
     }));
     this.#saving = this.#saving
       .then(() => writeFileDurably(this.#path, JSON.stringify(data, null, 2), { what: 'the member list' }))

@@ -19,8 +19,13 @@ export interface NetworkOptions {
   /** Addresses given by the user (remembered, or for this run): dialed at once, always. */
   readonly staticPeers: () => readonly string[];
   readonly members: MemberRegistry;
+  /** Peers heard of but not met yet (signed records passed on by members), with their addresses. */
+  readonly hints: () => Iterable<{ readonly peerId: string; readonly addresses: readonly string[] }>;
   readonly log: Logger;
 }
+
+/** Peers found by mDNS that are not members yet, kept to dial: at most this many. */
+const MAX_DISCOVERED = 64;
 
 /**
  * A member's place in the group's network: the libp2p host, one long-lived stream per peer, and the
@@ -31,6 +36,8 @@ export class NodeNetwork {
   readonly #links: PeerLinks;
   readonly #reconnector: Reconnector;
   readonly #options: NetworkOptions;
+  /** mDNS answers from peers that are not members (yet): where to dial them. */
+  readonly #discovered = new Map<string, string[]>();
 
   private constructor(host: Libp2p, handlers: LinkHandlers, options: NetworkOptions) {
     this.#host = host;
@@ -42,6 +49,8 @@ export class NodeNetwork {
         target.startsWith('/') ? this.#addressConnected(target) : this.#links.isConnected(target),
       dial: (target) => (target.startsWith('/') ? this.dialAddress(target) : this.#dialPeer(target)),
       targets: () => this.#reconnectTargets(),
+      // A budget for all dialing: whatever peers announce, a node never dials more at once.
+      maxDialing: 8,
     });
   }
 
@@ -98,15 +107,11 @@ export class NodeNetwork {
   }
 
   #listen(): void {
-    const { self, members, log } = this.#options;
+    const { self, log } = this.#options;
     this.#host.addEventListener('peer:discovery', (event) => {
       const peer = event.detail.id.toString();
       log.debug('discovered a peer', { peer });
-      members.upsert(
-        peer,
-        { addresses: dialableAddresses(peer, event.detail.multiaddrs.map(String)) },
-        Date.now(),
-      );
+      this.#discovered_(peer, event.detail.multiaddrs.map(String));
       // One side dials, so that two members do not open two connections at once.
       if (self < peer && !this.#links.isConnected(peer)) {
         this.#dialPeer(peer).catch((error: unknown) =>
@@ -116,9 +121,26 @@ export class NodeNetwork {
     });
     onMdnsPeer(this.#host, (peer, addresses) => {
       if (peer === self || this.#links.isConnected(peer)) return;
-      members.upsert(peer, { addresses: dialableAddresses(peer, addresses) }, Date.now());
+      this.#discovered_(peer, addresses);
       this.#reconnector.reset(peer);
     });
+  }
+
+  /**
+   * Where mDNS says a peer is. Discovery never makes a member: it updates a member's addresses, or
+   * keeps a stranger's few addresses to dial (it becomes a member only by its hello).
+   */
+  #discovered_(peer: string, found: readonly string[]): void {
+    const addresses = dialableAddresses(peer, found);
+    if (addresses.length === 0) return;
+    if (this.#options.members.get(peer) !== undefined) {
+      this.#options.members.upsert(peer, { addresses }, Date.now());
+      return;
+    }
+    this.#discovered.delete(peer);
+    if (this.#discovered.size >= MAX_DISCOVERED)
+      this.#discovered.delete(this.#discovered.keys().next().value as string);
+    this.#discovered.set(peer, addresses.slice(0, 16));
   }
 
   *#reconnectTargets(): Iterable<ReconnectTarget> {
@@ -128,11 +150,22 @@ export class NodeNetwork {
     for (const member of this.#options.members.all()) {
       if (member.addresses.length > 0) yield { peer: member.peerId, manual: false };
     }
+    for (const hint of this.#options.hints()) {
+      if (hint.addresses.length > 0) yield { peer: hint.peerId, manual: false };
+    }
+    for (const peer of this.#discovered.keys()) yield { peer, manual: false };
+  }
+
+  #addressesOf(peer: string): readonly string[] {
+    const member = this.#options.members.get(peer);
+    if (member !== undefined && member.addresses.length > 0) return member.addresses;
+    for (const hint of this.#options.hints()) if (hint.peerId === peer) return hint.addresses;
+    return this.#discovered.get(peer) ?? [];
   }
 
   async #dialPeer(peer: string): Promise<void> {
     const id = peerIdFromString(peer);
-    const addresses = this.#options.members.get(peer)?.addresses ?? [];
+    const addresses = this.#addressesOf(peer);
     if (addresses.length > 0) {
       await this.#host.peerStore.merge(id, { multiaddrs: addresses.flatMap(toMultiaddr) });
     }

@@ -1,6 +1,18 @@
+import { LIMITS } from '../model/limits.ts';
 import type { QuestionDefinition } from '../model/question.ts';
 import type { StateLog } from '../storage/index.ts';
 import type { QuestionRecord } from './catalog.ts';
+
+/** How many questions one member may ask (see LIMITS); the same for this node and its peers. */
+export interface QuestionLimits {
+  readonly perMinute: number;
+  readonly total: number;
+}
+
+export const DEFAULT_QUESTION_LIMITS: QuestionLimits = {
+  perMinute: LIMITS.questionsPerMemberPerMinute,
+  total: LIMITS.questionsPerMember,
+};
 
 /**
  * The questions this node knows, in memory and in questions.log. Memory is the truth for views and
@@ -12,17 +24,37 @@ export class QuestionCatalog {
   readonly #log: StateLog<QuestionRecord>;
   readonly #records = new Map<string, QuestionRecord>();
   readonly #onFailure: (error: Error) => void;
+  /** When each member's questions were asked, per member: for the limits on how many one may ask. */
+  readonly #askedAt = new Map<string, number[]>();
   /** Newest first, rebuilt only after a question was added. */
   #newestFirst: QuestionRecord[] | null = null;
+
+  readonly #limits: QuestionLimits;
 
   constructor(
     log: StateLog<QuestionRecord>,
     records: Iterable<QuestionRecord>,
     onFailure: (error: Error) => void,
+    limits: QuestionLimits = DEFAULT_QUESTION_LIMITS,
   ) {
     this.#log = log;
     this.#onFailure = onFailure;
-    for (const record of records) this.#records.set(record.id, record);
+    this.#limits = limits;
+    for (const record of records) {
+      this.#records.set(record.id, record);
+      this.#noteAsked(record.definition);
+    }
+  }
+
+  /** Why one more question by `createdBy`, dated `createdAt`, is over the limits, or null. */
+  limitProblem(createdBy: string, createdAt: number): string | null {
+    const { perMinute, total } = this.#limits;
+    const asked = this.#askedAt.get(createdBy) ?? [];
+    if (asked.length >= total) return `a member may have at most ${total} questions`;
+    if (asked.length < perMinute) return null;
+    const sameMinute = asked.filter((t) => t > createdAt - 60_000 && t <= createdAt).length;
+    if (sameMinute >= perMinute) return `a member may ask at most ${perMinute} questions a minute`;
+    return null;
   }
 
   get size(): number {
@@ -53,6 +85,7 @@ export class QuestionCatalog {
     if (this.#records.has(definition.id)) return Promise.resolve();
     const record: QuestionRecord = { id: definition.id, definition, decidedAt: null };
     this.#records.set(record.id, record);
+    this.#noteAsked(definition);
     this.#newestFirst = null;
     return this.#write(record);
   }
@@ -66,6 +99,12 @@ export class QuestionCatalog {
     this.#newestFirst = null;
     void this.#write(updated).catch(() => undefined);
     return updated;
+  }
+
+  #noteAsked(definition: QuestionDefinition): void {
+    const asked = this.#askedAt.get(definition.createdBy) ?? [];
+    asked.push(definition.createdAt);
+    this.#askedAt.set(definition.createdBy, asked);
   }
 
   #write(record: QuestionRecord): Promise<void> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { QuestionDefinition } from '../model/question.ts';
 import type { CatalogEntry, Outcome, WireMessage } from '../net/wire.ts';
 import type { QuestionRecord } from './catalog.ts';
@@ -34,7 +35,10 @@ export class QuestionExchange {
     this.#sync = new CatalogSync({
       ids: () => ctx.catalog.ids(),
       has: (id) => ctx.catalog.get(id) !== undefined,
-      isDecided: (id) => this.#chosen(id) !== null,
+      outcome: (id) => {
+        const outcome = this.#outcome(id);
+        return outcome === null ? null : outcomeFingerprint(outcome.value);
+      },
     });
   }
 
@@ -69,7 +73,9 @@ export class QuestionExchange {
       return;
     }
     if (known === undefined) {
-      const problem = this.#ctx.questionProblem(definition);
+      const problem =
+        catalog.limitProblem(definition.createdBy, definition.createdAt) ??
+        this.#ctx.questionProblem(definition);
       if (problem !== null) {
         this.#ctx.rejected(from, `question ${definition.id}: ${problem}; ignored`);
         return;
@@ -114,14 +120,15 @@ export class QuestionExchange {
     }
   }
 
-  #chosen(id: string): string | null {
-    return this.#ctx.driver.core.decision(id)?.chosen ?? null;
-  }
-
   /** The outcome with its certificate; an outcome without one (from before) cannot be passed on. */
   #outcome(id: string): Outcome | null {
     const decision = this.#ctx.driver.core.decision(id);
     if (decision === undefined || decision.chosen === null || decision.certificate === null) return null;
     return { value: decision.chosen, certificate: decision.certificate };
   }
+}
+
+/** 64 bits of the value's SHA-256: enough to tell two outcomes of one question apart. */
+export function outcomeFingerprint(value: string): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, 16);
 }

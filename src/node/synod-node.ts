@@ -36,10 +36,11 @@ import { prepareDataDir, tightenFileModes } from './data-dir.ts';
 import { createIdentity, loadIdentity, refuseLostIdentity } from './identity.ts';
 import { openNodeStorage, type NodeStorage } from './node-storage.ts';
 import { MemberRegistry } from './members.ts';
+import { MemberSessions, type MemberMessage } from './member-sessions.ts';
 import { isDialable, Membership } from './membership.ts';
 import { NodeNetwork } from './node-network.ts';
 import { PaxosDriver } from './paxos-driver.ts';
-import { QuestionCatalog } from './question-catalog.ts';
+import { QuestionCatalog, type QuestionLimits } from './question-catalog.ts';
 import { QuestionExchange } from './question-exchange.ts';
 import { questionView } from './question-views.ts';
 import { Signing } from './signing.ts';
@@ -58,6 +59,11 @@ export interface NodeOptions {
   /** Acceptors of the questions this node creates (1 to LIMITS.maxAcceptors, default 7). */
   readonly acceptorsPerQuestion?: number;
   readonly log?: Logger;
+  /**
+   * How many questions one member may ask (default LIMITS: 20 a minute, 1,000 in all). Every member
+   * should use the same; only benchmarks raise them.
+   */
+  readonly questionLimits?: QuestionLimits;
   /** Which program runs this node, named to a second one that tries the same data directory. */
   readonly ownerKind?: OwnerKind;
 }
@@ -84,6 +90,7 @@ export class SynodNode implements SynodApi {
   readonly #log: Logger;
   readonly #members: MemberRegistry;
   readonly #membership: Membership;
+  readonly #sessions: MemberSessions;
   readonly #storage: Storage | null;
   readonly #lock: DataDirLock;
   #storageError: string | null;
@@ -115,7 +122,19 @@ export class SynodNode implements SynodApi {
     this.peerId = peerIdFromPrivateKey(privateKey).toString();
     this.#log = options.log ?? silentLogger;
     this.#members = members;
-    this.#membership = new Membership(members, this.peerId, Date.now());
+    this.#membership = new Membership(members, this.peerId, Date.now(), () => this.#votes?.signing ?? null);
+    this.#sessions = new MemberSessions(this.#membership, {
+      groupId: () => this.#group?.group.id ?? null,
+      ownRecord: () => this.#membership.ownRecord(this.#group?.displayName ?? 'me', this.#ownAddresses()),
+      send: (peer, message) => this.#send(peer, message),
+      hangUp: (peer) => this.#network?.hangUp(peer),
+      rejected: (from, reason) => {
+        this.#rejectedMessages++;
+        this.#log.warn('rejected a message', { from, reason });
+      },
+      greeted: (peer) => this.#onGreeted(peer),
+      message: (from, message) => this.#onMessage(from, message),
+    });
     this.#group = group;
     if (group !== null) this.#useGroupKeys(group);
     this.#storage = storage;
@@ -130,7 +149,7 @@ export class SynodNode implements SynodApi {
             connectedPeers: () => this.#connectedPeers(),
             questionProblem: (definition) =>
               this.#requireVotes().checks.questionProblem(definition, Date.now(), (peer) =>
-                this.#isMember(peer),
+                this.#membership.knows(peer),
               ),
             outcomeProblem: (definition, outcome) =>
               this.#requireVotes().checks.outcomeProblem(definition, outcome.value, outcome.certificate),
@@ -209,9 +228,14 @@ export class SynodNode implements SynodApi {
           if (to === self) node.#timelines.record('received', to, message);
         },
       });
-      const catalog = new QuestionCatalog(opened.catalog, opened.questions, (error) => {
-        if (node !== null) node.#onStorageFailure(error);
-      });
+      const catalog = new QuestionCatalog(
+        opened.catalog,
+        opened.questions,
+        (error) => {
+          if (node !== null) node.#onStorageFailure(error);
+        },
+        options.questionLimits,
+      );
       storage = { paxos: opened.paxos, catalogLog: opened.catalog, catalog, driver };
     }
     node = new SynodNode(options, privateKey, members, group, storage, storageError, lock);
@@ -309,6 +333,9 @@ export class SynodNode implements SynodApi {
     const { title, options, allowOther } = parseInput(inputSchemas.createQuestion, input);
     this.#requireGroup();
     const storage = this.#requireStorage();
+    // The same limits as every other member applies to this node's questions.
+    const limit = storage.catalog.limitProblem(this.peerId, Date.now());
+    if (limit !== null) throw new SynodError('invalid-input', `${limit}; try again later`);
     // The acceptors are fixed now and recorded with the question: this node and the members connected
     // at this moment (7 unless configured). Everyone else known learns the outcome.
     const online = this.#members
@@ -442,10 +469,14 @@ export class SynodNode implements SynodApi {
           : { mdnsIntervalMs: this.#options.mdnsIntervalMs }),
         staticPeers: () => [...(this.#group?.staticPeers ?? []), ...(this.#options.staticPeers ?? [])],
         members: this.#members,
+        hints: () => this.#membership.hints(),
         log: this.#log,
       },
       {
-        onMessage: (from, message) => this.#onMessage(from, message),
+        onMessage: (from, message) => {
+          this.#messagesReceived++;
+          this.#sessions.receive(from, message);
+        },
         onRejected: (from, reason) => {
           this.#rejectedMessages++;
           this.#log.warn('rejected a message', { from, reason });
@@ -456,8 +487,10 @@ export class SynodNode implements SynodApi {
     );
   }
 
+  /** The peers connected now that said a valid hello: the members messages go to. */
   #connectedPeers(): string[] {
-    return this.#network?.connectedPeers() ?? [];
+    const network = this.#network;
+    return network === null ? [] : this.#sessions.members().filter((peer) => network.isConnected(peer));
   }
 
   #send(peer: string, message: WireMessage): void {
@@ -467,40 +500,43 @@ export class SynodNode implements SynodApi {
   }
 
   #onConnected(peer: string): void {
-    const group = this.#group;
-    if (group === null) return;
+    if (this.#group === null) return;
     this.#network?.redialSoon(peer);
-    const cameOnline = this.#members.upsert(peer, { online: true }, Date.now());
-    this.#send(peer, { type: 'hello', group: group.group.id, name: group.displayName });
+    // Nothing is shared with the peer until it says a valid hello (see #onGreeted).
+    this.#sessions.connected(peer);
+  }
+
+  /** A peer proved it is a member: exchange members and catalogs with it. */
+  #onGreeted(peer: string): void {
     // Everyone connected hears of the newcomer at once (and the newcomer of everyone), so the full
     // mesh Paxos needs forms without waiting for the newcomer to find each member by itself.
     const members = this.#memberAnnouncements();
     for (const other of this.#connectedPeers()) this.#send(other, { type: 'members', members });
     this.#exchange?.connected(peer);
-    if (cameOnline) this.#emitPeers([peer]);
+    this.#emitPeers([peer]);
   }
 
   #onDisconnected(peer: string): void {
     if (this.#network?.isConnected(peer)) return;
+    this.#sessions.disconnected(peer);
     this.#exchange?.disconnected(peer);
+    // A connection that never said hello is no member: nothing to note about it.
+    if (this.#members.get(peer) === undefined) return;
     if (this.#members.upsert(peer, { online: false }, Date.now())) this.#emitPeers([peer]);
   }
 
-  #onMessage(from: string, message: WireMessage): void {
-    this.#messagesReceived++;
+  #onMessage(from: string, message: MemberMessage): void {
     const storage = this.#storage;
     switch (message.type) {
-      case 'hello':
-        if (message.group !== this.#group?.group.id) {
-          this.#rejectedMessages++;
-          this.#log.warn('a peer of another group connected; hanging up', { from });
-          this.#network?.hangUp(from);
-          return;
-        }
-        if (this.#membership.hello(from, message.name, Date.now())) this.#emitPeers([from]);
-        return;
       case 'members': {
-        const { changed, reachableNow, selfOutdated } = this.#membership.receive(message.members, Date.now());
+        const { changed, reachableNow, selfOutdated, refused } = this.#membership.receive(
+          message.members,
+          Date.now(),
+        );
+        if (refused > 0) {
+          this.#rejectedMessages += refused;
+          this.#log.warn('refused member records', { from, refused });
+        }
         // A member reachable for the first time is dialed on the next poll, not after a backoff.
         for (const peer of reachableNow) this.#network?.redialSoon(peer);
         // Pass on what was news (typically a newcomer's addresses); records only ever get newer, so
@@ -715,11 +751,6 @@ export class SynodNode implements SynodApi {
   #requireVotes(): { readonly signing: Signing; readonly checks: VoteChecks } {
     if (this.#votes === null) throw new SynodError('no-group', 'this node is in no group yet');
     return this.#votes;
-  }
-
-  /** A member this node knows (itself included). */
-  #isMember(peer: string): boolean {
-    return peer === this.peerId || this.#members.get(peer) !== undefined;
   }
 
   #requireStorage(): Storage {

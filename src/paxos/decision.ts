@@ -110,11 +110,13 @@ export function openDecision(id: DecisionId, config: DecisionConfig, ctx: StepCo
     chosen: null,
     certificate: null,
     conflict: null,
-    catchUp: {
-      nextAt: ctx.now + ctx.options.catchUp.initialMs,
-      intervalMs: ctx.options.catchUp.initialMs,
-      attempts: 0,
-    },
+    catchUp: ctx.options.catchUp.onOpen
+      ? {
+          nextAt: ctx.now + ctx.options.catchUp.initialMs,
+          intervalMs: ctx.options.catchUp.initialMs,
+          attempts: 0,
+        }
+      : null,
   };
 }
 

@@ -23,6 +23,13 @@ export interface CoreOptions {
      * would only cost. The simulator has no catalog exchange and keeps it on.
      */
     readonly afterRestart: boolean;
+    /**
+     * Whether opening a decision starts asking about it. A real node need not: a question learned
+     * from a peer comes with its outcome when the peer knows it, and outcomes are announced and
+     * exchanged on every connection; asking about each of thousands of questions a member created
+     * would make an idle catalog cost timers and messages. The simulator keeps it on.
+     */
+    readonly onOpen: boolean;
   };
   readonly maxAcceptors: number;
   /**
@@ -36,6 +43,6 @@ export interface CoreOptions {
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   phaseTimeoutMs: 1_000,
   backoff: { baseMs: 40, maxMs: 2_000 },
-  catchUp: { initialMs: 1_000, maxMs: 30_000, maxAttempts: 6, afterRestart: false },
+  catchUp: { initialMs: 1_000, maxMs: 30_000, maxAttempts: 6, afterRestart: false, onOpen: false },
   maxAcceptors: DEFAULT_MAX_ACCEPTORS,
 };

@@ -77,7 +77,7 @@ export const SIM_CORE_OPTIONS: CoreOptions = {
   phaseTimeoutMs: 250,
   backoff: { baseMs: 20, maxMs: 500 },
   // The simulated nodes have no catalog exchange on connect: a restarted node asks about each decision.
-  catchUp: { initialMs: 200, maxMs: 2_000, maxAttempts: 6, afterRestart: true },
+  catchUp: { initialMs: 200, maxMs: 2_000, maxAttempts: 6, afterRestart: true, onOpen: true },
 };
 
 /** Runs one seeded execution to its end and returns what the oracle found. */

@@ -1,12 +1,12 @@
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { Libp2p } from '@libp2p/interface';
-import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHost } from '../../src/net/host.ts';
 import { PeerLinks } from '../../src/net/links.ts';
-import type { WireMessage } from '../../src/net/wire.ts';
+import { PROTOCOL, type MemberAnnouncement, type WireMessage } from '../../src/net/wire.ts';
 import { Signing } from '../../src/node/signing.ts';
 import { VoteChecks } from '../../src/node/vote-checks.ts';
 
@@ -68,8 +68,35 @@ export class HostileMember {
   async connect(address: string, name = 'Mallory'): Promise<string> {
     const connection = await this.#host.dial(multiaddr(address));
     const peer = connection.remotePeer.toString();
-    this.send(peer, { type: 'hello', group: this.group.id, name });
+    this.send(peer, { type: 'hello', group: this.group.id, member: this.record(name) });
     return peer;
+  }
+
+  /** Its own member record, signed like a real member's (it has no address anyone could dial). */
+  record(name: string, seq = 1): MemberAnnouncement {
+    const fields = { peerId: this.peerId, name, addresses: [], seq };
+    return { ...fields, signature: this.signing.sign({ kind: 'member', ...fields }) };
+  }
+
+  /** Connects with the group key, and says nothing. */
+  async connectSilently(address: string): Promise<string> {
+    const connection = await this.#host.dial(multiaddr(address));
+    return connection.remotePeer.toString();
+  }
+
+  isConnected(peer: string): boolean {
+    return this.#links.isConnected(peer);
+  }
+
+  /** Opens `count` streams of Synod's protocol at once; resolves to how many the peer let open. */
+  async openStreams(peer: string, count: number): Promise<{ opened: number; stillOpen: () => number }> {
+    const results = await Promise.allSettled(
+      Array.from({ length: count }, () =>
+        this.#host.dialProtocol(peerIdFromString(peer), PROTOCOL, { signal: AbortSignal.timeout(5_000) }),
+      ),
+    );
+    const streams = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    return { opened: streams.length, stillOpen: () => streams.filter((s) => s.status === 'open').length };
   }
 
   send(peer: string, message: WireMessage): void {

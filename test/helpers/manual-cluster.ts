@@ -38,7 +38,7 @@ export class ManualCluster {
 
   constructor(nodes: readonly NodeId[], options: Partial<CoreOptions> = {}) {
     // Bare cores have no catalog exchange on connect: a restarted core asks about open decisions itself.
-    const catchUp = { ...DEFAULT_CORE_OPTIONS.catchUp, afterRestart: true };
+    const catchUp = { ...DEFAULT_CORE_OPTIONS.catchUp, afterRestart: true, onOpen: true };
     this.options = { ...DEFAULT_CORE_OPTIONS, catchUp, ...options };
     for (const id of nodes) {
       this.cores.set(id, new SynodCore(id, this.options));

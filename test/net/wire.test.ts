@@ -12,14 +12,19 @@ const certificate = {
   promises: [{ acceptor: peer, accepted: null, signature }],
 };
 
+const alice = {
+  peerId: peer,
+  name: 'Alice',
+  addresses: [`/ip4/10.0.0.1/tcp/4001/p2p/${peer}`],
+  seq: 1,
+  signature,
+};
+
 describe('wire format', () => {
   it('round-trips every message type', () => {
     const messages: WireMessage[] = [
-      { type: 'hello', group: '0123456789abcdef', name: 'Alice' },
-      {
-        type: 'members',
-        members: [{ peerId: peer, name: 'Alice', addresses: [`/ip4/10.0.0.1/tcp/4001/p2p/${peer}`], seq: 1 }],
-      },
+      { type: 'hello', group: '0123456789abcdef', member: alice },
+      { type: 'members', members: [alice] },
       {
         type: 'question',
         question: {
@@ -60,7 +65,8 @@ describe('wire format', () => {
       false,
     );
     assert.equal(bad({ type: 'paxos', message: { kind: 'prepare', decision: '../etc', ballot } }).ok, false);
-    assert.equal(bad({ type: 'hello', group: 'g', name: '' }).ok, false);
+    assert.equal(bad({ type: 'hello', group: 'g', member: { ...alice, name: '' } }).ok, false);
+    assert.equal(bad({ type: 'hello', group: 'g', member: { ...alice, signature: undefined } }).ok, false);
     // Votes without a signature, or with something else in its place, are not messages at all.
     assert.equal(
       bad({ type: 'paxos', message: { kind: 'accepted', decision, ballot, value: 'v' } }).ok,

@@ -2,11 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CATALOG_ENTRIES_PER_MESSAGE, CatalogSync, type CatalogIndex } from '../../src/node/catalog-sync.ts';
 
-function index(entries: Record<string, boolean>): CatalogIndex {
+/** A catalog: per question, the fingerprint of the outcome held (true: the usual one), or none. */
+function index(entries: Record<string, boolean | string>): CatalogIndex {
   return {
     ids: () => Object.keys(entries),
     has: (id) => id in entries,
-    isDecided: (id) => entries[id] === true,
+    outcome: (id) => {
+      const e = entries[id];
+      return e === true ? 'aaaaaaaaaaaaaaaa' : e === false || e === undefined ? null : e;
+    },
   };
 }
 
@@ -27,6 +31,13 @@ describe('catalog sync on connect', () => {
     assert.deepEqual(exchange(theirs, mine).sort(), [id(2), id(4)]);
     // The other way: this node lacks question 9.
     assert.deepEqual(exchange(mine, theirs), [id(9)]);
+  });
+
+  it('sends an outcome the peer holds differently: two certificates must meet for broken safety to show', () => {
+    const mine = new CatalogSync(index({ [id(1)]: 'bbbbbbbbbbbbbbbb', [id(2)]: true }));
+    const theirs = new CatalogSync(index({ [id(1)]: true, [id(2)]: true }));
+    assert.deepEqual(exchange(theirs, mine), [id(1)]);
+    assert.deepEqual(exchange(mine, theirs), [id(1)]);
   });
 
   it('with nothing new, costs a few digest messages and no question', () => {
@@ -55,11 +66,11 @@ describe('catalog sync on connect', () => {
     for (let chunk = 0; chunk < 5; chunk++) {
       const entries = Array.from({ length: 1_000 }, (_, n) => ({
         id: id(1_000 + chunk * 1_000 + n),
-        decided: true,
+        outcome: 'aaaaaaaaaaaaaaaa',
       }));
       assert.deepEqual(mine.receive('peer', entries, false), []);
     }
-    mine.receive('peer', [{ id: id(1), decided: true }], false);
+    mine.receive('peer', [{ id: id(1), outcome: 'aaaaaaaaaaaaaaaa' }], false);
     mine.forget('peer');
     // After forgetting, a finished digest that said nothing about question 1 gets it sent.
     assert.deepEqual(mine.receive('peer', [], true), [id(1)]);

@@ -34,6 +34,7 @@ describe('member registry', () => {
         lastSeen: 9,
         online: false,
         seq: 0,
+        signature: null,
       });
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -71,7 +71,7 @@ describe('core: an idle node costs nothing, whatever its history', () => {
     const records = Array.from({ length: 10_000 }, (_, i) => durable(`q${i}`, 'x'));
     const core = SynodCore.recover('a', records, { now: 0, random: () => 0.5 });
     core.step({ kind: 'open', decision: 'new', config: THREE }, { now: 0, random: () => 0.5 });
-    assert.equal(core.activeDecisions, 1);
+    assert.equal(core.activeDecisions, 0, 'a question just opened costs no timer');
     const ready = core.step({ kind: 'propose', decision: 'new', value: 'v' }, { now: 0, random: () => 0.5 });
     assert.deepEqual(
       ready.send.map((e) => e.message.kind),
@@ -81,6 +81,16 @@ describe('core: an idle node costs nothing, whatever its history', () => {
     const tick = core.step({ kind: 'tick' }, { now: 60_000, random: () => 0.5 });
     assert.ok(tick.persist.every((r) => r.id === 'new'));
     assert.ok(tick.send.every((e) => e.message.decision === 'new'));
+  });
+
+  it('2,000 questions learned and never touched cost no timer and no message', () => {
+    const core = new SynodCore('a');
+    for (let i = 0; i < 2_000; i++) {
+      core.step({ kind: 'open', decision: `q${i}`, config: THREE }, { now: 0, random: () => 0.5 });
+    }
+    assert.equal(core.activeDecisions, 0);
+    assert.equal(core.nextTimer(), null);
+    assert.deepEqual(runTimers(core, 24 * 3600_000), []);
   });
 
   it('a proposal under way keeps its timer after catch-up has ended', () => {
