@@ -8,23 +8,31 @@ declare global {
   }
 }
 
-const TOKEN_KEY = 'synod-api-token';
+const SESSION_KEY = 'synod-session';
 
 /**
  * The app talks to its node through SynodApi only: over IPC in Electron, over the daemon's local
- * HTTP API in a browser. In a browser the token arrives in the URL fragment (never sent to a server),
- * is kept for this tab, and is removed from the address bar.
+ * HTTP API in a browser. In a browser the link carries a one-time code in its fragment (never sent to
+ * a server); the page removes it from the address bar and exchanges it for a session token that it
+ * keeps for this tab only. The link in the history or in a terminal's scrollback is spent.
  */
-export function connect(): SynodApi | { readonly error: string } {
+export async function connect(): Promise<SynodApi | { readonly error: string }> {
   if (window.synod !== undefined) return window.synod;
-  const fromUrl = new URLSearchParams(location.hash.slice(1)).get('token');
-  if (fromUrl !== null) {
-    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+  const code = new URLSearchParams(location.hash.slice(1)).get('code');
+  if (code !== null) {
     history.replaceState(null, '', location.pathname);
+    try {
+      sessionStorage.setItem(SESSION_KEY, await HttpSynodClient.redeemLink(location.origin, code));
+    } catch (error) {
+      return { error: error instanceof Error ? error.message : String(error) };
+    }
   }
-  const token = fromUrl ?? sessionStorage.getItem(TOKEN_KEY);
-  if (token === null) {
-    return { error: 'Open Synod with the link that "synod daemon" printed: it carries the access token.' };
+  const session = sessionStorage.getItem(SESSION_KEY);
+  if (session === null) {
+    return {
+      error:
+        'Open Synod with the link that "synod daemon" printed, or a new one from "synod open": each link works once.',
+    };
   }
-  return new HttpSynodClient(location.origin, token);
+  return new HttpSynodClient(location.origin, session);
 }

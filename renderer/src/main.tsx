@@ -6,7 +6,7 @@ import './styles.css';
 
 const root = document.getElementById('root');
 if (root === null) throw new Error('index.html has no #root');
-const api = connect();
+const api = await connect();
 createRoot(root).render(
   <StrictMode>
     {'error' in api ? (

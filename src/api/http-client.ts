@@ -56,6 +56,33 @@ export class HttpSynodClient implements SynodApi {
     return this.#call('POST', `/api/questions/${encodeURIComponent(questionId)}/proposals`, body);
   }
 
+  /** A new browser link whose code works once (the daemon's own page exchanges it for a session). */
+  async newLink(): Promise<string> {
+    return (await this.#call<{ url: string }>('POST', '/api/link', {})).url;
+  }
+
+  /** A new API token: the old one, every browser session and every unused link stop working. */
+  async rotateToken(): Promise<void> {
+    await this.#call('POST', '/api/token', {});
+  }
+
+  /** Spends a link's one-time code; resolves to the session token a page then uses. */
+  static async redeemLink(baseUrl: string, code: string): Promise<string> {
+    const res = await fetch(`${baseUrl.replace(/\/$/, '')}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code }),
+    });
+    const json = (await res.json().catch(() => null)) as {
+      session?: string;
+      error?: { code: string; message: string };
+    } | null;
+    if (!res.ok || typeof json?.session !== 'string') {
+      throw new SynodError('unauthorized', json?.error?.message ?? `HTTP ${res.status}`);
+    }
+    return json.session;
+  }
+
   timeline(input: { questionId: string }): Promise<TimelineEntry[]> {
     return this.#call('GET', `/api/questions/${encodeURIComponent(input.questionId)}/timeline`);
   }

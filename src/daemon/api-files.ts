@@ -16,8 +16,12 @@ export async function loadOrCreateToken(dataDir: string): Promise<string> {
     // created below
   }
   const token = randomBytes(32).toString('hex');
-  await writeFileDurably(path, token, { what: 'the API token' });
+  await writeToken(dataDir, token);
   return token;
+}
+
+export async function writeToken(dataDir: string, token: string): Promise<void> {
+  await writeFileDurably(join(dataDir, FILES.apiToken), token, { what: 'the API token' });
 }
 
 export interface ApiInfo {

@@ -39,6 +39,8 @@ Talk to the running node (all take --data-dir DIR and --json):
   propose QUESTION OPTION     propose an option; QUESTION is an id, an id prefix or the exact title
       --wait SECONDS          how long to wait for the outcome (default 10)
   watch                       print live events until interrupted
+  open                        a new browser link to the app (each link works once, for an hour)
+  rotate-token                a new API token: the old one, browser sessions and unused links stop working
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -210,6 +212,16 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
+      return 0;
+    }
+    case 'open': {
+      const url = await api.newLink();
+      out({ url }, `open the app in a browser (this link works once): ${url}\n`);
+      return 0;
+    }
+    case 'rotate-token': {
+      await api.rotateToken();
+      out({ ok: true }, 'a new API token is in the data directory; browser sessions must open a new link\n');
       return 0;
     }
     default:

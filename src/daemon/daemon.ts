@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SynodNode } from '../node/synod-node.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
-import { loadOrCreateToken, removeApiInfo, writeApiInfo } from './api-files.ts';
+import { ApiAccess } from './api-access.ts';
+import { removeApiInfo, writeApiInfo } from './api-files.ts';
 import { startHttpApi } from './http-api.ts';
 
 export interface DaemonOptions {
@@ -21,7 +22,10 @@ export const RENDERER_DIST = fileURLToPath(new URL('../../renderer/dist/', impor
 export interface RunningDaemon {
   readonly node: SynodNode;
   readonly apiUrl: string;
-  /** The browser-mode UI with its token (in the fragment, which never reaches a server), or null if not built. */
+  /**
+   * The browser-mode UI with a one-time code (in the fragment, which never reaches a server; the page
+   * exchanges it for a session), or null if the UI is not built.
+   */
   readonly uiUrl: string | null;
   stop(): Promise<void>;
 }
@@ -42,11 +46,11 @@ export async function startDaemon(
     log,
     ownerKind: 'daemon',
   });
-  const token = await loadOrCreateToken(options.dataDir);
+  const access = await ApiAccess.open(options.dataDir);
   const hasUi = existsSync(`${RENDERER_DIST}index.html`);
   const api = await startHttpApi({
     api: node,
-    token,
+    access,
     port: options.apiPort,
     log,
     ...(hasUi ? { staticDir: RENDERER_DIST } : {}),
@@ -55,7 +59,7 @@ export async function startDaemon(
   return {
     node,
     apiUrl: `http://127.0.0.1:${api.port}`,
-    uiUrl: hasUi ? `http://127.0.0.1:${api.port}/#token=${token}` : null,
+    uiUrl: hasUi ? `http://127.0.0.1:${api.port}/#code=${access.linkCode()}` : null,
     async stop() {
       await api.close();
       await removeApiInfo(options.dataDir);

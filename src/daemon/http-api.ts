@@ -2,11 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
 import { SynodError, type SynodApi, type SynodErrorCode } from '../api/types.ts';
 import type { Logger } from '../util/logger.ts';
+import type { ApiAccess } from './api-access.ts';
 
 const MAX_BODY_BYTES = 64 * 1024;
+/** Event streams open at once; each costs a listener and a buffer. */
+export const MAX_EVENT_STREAMS = 64;
+/** What a stream may have waiting for a reader that does not read before it is dropped. */
+export const MAX_UNREAD_EVENT_BYTES = 1024 * 1024;
 
 const STATUS_OF: Record<SynodErrorCode, number> = {
   'invalid-input': 400,
@@ -19,7 +23,7 @@ const STATUS_OF: Record<SynodErrorCode, number> = {
 
 export interface HttpApiOptions {
   readonly api: SynodApi;
-  readonly token: string;
+  readonly access: ApiAccess;
   readonly port: number;
   readonly log: Logger;
   /** The built renderer, served at / so that a browser is the full app (browser mode). */
@@ -49,21 +53,21 @@ export interface RunningHttpApi {
 }
 
 /**
- * SynodApi over HTTP + JSON, with live events as Server-Sent Events. Listens on 127.0.0.1 only and
- * needs the token from the data directory (Authorization: Bearer, or ?token= for EventSource). The
- * Host header must name this loopback port, so a web page cannot reach it by DNS rebinding.
+ * SynodApi over HTTP + JSON, with live events as Server-Sent Events. Listens on 127.0.0.1 only. Every
+ * API call needs `Authorization: Bearer` with the token from the data directory or a browser
+ * session's (never in the URL). Against web pages in the same browser: the Host header must name
+ * this loopback port (DNS rebinding), an Origin other than this port's is refused (a page elsewhere
+ * cannot call it even without reading the answer), and a body must be `application/json` (which a
+ * plain form cannot send).
  */
 export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttpApi> {
-  const { api, log } = options;
-  const expected = Buffer.from(options.token);
+  const { api, log, access } = options;
   let port = options.port;
+  let eventStreams = 0;
 
-  const authorized = (req: IncomingMessage, url: URL): boolean => {
+  const authorized = (req: IncomingMessage): boolean => {
     const header = req.headers.authorization;
-    const given = header?.startsWith('Bearer ') ? header.slice(7) : url.searchParams.get('token');
-    return (
-      given !== null && given.length === expected.length && timingSafeEqual(Buffer.from(given), expected)
-    );
+    return header?.startsWith('Bearer ') === true && access.authorizes(header.slice(7));
   };
 
   const routes: Record<string, (body: unknown, match: readonly (string | undefined)[]) => Promise<unknown>> =
@@ -80,6 +84,11 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
       'GET /api/questions': () => api.questions(),
       'POST /api/questions': (body) => api.createQuestion(body as never),
       'GET /api/questions/:id/timeline': (_body, match) => api.timeline({ questionId: match[1] ?? '' }),
+      'POST /api/link': () => Promise.resolve({ url: `http://127.0.0.1:${port}/#code=${access.linkCode()}` }),
+      'POST /api/token': async () => {
+        await access.rotate();
+        return { ok: true };
+      },
       'POST /api/questions/:id/proposals': (body, match) =>
         api.propose({ ...(isObject(body) ? body : {}), questionId: match[1] ?? '' } as never),
     };
@@ -105,10 +114,26 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
         error: { code: 'wrong-host', message: 'use http://127.0.0.1 with this port' },
       });
     }
+    const origin = req.headers.origin;
+    if (
+      origin !== undefined &&
+      origin !== `http://127.0.0.1:${port}` &&
+      origin !== `http://localhost:${port}`
+    ) {
+      return sendJson(res, 403, {
+        error: { code: 'wrong-origin', message: 'only the app served on this port may call its API' },
+      });
+    }
     if (req.method === 'GET' && !url.pathname.startsWith('/api/') && options.staticDir !== undefined) {
       return serveStatic(res, options.staticDir, url.pathname);
     }
-    if (!authorized(req, url)) {
+    if (req.method === 'POST' && !isJson(req.headers['content-type'])) {
+      return sendJson(res, 415, {
+        error: { code: 'invalid-input', message: 'send the body as Content-Type: application/json' },
+      });
+    }
+    if (req.method === 'POST' && url.pathname === '/api/session') return startSession(req, res);
+    if (!authorized(req)) {
       return sendJson(res, 401, {
         error: {
           code: 'unauthorized',
@@ -139,16 +164,44 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
     }
   }
 
+  /** A browser link's one-time code, exchanged for a session token the page keeps. */
+  async function startSession(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const parsed = await readJson(req);
+    const code = parsed.ok && isObject(parsed.value) ? parsed.value.code : undefined;
+    const session = typeof code === 'string' ? await access.redeem(code) : null;
+    if (session === null) {
+      return sendJson(res, 401, {
+        error: {
+          code: 'unauthorized',
+          message: 'this link was used already, or is too old: ask for a new one with "synod open"',
+        },
+      });
+    }
+    sendJson(res, 200, { session });
+  }
+
   function streamEvents(res: ServerResponse): void {
+    if (eventStreams >= MAX_EVENT_STREAMS) {
+      return sendJson(res, 503, {
+        error: { code: 'busy', message: `at most ${MAX_EVENT_STREAMS} event streams at once` },
+      });
+    }
+    eventStreams++;
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-store',
       connection: 'keep-alive',
     });
-    res.write(': synod events\n\n');
-    const unsubscribe = api.subscribe((event) => res.write(`data: ${JSON.stringify(event)}\n\n`));
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    // A reader that does not read is dropped once this much waits for it: it costs memory otherwise.
+    const write = (chunk: string) => {
+      if (res.writableLength > MAX_UNREAD_EVENT_BYTES) res.destroy();
+      else res.write(chunk);
+    };
+    write(': synod events\n\n');
+    const unsubscribe = api.subscribe((event) => write(`data: ${JSON.stringify(event)}\n\n`));
+    const keepAlive = setInterval(() => write(': keep-alive\n\n'), 15_000);
     res.on('close', () => {
+      eventStreams--;
       clearInterval(keepAlive);
       unsubscribe();
     });
@@ -171,7 +224,13 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
 }
 
 async function serveStatic(res: ServerResponse, root: string, pathname: string): Promise<void> {
-  const relative = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, '');
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return sendJson(res, 400, { error: { code: 'invalid-input', message: 'a malformed path' } });
+  }
+  const relative = normalize(decoded).replace(/^([/\\])+/, '');
   let path = join(root, relative === '' ? 'index.html' : relative);
   if (!path.startsWith(root.endsWith(sep) ? root : root + sep)) path = join(root, 'index.html');
   let body: Buffer;
@@ -216,6 +275,10 @@ async function readJson(
   } catch {
     return { ok: false, status: 400, message: 'the request body is not JSON' };
   }
+}
+
+function isJson(contentType: string | undefined): boolean {
+  return contentType?.split(';')[0]?.trim().toLowerCase() === 'application/json';
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -24,6 +24,7 @@ export const FILES = {
   catalog: 'questions.log',
   apiToken: 'api-token',
   apiInfo: 'api.json',
+  apiSessions: 'api-sessions.json',
 } as const;
 
 /**

@@ -57,6 +57,28 @@ describe('the synod command line against running daemons', () => {
     assert.match(listed.stdout, /Next book\?\n {2}DECIDED: Emma \(proposed by Ben\)/);
   });
 
+  it('opens a browser link, and rotates the token: the old token and the unused link stop working', async () => {
+    const opened = synod(0, 'open');
+    assert.equal(opened.status, 0, opened.stderr);
+    const url = /(http:\/\/127\.0\.0\.1:\d+\/#code=[0-9a-f]{32})/.exec(opened.stdout)?.[1];
+    assert.ok(url, opened.stdout);
+    const d0 = group.daemons[0];
+    assert.ok(d0);
+    const oldClient = d0.client;
+    const rotated = synod(0, 'rotate-token');
+    assert.equal(rotated.status, 0, rotated.stderr);
+    await assert.rejects(oldClient.status(), /token|unauthorized|401/i);
+    const code = new URL(url).hash.slice('#code='.length);
+    const redeem = await fetch(new URL('/api/session', url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code }),
+    });
+    assert.equal(redeem.status, 401);
+    // The command line reads the new token from the data directory.
+    assert.equal(synod(0, 'status').status, 0);
+  });
+
   it('reports mistakes with exit code 1 and a message that says what to do', () => {
     const empty = synod(0, 'ask', '   ');
     assert.equal(empty.status, 1);

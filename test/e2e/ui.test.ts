@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,11 +40,8 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
   const pages: Page[] = [];
   const names = ['Alice', 'Bob', 'Carol'];
 
-  const uiUrl = async (d: DaemonProcess) => {
-    const { port } = JSON.parse(await readFile(join(d.dataDir, 'api.json'), 'utf8')) as { port: number };
-    const token = (await readFile(join(d.dataDir, 'api-token'), 'utf8')).trim();
-    return `http://127.0.0.1:${port}/#token=${token}`;
-  };
+  /** What "synod open" prints: a link whose code works once. */
+  const uiUrl = (d: DaemonProcess) => d.client.newLink();
   const shot = (page: Page, name: string) =>
     page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
@@ -172,6 +169,22 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
     await decided.filter({ hasText: 'Popcorn' }).waitFor({ timeout: 20_000 });
     await decided.filter({ hasText: first }).first().waitFor();
     await shot(carol, '06-after-restart-Carol');
+  });
+
+  it('a browser link works once: opened again, it opens nothing', async () => {
+    const [n1] = daemons;
+    assert.ok(n1);
+    const link = await uiUrl(n1);
+    const first = await (await browser.newContext()).newPage();
+    await first.goto(link);
+    await first.getByRole('heading', { name: /^Members/ }).waitFor();
+    assert.equal(new URL(first.url()).hash, '', 'the code leaves the address bar');
+    const second = await (await browser.newContext()).newPage();
+    await second.goto(link);
+    await second.getByRole('alert').filter({ hasText: 'used already' }).waitFor();
+    await shot(second, '08-link-used-twice');
+    await first.context().close();
+    await second.context().close();
   });
 
   it('the dark theme and the keyboard work', async () => {

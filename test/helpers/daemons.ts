@@ -13,7 +13,7 @@ export class DaemonProcess {
   readonly dataDir: string;
   readonly extraArgs: readonly string[];
   process: ChildProcess | null = null;
-  api: SynodApi | null = null;
+  api: HttpSynodClient | null = null;
   output = '';
 
   constructor(name: string, dataDir: string, extraArgs: readonly string[] = []) {
@@ -22,7 +22,7 @@ export class DaemonProcess {
     this.extraArgs = extraArgs;
   }
 
-  get client(): SynodApi {
+  get client(): HttpSynodClient {
     if (this.api === null) throw new Error(`${this.name} is not running`);
     return this.api;
   }
