@@ -37,11 +37,13 @@ import { createIdentity, loadIdentity, refuseLostIdentity } from './identity.ts'
 import { openNodeStorage, type NodeStorage } from './node-storage.ts';
 import { MemberRegistry } from './members.ts';
 import { MemberSessions, type MemberMessage } from './member-sessions.ts';
+import { NodeEvents } from './node-events.ts';
 import { isDialable, Membership } from './membership.ts';
 import { NodeNetwork } from './node-network.ts';
 import { PaxosDriver } from './paxos-driver.ts';
 import { QuestionCatalog, type QuestionLimits } from './question-catalog.ts';
 import { QuestionExchange } from './question-exchange.ts';
+import { chooseVoters } from './question-voters.ts';
 import { questionView } from './question-views.ts';
 import { Signing } from './signing.ts';
 import { Timelines } from './timeline.ts';
@@ -101,8 +103,7 @@ export class SynodNode implements SynodApi {
   #rejectedMessages = 0;
   #messagesSent = 0;
   #messagesReceived = 0;
-  readonly #listeners = new Set<(event: SynodEvent) => void>();
-  readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #events: NodeEvents;
   readonly #timelines = new Timelines();
   readonly #exchange: QuestionExchange | null;
 
@@ -121,6 +122,7 @@ export class SynodNode implements SynodApi {
     this.#privateKey = privateKey;
     this.peerId = peerIdFromPrivateKey(privateKey).toString();
     this.#log = options.log ?? silentLogger;
+    this.#events = new NodeEvents(this.#log);
     this.#members = members;
     this.#membership = new Membership(members, this.peerId, Date.now(), () => this.#votes?.signing ?? null);
     this.#sessions = new MemberSessions(this.#membership, {
@@ -336,25 +338,11 @@ export class SynodNode implements SynodApi {
     // The same limits as every other member applies to this node's questions.
     const limit = storage.catalog.limitProblem(this.peerId, Date.now());
     if (limit !== null) throw new SynodError('invalid-input', `${limit}; try again later`);
-    // The acceptors are fixed now and recorded with the question: this node and the members connected
-    // at this moment (7 unless configured). Everyone else known learns the outcome.
-    const online = this.#members
-      .all()
-      .filter((m) => m.online && m.peerId !== this.peerId)
-      .map((m) => m.peerId)
-      .sort();
-    const acceptors = [this.peerId, ...online].slice(
-      0,
+    const { acceptors, learners } = chooseVoters(
+      this.peerId,
+      this.#members.all(),
       this.#options.acceptorsPerQuestion ?? LIMITS.defaultAcceptors,
     );
-    // The members seen most recently learn it by name; every other member connected hears the outcome
-    // when it is decided, and the rest in the catalog exchange when they connect.
-    const learners = this.#members
-      .all()
-      .filter((m) => m.peerId !== this.peerId && !acceptors.includes(m.peerId))
-      .sort((a, b) => Number(b.online) - Number(a.online) || (b.lastSeen ?? 0) - (a.lastSeen ?? 0))
-      .slice(0, LIMITS.maxLearners)
-      .map((m) => m.peerId);
     const definition: QuestionDefinition = this.#requireVotes().checks.signDefinition({
       id: randomBytes(16).toString('hex'),
       title,
@@ -399,7 +387,7 @@ export class SynodNode implements SynodApi {
       );
     }
     if ((decision?.chosen ?? null) === null) {
-      const outcome = this.#waitForOutcome(questionId, waitMs ?? DEFAULT_WAIT_MS);
+      const outcome = this.#events.outcome(questionId, waitMs ?? DEFAULT_WAIT_MS);
       storage.driver.input({
         kind: 'propose',
         decision: questionId,
@@ -432,8 +420,7 @@ export class SynodNode implements SynodApi {
   }
 
   subscribe(listener: (event: SynodEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#events.subscribe(listener);
   }
 
   // ---- group and network ----------------------------------------------------------------------
@@ -589,7 +576,7 @@ export class SynodNode implements SynodApi {
         if (record !== undefined) this.#emit({ type: 'question', question: this.#questionView(record) });
         this.#log.info('decided', { question: event.decision, value: event.value });
         if (record !== undefined) this.#exchange?.decided(record);
-        for (const wake of this.#waiters.get(event.decision) ?? []) wake();
+        this.#events.decided(event.decision);
         return;
       }
       case 'conflict': {
@@ -633,21 +620,6 @@ export class SynodNode implements SynodApi {
       const { acceptors, learners } = record.definition;
       storage.driver.input({ kind: 'open', decision: record.id, config: { acceptors, learners } });
     }
-  }
-
-  #waitForOutcome(questionId: string, waitMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const set = this.#waiters.get(questionId) ?? new Set();
-      this.#waiters.set(questionId, set);
-      const done = () => {
-        clearTimeout(timer);
-        set.delete(done);
-        if (set.size === 0) this.#waiters.delete(questionId);
-        resolve();
-      };
-      const timer = setTimeout(done, waitMs);
-      set.add(done);
-    });
   }
 
   // ---- views ----------------------------------------------------------------------------------
@@ -713,13 +685,7 @@ export class SynodNode implements SynodApi {
   }
 
   #emit(event: SynodEvent): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.#log.warn('an event listener failed', { error: String(error) });
-      }
-    }
+    this.#events.emit(event);
   }
 
   // ---- guards ---------------------------------------------------------------------------------
