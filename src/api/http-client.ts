@@ -133,13 +133,19 @@ export class HttpSynodClient implements SynodApi {
   }
 
   async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.#base}${path}`, {
-      method,
-      headers: this.#headers(),
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    }).catch((cause: unknown) => {
-      throw new Error(`cannot reach the Synod node at ${this.#base}: is it running?`, { cause });
-    });
+    const send = () =>
+      fetch(`${this.#base}${path}`, {
+        method,
+        headers: this.#headers(),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    // A kept-alive connection that the server closed as idle just as it was reused fails at once; a
+    // read is safe to send again (a write is not: it may have been carried out).
+    const res = await send()
+      .catch((error: unknown) => (method === 'GET' ? send() : Promise.reject(error)))
+      .catch((cause: unknown) => {
+        throw new Error(`cannot reach the Synod node at ${this.#base}: is it running?`, { cause });
+      });
     const json = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
     if (!res.ok) {
       const code = (json?.error?.code ?? 'invalid-input') as SynodErrorCode;

@@ -21,6 +21,7 @@ export const inputSchemas = {
         .array(humanText('an option', LIMITS.optionChars))
         .max(LIMITS.optionsPerQuestion, `a question has at most ${LIMITS.optionsPerQuestion} options`),
       allowOther: z.boolean().optional(),
+      confirmAlone: z.boolean().optional(),
     })
     .refine((q) => new Set(q.options).size === q.options.length, 'the same option is listed twice'),
   timeline: z.object({ questionId: questionIdSchema }),

@@ -137,6 +137,11 @@ export interface CreateQuestionInput {
   readonly options: readonly string[];
   /** Whether members may propose an answer not among `options` (default: yes). */
   readonly allowOther?: boolean;
+  /**
+   * Asked anyway when nobody else is online: this node alone is the acceptor, so it alone decides.
+   * Without it such a question is refused with `needs-confirmation`.
+   */
+  readonly confirmAlone?: boolean;
 }
 
 export interface ProposeInput {
@@ -163,7 +168,13 @@ export interface SynodApi {
 }
 
 export type SynodErrorCode =
-  'invalid-input' | 'not-found' | 'no-group' | 'already-in-group' | 'storage-refused' | 'unauthorized';
+  | 'invalid-input'
+  | 'needs-confirmation'
+  | 'not-found'
+  | 'no-group'
+  | 'already-in-group'
+  | 'storage-refused'
+  | 'unauthorized';
 
 /** An error the user can act on: `message` says what failed and what to do. */
 export class SynodError extends Error {

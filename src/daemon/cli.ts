@@ -35,6 +35,7 @@ Talk to the running node (all take --data-dir DIR and --json):
   peers                       members, online or when last seen
   add-peer MULTIADDR          dial a member by address (when multicast is blocked); remembered
   ask TITLE [--option X]...   create a question (the connected members become its acceptors)
+      --alone                 ask even though nobody else is online (you alone would decide it)
   questions                   questions with their state and outcome
   propose QUESTION OPTION     propose an option; QUESTION is an id, an id prefix or the exact title
       --wait SECONDS          how long to wait for the outcome (default 10)
@@ -123,6 +124,7 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
       name: { type: 'string' },
       option: { type: 'string', multiple: true },
       wait: { type: 'string' },
+      alone: { type: 'boolean', default: false },
     },
   });
   const access = await readApiAccess(values['data-dir'] ?? defaultDataDir());
@@ -178,8 +180,21 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
       return 0;
     }
     case 'ask': {
-      const q = await api.createQuestion({ title: arg(0, 'the question'), options: values.option ?? [] });
-      out(q, `asked ${q.id}: ${q.title}\n  acceptors: ${q.acceptors.map((a) => a.name).join(', ')}\n`);
+      const q = await api
+        .createQuestion({
+          title: arg(0, 'the question'),
+          options: values.option ?? [],
+          confirmAlone: values.alone,
+        })
+        .catch((error: unknown) => {
+          if (error instanceof SynodError && error.code === 'needs-confirmation')
+            throw new SynodError(error.code, `${error.message} Then add --alone.`);
+          throw error;
+        });
+      out(
+        q,
+        `asked ${q.id}: ${q.title}\n  acceptors: ${q.acceptors.map((a) => a.name).join(', ')} (needs ${q.quorum} of these ${q.acceptors.length} online)\n`,
+      );
       return 0;
     }
     case 'questions':

@@ -14,6 +14,7 @@ export const MAX_UNREAD_EVENT_BYTES = 1024 * 1024;
 
 const STATUS_OF: Record<SynodErrorCode, number> = {
   'invalid-input': 400,
+  'needs-confirmation': 409,
   unauthorized: 401,
   'not-found': 404,
   'no-group': 409,

@@ -332,7 +332,7 @@ export class SynodNode implements SynodApi {
   }
 
   async createQuestion(input: CreateQuestionInput): Promise<QuestionView> {
-    const { title, options, allowOther } = parseInput(inputSchemas.createQuestion, input);
+    const { title, options, allowOther, confirmAlone } = parseInput(inputSchemas.createQuestion, input);
     this.#requireGroup();
     const storage = this.#requireStorage();
     // The same limits as every other member applies to this node's questions.
@@ -343,6 +343,16 @@ export class SynodNode implements SynodApi {
       this.#members.all(),
       this.#options.acceptorsPerQuestion ?? LIMITS.defaultAcceptors,
     );
+    if (acceptors.length === 1 && confirmAlone !== true) {
+      // Paxos would decide it with this node's vote alone: the asker must know, and choose to.
+      const others = this.#members.all().filter((m) => m.peerId !== this.peerId).length;
+      throw new SynodError(
+        'needs-confirmation',
+        others === 0
+          ? 'Only you will decide this: nobody else is in the group yet. Ask anyway?'
+          : `Only you will decide this: none of the other ${others} members is online now, so your laptop alone settles it. Ask anyway?`,
+      );
+    }
     const definition: QuestionDefinition = this.#requireVotes().checks.signDefinition({
       id: randomBytes(16).toString('hex'),
       title,

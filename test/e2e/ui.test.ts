@@ -102,6 +102,15 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
     await alice.getByAltText('QR code of the invite').waitFor();
     await shot(alice, '02-group-created');
 
+    // Alone in the group, a question would be decided by Alice's laptop alone: she is told first.
+    await alice.getByRole('textbox', { name: 'Your question' }).fill('Pizza tonight?');
+    await alice.getByRole('button', { name: 'Ask', exact: true }).click();
+    await alice.getByRole('alertdialog').filter({ hasText: 'only you will decide this' }).waitFor();
+    await shot(alice, '02b-only-you-decide');
+    await alice.getByRole('button', { name: 'Wait for the others' }).click();
+    assert.equal(await alice.getByRole('heading', { name: 'Pizza tonight?' }).count(), 0);
+    await alice.getByRole('textbox', { name: 'Your question' }).fill('');
+
     // Invalid input gets a clear error, and nothing happens.
     await bob.getByLabel('Your name').fill('Bob');
     await bob.getByLabel('Invite').fill('not an invite');
@@ -124,7 +133,8 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
     await alice.getByLabel('Options (one per line, optional)').fill('Dawn\nDusk');
     await alice.getByRole('button', { name: 'Ask', exact: true }).click();
     for (const page of pages) await page.getByRole('heading', { name: 'When do we attack?' }).waitFor();
-    await bob.getByText('Open: 3 of 3 acceptors reachable').waitFor();
+    await bob.getByText('Open: 3 of 3 online').waitFor();
+    await bob.getByText('Decided by (needs 2 of these 3 online)').first().waitFor();
     await shot(bob, '04-question-open');
 
     await Promise.all([

@@ -45,12 +45,14 @@ describe('a node on a full disk', () => {
     let kept: string;
     try {
       await node.createGroup({ groupName: 'Full disk', displayName: 'Ann' });
-      kept = (await node.createQuestion({ title: 'Before the disk filled up', options: [] })).id;
+      kept = (
+        await node.createQuestion({ title: 'Before the disk filled up', options: [], confirmAlone: true })
+      ).id;
       await fill(filler);
       // Large enough not to fit in the slack of pages the catalog already has (tmpfs counts pages).
       const options = Array.from({ length: 20 }, (_, i) => `${i} ${'x'.repeat(190)}`);
       await assert.rejects(
-        node.createQuestion({ title: 'After', options }),
+        node.createQuestion({ title: 'After', options, confirmAlone: true }),
         (error: unknown) =>
           error instanceof SynodError &&
           error.code === 'storage-refused' &&

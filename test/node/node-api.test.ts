@@ -75,10 +75,33 @@ describe('SynodNode API', () => {
     }
   });
 
+  it('a lone member is told that it alone would decide, and asks only when it confirms', async () => {
+    const { node } = await startNode();
+    try {
+      await node.createGroup({ groupName: 'Solo', displayName: 'Ann' });
+      await assert.rejects(
+        node.createQuestion({ title: 'Tea or coffee?', options: [] }),
+        (error: unknown) =>
+          error instanceof SynodError &&
+          error.code === 'needs-confirmation' &&
+          /Only you will decide this/.test(error.message),
+      );
+      assert.deepEqual(await node.questions(), []);
+      const q = await node.createQuestion({ title: 'Tea or coffee?', options: [], confirmAlone: true });
+      assert.deepEqual([q.acceptors.length, q.quorum], [1, 1]);
+    } finally {
+      await node.stop();
+    }
+  });
+
   it('a lone member is a quorum of one and decides at once; the outcome survives a restart', async () => {
     const { node, dir } = await startNode();
     await node.createGroup({ groupName: 'Solo', displayName: 'Ann' });
-    const q = await node.createQuestion({ title: 'Tea or coffee?', options: ['Tea', 'Coffee'] });
+    const q = await node.createQuestion({
+      title: 'Tea or coffee?',
+      options: ['Tea', 'Coffee'],
+      confirmAlone: true,
+    });
     const result = await node.propose({ questionId: q.id, option: 'Tea' });
     assert.deepEqual(result.state === 'decided' && [result.outcome.option, result.won], ['Tea', true]);
     const peerId = node.peerId;
@@ -97,7 +120,7 @@ describe('SynodNode API', () => {
   it('damaged acceptor state: the node says so, names the file, and refuses to vote', async () => {
     const { node, dir } = await startNode();
     await node.createGroup({ groupName: 'G', displayName: 'Ann' });
-    const q = await node.createQuestion({ title: 'Q', options: [] });
+    const q = await node.createQuestion({ title: 'Q', options: [], confirmAlone: true });
     await node.propose({ questionId: q.id, option: 'x' });
     await node.stop();
     const path = join(dir, 'state.log');

@@ -3,23 +3,41 @@ import type { SynodApi } from '../../../src/api/types.ts';
 import { useAction } from '../use-action.ts';
 import { ErrorText } from './ErrorText.tsx';
 
-/** Ask a question: a title and optional options, one per line. */
+/**
+ * Ask a question: a title and optional options, one per line. When nobody else is online the node
+ * answers that only this laptop would decide it; the asker then confirms, or waits for the others.
+ */
 export function NewQuestion({ api }: { readonly api: SynodApi }) {
   const [title, setTitle] = useState('');
   const [options, setOptions] = useState('');
   const [allowOther, setAllowOther] = useState(true);
+  const [aloneWarning, setAloneWarning] = useState<string | null>(null);
   const { busy, error, run } = useAction();
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
+  const ask = async (confirmAlone: boolean) => {
+    setAloneWarning(null);
     const list = options
       .split('\n')
       .map((o) => o.trim())
       .filter((o) => o !== '');
-    if (await run(() => api.createQuestion({ title, options: list, allowOther }))) {
+    let asked = false;
+    await run(async () => {
+      try {
+        await api.createQuestion({ title, options: list, allowOther, confirmAlone });
+        asked = true;
+      } catch (e) {
+        if ((e as { code?: unknown }).code !== 'needs-confirmation') throw e;
+        setAloneWarning(e instanceof Error ? e.message : String(e));
+      }
+    });
+    if (asked) {
       setTitle('');
       setOptions('');
     }
+  };
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void ask(false);
   };
 
   return (
@@ -50,6 +68,17 @@ export function NewQuestion({ api }: { readonly api: SynodApi }) {
       <button type="submit" disabled={busy}>
         Ask
       </button>
+      {aloneWarning !== null && (
+        <div className="warning" role="alertdialog" aria-labelledby="alone-warning">
+          <p id="alone-warning">{aloneWarning}</p>
+          <button type="button" disabled={busy} onClick={() => void ask(true)}>
+            Ask anyway
+          </button>{' '}
+          <button type="button" className="ghost" onClick={() => setAloneWarning(null)}>
+            Wait for the others
+          </button>
+        </div>
+      )}
       <ErrorText error={error} />
     </form>
   );

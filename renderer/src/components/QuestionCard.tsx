@@ -11,12 +11,18 @@ function listNames(names: readonly string[]): string {
   return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] ?? ''}`;
 }
 
+/** "needs 2 of these 3 online" — what a quorum means to the people who must be there. */
+function quorumText(q: QuestionView): string {
+  if (q.acceptors.length === 1) return 'only its asker decides it';
+  return `needs ${q.quorum} of these ${q.acceptors.length} online`;
+}
+
 function stateText(q: QuestionView): string {
   if (q.state === 'decided') return 'Decided';
   if (q.state === 'waiting-for-quorum') {
-    return `Waiting for a quorum: ${q.reachableAcceptors} of ${q.acceptors.length} acceptors reachable, ${q.quorum} needed`;
+    return `Waiting: ${q.reachableAcceptors} of ${q.acceptors.length} online, ${q.quorum} needed`;
   }
-  return `Open: ${q.reachableAcceptors} of ${q.acceptors.length} acceptors reachable`;
+  return `Open: ${q.reachableAcceptors} of ${q.acceptors.length} online`;
 }
 
 export function QuestionCard(props: {
@@ -84,7 +90,7 @@ export function QuestionCard(props: {
         </div>
       )}
       <p className="acceptors small">
-        Acceptors:{' '}
+        Decided by ({quorumText(q)}):{' '}
         {q.acceptors.map((a) => (
           <span key={a.peerId} className={`chip ${a.online ? 'online' : 'offline'}`}>
             {a.name}
