@@ -85,6 +85,8 @@ async function fillCatalogs(daemons: readonly DaemonProcess[], peers: readonly s
       createdAt: Date.now() - (count - i) * 1000,
       acceptors: [...peers],
       learners: [],
+      rule: 'quick',
+      deadline: null,
     }),
   );
   for (const d of daemons) {

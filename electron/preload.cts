@@ -18,6 +18,9 @@
     'questions',
     'createQuestion',
     'propose',
+    'vote',
+    'bid',
+    'close',
     'timeline',
   ];
 

@@ -1,5 +1,7 @@
 import {
   SynodError,
+  type BidInput,
+  type CloseInput,
   type CreateGroupInput,
   type CreateQuestionInput,
   type JoinGroupInput,
@@ -12,6 +14,7 @@ import {
   type SynodErrorCode,
   type SynodEvent,
   type TimelineEntry,
+  type VoteInput,
 } from './types.ts';
 
 /**
@@ -54,6 +57,21 @@ export class HttpSynodClient implements SynodApi {
   propose(input: ProposeInput): Promise<ProposeResult> {
     const { questionId, ...body } = input;
     return this.#call('POST', `/api/questions/${encodeURIComponent(questionId)}/proposals`, body);
+  }
+
+  vote(input: VoteInput): Promise<QuestionView> {
+    const { questionId, ...body } = input;
+    return this.#call('POST', `/api/questions/${encodeURIComponent(questionId)}/votes`, body);
+  }
+
+  bid(input: BidInput): Promise<QuestionView> {
+    const { questionId, ...body } = input;
+    return this.#call('POST', `/api/questions/${encodeURIComponent(questionId)}/bids`, body);
+  }
+
+  close(input: CloseInput): Promise<ProposeResult> {
+    const { questionId, ...body } = input;
+    return this.#call('POST', `/api/questions/${encodeURIComponent(questionId)}/close`, body);
   }
 
   /** A new browser link whose code works once (the daemon's own page exchanges it for a session). */

@@ -15,6 +15,9 @@ export const API_METHODS = [
   'questions',
   'createQuestion',
   'propose',
+  'vote',
+  'bid',
+  'close',
   'timeline',
 ] as const satisfies readonly Exclude<keyof SynodApi, 'subscribe'>[];
 

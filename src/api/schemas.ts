@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LIMITS } from '../model/limits.ts';
-import { humanText, questionIdSchema } from '../model/question.ts';
+import { DECISION_RULES, humanText, questionIdSchema } from '../model/question.ts';
+import { bidAmountSchema } from '../model/rules.ts';
 import { SynodError } from './types.ts';
 
 /** Every API input is validated here, once, whichever transport (IPC, HTTP) carried it. */
@@ -22,9 +23,25 @@ export const inputSchemas = {
         .max(LIMITS.optionsPerQuestion, `a question has at most ${LIMITS.optionsPerQuestion} options`),
       allowOther: z.boolean().optional(),
       confirmAlone: z.boolean().optional(),
+      rule: z.enum(DECISION_RULES).optional(),
+      /** Epoch ms. */
+      deadline: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullable().optional(),
     })
     .refine((q) => new Set(q.options).size === q.options.length, 'the same option is listed twice'),
   timeline: z.object({ questionId: questionIdSchema }),
+  vote: z.object({
+    questionId: questionIdSchema,
+    option: humanText('the option', LIMITS.optionChars),
+  }),
+  bid: z.object({
+    questionId: questionIdSchema,
+    amount: bidAmountSchema,
+    option: humanText('the option', LIMITS.optionChars).optional(),
+  }),
+  close: z.object({
+    questionId: questionIdSchema,
+    waitMs: z.number().int().min(0).max(60_000).optional(),
+  }),
   propose: z.object({
     questionId: questionIdSchema,
     option: humanText('the option', LIMITS.optionChars),

@@ -27,9 +27,18 @@ export interface PeerView {
 }
 
 export interface OutcomeView {
-  readonly option: string;
+  /**
+   * The option decided: the chosen proposal's, or the winner of the chosen votes or bids. Null when a
+   * vote or an auction closed with nothing cast, or while this node fetches the chosen votes.
+   */
+  readonly option: string | null;
+  /** Who proposed the chosen value: for a vote or an auction, who closed it. */
   readonly proposedBy: string;
   readonly proposedByName: string;
+  /** For a vote or an auction: the final tally (null while this node fetches the chosen votes). */
+  readonly close: CloseView | null;
+  /** Whether this node's proposal, vote or bid won; null when it took no part. */
+  readonly youWon: boolean | null;
   /** Epoch ms when this node learned the outcome. */
   readonly decidedAt: number | null;
   /**
@@ -74,6 +83,33 @@ export interface SafetyViolationView {
 
 export type QuestionState = 'open' | 'waiting-for-quorum' | 'decided';
 
+export interface NamedMember {
+  readonly peerId: string;
+  readonly name: string;
+}
+
+/** Votes or bids counted, by option, winner first. */
+export interface TallyView {
+  readonly counted: number;
+  /** Sealed bids before the close: only how many there are, nothing else. */
+  readonly sealed: boolean;
+  readonly lines: readonly {
+    readonly option: string;
+    /** Votes for it; for bids, the highest amount bid for it. */
+    readonly score: number;
+    /** Who voted for it; for bids, who bid for it, highest first. */
+    readonly members: readonly NamedMember[];
+  }[];
+}
+
+export interface CloseView {
+  readonly closedAt: number;
+  /** The final tally: the votes of the close Paxos chose. Null while this node fetches them. */
+  readonly tally: TallyView | null;
+  /** For an auction: the winning bid. */
+  readonly winningBid: { readonly member: NamedMember; readonly amount: number } | null;
+}
+
 export interface AcceptorView {
   readonly peerId: string;
   readonly name: string;
@@ -89,6 +125,13 @@ export interface QuestionView {
   readonly createdBy: string;
   readonly createdByName: string;
   readonly createdAt: number;
+  readonly rule: DecisionRule;
+  /** When any member may close it (before: only its asker); null for none. */
+  readonly deadline: number | null;
+  /** The running tally of a vote (sealed: only a count of the bids of an auction); null for quick. */
+  readonly tally: TallyView | null;
+  /** This node's standing vote or bid. */
+  readonly myVote: { readonly option: string; readonly amount: number | null } | null;
   readonly acceptors: readonly AcceptorView[];
   readonly quorum: number;
   readonly reachableAcceptors: number;
@@ -142,6 +185,31 @@ export interface CreateQuestionInput {
    * Without it such a question is refused with `needs-confirmation`.
    */
   readonly confirmAlone?: boolean;
+  /** How the question is decided (default: quick). */
+  readonly rule?: DecisionRule;
+  /** Epoch ms when any member may close a vote or an auction (before it, only the asker). */
+  readonly deadline?: number | null;
+}
+
+/** How a question is decided: see the README ("Decision rules"). */
+export type DecisionRule = 'quick' | 'vote' | 'sealed-bid';
+
+export interface VoteInput {
+  readonly questionId: string;
+  readonly option: string;
+}
+
+export interface BidInput {
+  readonly questionId: string;
+  readonly amount: number;
+  /** Which option the bid is for; omitted when the question lists none (a single lot). */
+  readonly option?: string;
+}
+
+export interface CloseInput {
+  readonly questionId: string;
+  /** How long to wait for the close to be decided (default 10 s). */
+  readonly waitMs?: number;
 }
 
 export interface ProposeInput {
@@ -161,6 +229,12 @@ export interface SynodApi {
   questions(): Promise<readonly QuestionView[]>;
   createQuestion(input: CreateQuestionInput): Promise<QuestionView>;
   propose(input: ProposeInput): Promise<ProposeResult>;
+  /** Casts or changes this node's vote on a question decided by vote. */
+  vote(input: VoteInput): Promise<QuestionView>;
+  /** Places or changes this node's sealed bid on an auction. */
+  bid(input: BidInput): Promise<QuestionView>;
+  /** Closes a vote or an auction: Paxos chooses one closer's view of the votes as the final tally. */
+  close(input: CloseInput): Promise<ProposeResult>;
   /** The Paxos messages this node saw for a question, oldest first. */
   timeline(input: { readonly questionId: string }): Promise<readonly TimelineEntry[]>;
   /** Live updates; returns the function that unsubscribes. */

@@ -8,6 +8,7 @@ import {
   type SynodEvent,
 } from '../api/types.ts';
 import { LIMITS } from '../model/limits.ts';
+import { DECISION_RULES, type DecisionRule } from '../model/question.ts';
 import { defaultDataDir } from '../node/data-dir.ts';
 import { readApiAccess } from './api-files.ts';
 import { startDaemon } from './daemon.ts';
@@ -35,10 +36,17 @@ Talk to the running node (all take --data-dir DIR and --json):
   peers                       members, online or when last seen
   add-peer MULTIADDR          dial a member by address (when multicast is blocked); remembered
   ask TITLE [--option X]...   create a question (the connected members become its acceptors)
+      --rule RULE             quick (default: the first proposal a majority accepts wins), vote
+                              (most votes when it is closed) or sealed-bid (highest bid when closed)
+      --deadline DURATION     for a vote or sealed bids: when anyone may close it (e.g. 90s, 10m, 2h, 1d)
       --alone                 ask even though nobody else is online (you alone would decide it)
   questions                   questions with their state and outcome
   propose QUESTION OPTION     propose an option; QUESTION is an id, an id prefix or the exact title
       --wait SECONDS          how long to wait for the outcome (default 10)
+  vote QUESTION OPTION        vote (again, to change your vote) on a question decided by vote
+  bid QUESTION AMOUNT         place or change a sealed bid   [--option X: the lot, if it lists options]
+  close QUESTION              close a vote or an auction (the asker; anyone after the deadline)
+      --wait SECONDS          how long to wait for the final tally (default 10)
   watch                       print live events until interrupted
   open                        a new browser link to the app (each link works once, for an hour)
   rotate-token                a new API token: the old one, browser sessions and unused links stop working
@@ -125,6 +133,8 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
       option: { type: 'string', multiple: true },
       wait: { type: 'string' },
       alone: { type: 'boolean', default: false },
+      rule: { type: 'string' },
+      deadline: { type: 'string' },
     },
   });
   const access = await readApiAccess(values['data-dir'] ?? defaultDataDir());
@@ -135,6 +145,12 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
     const value = positionals[index];
     if (value === undefined) throw new Error(`give ${what} (see "synod help")`);
     return value;
+  };
+  const waitOption = (): number | undefined => {
+    const waitMs = values.wait === undefined ? undefined : Math.round(Number(values.wait) * 1000);
+    if (waitMs !== undefined && !(waitMs >= 0 && waitMs <= 60_000))
+      throw new Error('--wait takes 0 to 60 seconds');
+    return waitMs;
   };
   const displayName = (): string => {
     if (typeof values.name !== 'string') throw new Error('give your display name with --name');
@@ -185,6 +201,7 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
           title: arg(0, 'the question'),
           options: values.option ?? [],
           confirmAlone: values.alone,
+          ...ruleOptions(values.rule, values.deadline),
         })
         .catch((error: unknown) => {
           if (error instanceof SynodError && error.code === 'needs-confirmation')
@@ -205,9 +222,7 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
     }
     case 'propose': {
       const question = await findQuestion(api, arg(0, 'the question'));
-      const waitMs = values.wait === undefined ? undefined : Math.round(Number(values.wait) * 1000);
-      if (waitMs !== undefined && !(waitMs >= 0 && waitMs <= 60_000))
-        throw new Error('--wait takes 0 to 60 seconds');
+      const waitMs = waitOption();
       const result = await api.propose({
         questionId: question.id,
         option: arg(1, 'the option'),
@@ -217,6 +232,38 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
         result,
         result.state === 'decided'
           ? `decided: ${result.outcome.option} (proposed by ${result.outcome.proposedByName})${result.won ? '' : ' — not your proposal'}\n`
+          : `${result.message}\n`,
+      );
+      return result.state === 'decided' ? 0 : 3;
+    }
+    case 'vote': {
+      const question = await findQuestion(api, arg(0, 'the question'));
+      const view = await api.vote({ questionId: question.id, option: arg(1, 'the option') });
+      out(view, `voted "${view.myVote?.option ?? ''}" on ${view.title}\n${formatQuestion(view)}`);
+      return 0;
+    }
+    case 'bid': {
+      const question = await findQuestion(api, arg(0, 'the question'));
+      const amount = Number(arg(1, 'the amount'));
+      const view = await api.bid({
+        questionId: question.id,
+        amount,
+        ...(values.option?.[0] === undefined ? {} : { option: values.option[0] }),
+      });
+      out(view, `bid ${amount} on ${view.title} (sealed until it is closed)\n`);
+      return 0;
+    }
+    case 'close': {
+      const question = await findQuestion(api, arg(0, 'the question'));
+      const waitMs = waitOption();
+      const result = await api.close({
+        questionId: question.id,
+        ...(waitMs === undefined ? {} : { waitMs }),
+      });
+      out(
+        result,
+        result.state === 'decided'
+          ? `closed by ${result.outcome.proposedByName}: ${result.outcome.option ?? 'nothing was cast'}\n`
           : `${result.message}\n`,
       );
       return result.state === 'decided' ? 0 : 3;
@@ -264,15 +311,49 @@ function formatPeer(p: PeerView): string {
   return `${p.name.padEnd(20)} ${when.padEnd(32)} ${p.peerId}\n`;
 }
 
+/** `--rule` and `--deadline` of `ask`: a deadline is a duration from now (90s, 10m, 2h, 1d). */
+function ruleOptions(
+  rule: string | undefined,
+  deadline: string | undefined,
+): { rule?: DecisionRule; deadline?: number } {
+  if (rule !== undefined && !(DECISION_RULES as readonly string[]).includes(rule))
+    throw new Error(`--rule takes ${DECISION_RULES.join(', ')}`);
+  if (deadline === undefined) return rule === undefined ? {} : { rule: rule as DecisionRule };
+  const match = /^(\d+)(s|m|h|d)$/.exec(deadline);
+  if (match === null) throw new Error('--deadline takes a duration such as 90s, 10m, 2h or 1d');
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
+  return {
+    rule: (rule ?? 'vote') as DecisionRule,
+    deadline: Date.now() + Number(match[1]) * unit,
+  };
+}
+
 function formatQuestion(q: QuestionView): string {
+  const outcome = q.outcome;
   const state =
-    q.state === 'decided' && q.outcome
-      ? `DECIDED: ${q.outcome.option} (proposed by ${q.outcome.proposedByName})`
+    q.state === 'decided' && outcome
+      ? outcome.close === null
+        ? `DECIDED: ${outcome.option ?? '?'} (proposed by ${outcome.proposedByName})`
+        : `DECIDED: ${outcome.option ?? 'nothing was cast'} (closed by ${outcome.proposedByName})` +
+          (outcome.close.winningBid === null
+            ? ''
+            : ` — ${outcome.close.winningBid.member.name} with ${outcome.close.winningBid.amount}`)
       : q.state === 'waiting-for-quorum'
-        ? `waiting for a quorum: ${q.reachableAcceptors} of ${q.acceptors.length} acceptors reachable, ${q.quorum} needed`
-        : `open: ${q.reachableAcceptors} of ${q.acceptors.length} acceptors reachable`;
+        ? `waiting: ${q.reachableAcceptors} of ${q.acceptors.length} acceptors online, ${q.quorum} needed`
+        : `open: ${q.reachableAcceptors} of ${q.acceptors.length} acceptors online`;
+  const rule =
+    q.rule === 'quick'
+      ? ''
+      : `\n  ${q.rule === 'vote' ? 'vote' : 'sealed bids'}${q.deadline === null ? '' : `, closes ${new Date(q.deadline).toLocaleString()}`}`;
+  const tally = q.outcome?.close?.tally ?? q.tally;
+  const tallyText =
+    tally === null
+      ? ''
+      : tally.sealed
+        ? `\n  ${tally.counted} sealed bid${tally.counted === 1 ? '' : 's'}`
+        : `\n  ${tally.lines.map((l) => `${l.option}: ${l.score}`).join(' | ') || 'nothing cast yet'}`;
   const options = q.options.length > 0 ? `\n  options: ${q.options.join(' | ')}` : '';
-  return `${q.id.slice(0, 8)}  ${q.title}\n  ${state}${options}\n`;
+  return `${q.id.slice(0, 8)}  ${q.title}\n  ${state}${rule}${tallyText}${options}\n`;
 }
 
 function formatEvent(event: SynodEvent): string {

@@ -92,6 +92,12 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
       },
       'POST /api/questions/:id/proposals': (body, match) =>
         api.propose({ ...(isObject(body) ? body : {}), questionId: match[1] ?? '' } as never),
+      'POST /api/questions/:id/votes': (body, match) =>
+        api.vote({ ...(isObject(body) ? body : {}), questionId: match[1] ?? '' } as never),
+      'POST /api/questions/:id/bids': (body, match) =>
+        api.bid({ ...(isObject(body) ? body : {}), questionId: match[1] ?? '' } as never),
+      'POST /api/questions/:id/close': (body, match) =>
+        api.close({ ...(isObject(body) ? body : {}), questionId: match[1] ?? '' } as never),
     };
   const compiled = Object.entries(routes).map(([key, handler]) => {
     const [method, path] = key.split(' ') as [string, string];

@@ -7,6 +7,11 @@ export const LIMITS = {
   groupNameChars: 64,
   /** One wire message; a question with all its options fits many times over. */
   messageBytes: 64 * 1024,
+  /**
+   * The one larger message: the set of votes a close commits to (up to 256 signed votes, each with an
+   * option of up to 200 characters). Every other message stays within `messageBytes`.
+   */
+  voteSetBytes: 320 * 1024,
   /** The most acceptors a question may name (on the wire and on disk). */
   maxAcceptors: 15,
   /**

@@ -26,6 +26,16 @@ export const peerIdSchema = z
 export const questionIdSchema = z.string().regex(/^[0-9a-f]{32}$/, 'not a question id');
 
 /**
+ * How a question is decided (see src/model/rules.ts). Paxos always makes the final step, one decision
+ * per question; the rule says what it decides on.
+ */
+export const DECISION_RULES = ['quick', 'vote', 'sealed-bid'] as const;
+export type DecisionRule = (typeof DECISION_RULES)[number];
+
+/** A deadline is at most this far after the question is asked. */
+export const MAX_DEADLINE_MS = 90 * 24 * 60 * 60_000;
+
+/**
  * A question as created and shared: its acceptor set is fixed here and never changes. Its creator
  * signs it (questions kept from before signatures have none, and are not passed on).
  */
@@ -40,9 +50,18 @@ export const questionDefinitionSchema = z
     createdAt: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
     acceptors: z.array(peerIdSchema).min(1).max(LIMITS.maxAcceptors),
     learners: z.array(peerIdSchema).max(LIMITS.maxLearners),
+    /** Questions from before rules were chosen are quick decisions. */
+    rule: z.enum(DECISION_RULES).default('quick'),
+    /** When any member may close a vote or an auction (before it, only its asker may); null: none. */
+    deadline: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullable().default(null),
     signature: signatureSchema.optional(),
   })
-  .refine((q) => new Set(q.acceptors).size === q.acceptors.length, 'an acceptor is listed twice');
+  .refine((q) => new Set(q.acceptors).size === q.acceptors.length, 'an acceptor is listed twice')
+  .refine((q) => q.rule !== 'quick' || q.deadline === null, 'a quick decision has no deadline')
+  .refine(
+    (q) => q.deadline === null || (q.deadline > q.createdAt && q.deadline <= q.createdAt + MAX_DEADLINE_MS),
+    'the deadline must come after the question is asked, within 90 days',
+  );
 
 export type QuestionDefinition = z.infer<typeof questionDefinitionSchema>;
 

@@ -1,19 +1,24 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { LIMITS } from './limits.ts';
-import { humanText, peerIdSchema, questionIdSchema } from './question.ts';
+import {
+  humanText,
+  isAllowedOption,
+  peerIdSchema,
+  questionIdSchema,
+  type DecisionRule,
+  type QuestionDefinition,
+} from './question.ts';
 import { signatureSchema } from './vote-schemas.ts';
 
-/**
- * How a question is decided. Paxos always makes the final step, one decision per question; the rule
- * says what it decides on.
+/*
+ * The decision rules. Paxos always makes the final step, one decision per question:
  * - `quick`: the first proposal that a majority of the acceptors accepts wins.
  * - `vote`: members vote (and may change their vote) until the question is closed; the close is a
  *   Paxos proposal of one member's view of the votes, and the winner follows from the chosen votes.
  * - `sealed-bid`: the same, with amounts: the highest bid wins; bids are not shown before the close.
  */
-export const DECISION_RULES = ['quick', 'vote', 'sealed-bid'] as const;
-export type DecisionRule = (typeof DECISION_RULES)[number];
+export { DECISION_RULES, type DecisionRule } from './question.ts';
 
 /** The most a bid may be: far above any real auction, and exact in a double. */
 export const MAX_BID = 1_000_000_000;
@@ -38,6 +43,15 @@ export const memberVoteSchema = z.object({
   signature: signatureSchema,
 });
 export type MemberVote = z.infer<typeof memberVoteSchema>;
+
+/** The option of every bid in an auction that lists no options: the single lot on sale. */
+export const SOLE_LOT = 'the lot';
+
+/** Whether a vote or bid may name `option`: a listed one, or another when the question allows it. */
+export function isAllowedVoteOption(question: QuestionDefinition, option: string): boolean {
+  if (question.rule === 'sealed-bid' && question.options.length === 0) return option === SOLE_LOT;
+  return isAllowedOption(question, option);
+}
 
 /** The votes of one question that anyone may hold: one per member of the group at most. */
 export const MAX_VOTES_PER_QUESTION = 256;
@@ -79,6 +93,7 @@ export function voteSetDigest(question: string, votes: readonly MemberVote[]): s
  */
 export interface CloseValue {
   readonly kind: 'close';
+  readonly question: string;
   readonly by: string;
   readonly at: number;
   readonly digest: string;
@@ -88,6 +103,7 @@ export interface CloseValue {
 
 const closeValueSchema = z.object({
   kind: z.literal('close'),
+  question: questionIdSchema,
   by: peerIdSchema,
   at: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   digest: z.string().regex(/^[0-9a-f]{64}$/),
@@ -96,8 +112,8 @@ const closeValueSchema = z.object({
 });
 
 export function encodeClose(close: CloseValue): string {
-  const { kind, by, at, digest, count, signature } = close;
-  return JSON.stringify({ kind, by, at, digest, count, signature });
+  const { kind, question, by, at, digest, count, signature } = close;
+  return JSON.stringify({ kind, question, by, at, digest, count, signature });
 }
 
 export function decodeClose(value: string): CloseValue | null {

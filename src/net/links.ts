@@ -88,11 +88,11 @@ export class PeerLinks {
   async #open(peer: PeerId): Promise<Outbound> {
     const stream = await this.#host.dialProtocol(peer, PROTOCOL, { signal: AbortSignal.timeout(5_000) });
     stream.addEventListener('close', () => this.#outbound.delete(peer.toString()));
-    return { stream, lp: lpStream(stream, { maxDataLength: LIMITS.messageBytes }) };
+    return { stream, lp: lpStream(stream, { maxDataLength: LIMITS.voteSetBytes }) };
   }
 
   async #readLoop(stream: Stream, from: string): Promise<void> {
-    const lp = lpStream(stream, { maxDataLength: LIMITS.messageBytes });
+    const lp = lpStream(stream, { maxDataLength: LIMITS.voteSetBytes });
     for (;;) {
       let frame;
       try {
@@ -107,7 +107,7 @@ export class PeerLinks {
         ) {
           this.#handlers.onRejected(
             from,
-            `a frame over ${LIMITS.messageBytes} bytes or with a bad length; stream closed`,
+            `a frame over ${LIMITS.voteSetBytes} bytes or with a bad length; stream closed`,
           );
         }
         stream.abort(error as Error);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Certificate, PaxosMessage } from '../paxos/index.ts';
 import { LIMITS } from '../model/limits.ts';
 import { signatureSchema, voteSchemas } from '../model/vote-schemas.ts';
+import { MAX_VOTES_PER_QUESTION, memberVoteSchema, type MemberVote } from '../model/rules.ts';
 import {
   humanText,
   peerIdSchema,
@@ -57,6 +58,9 @@ const member = z.object({
   signature,
 });
 
+/** Votes in one `votes` message (each at most ~1 KB: well within a message). */
+export const VOTES_PER_MESSAGE = 48;
+
 export const wireSchema = z.discriminatedUnion('type', [
   /**
    * First message on every connection: which group I am in, and my own signed member record. Nothing
@@ -93,6 +97,20 @@ export const wireSchema = z.discriminatedUnion('type', [
   /** Asks for a question's definition (a Paxos message named one we have not seen). */
   z.object({ type: z.literal('question-request'), id: questionIdSchema }),
   z.object({ type: z.literal('paxos'), message: paxosSchema }),
+  /** Members' signed votes and bids, as cast and passed on, and in batches on connect. */
+  z.object({ type: z.literal('votes'), votes: z.array(memberVoteSchema).max(VOTES_PER_MESSAGE) }),
+  /** The votes a close commits to (`close` is the close's Paxos value, naming their digest). */
+  z.object({
+    type: z.literal('vote-set'),
+    close: value,
+    votes: z.array(memberVoteSchema).max(MAX_VOTES_PER_QUESTION),
+  }),
+  /** Asks for the votes of a close this node does not hold yet. */
+  z.object({
+    type: z.literal('vote-set-request'),
+    question: questionIdSchema,
+    digest: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
 ]);
 
 export type WireMessage =
@@ -101,7 +119,17 @@ export type WireMessage =
   | { readonly type: 'question'; readonly question: QuestionDefinition; readonly outcome: Outcome | null }
   | { readonly type: 'catalog'; readonly entries: readonly CatalogEntry[]; readonly done: boolean }
   | { readonly type: 'question-request'; readonly id: string }
-  | { readonly type: 'paxos'; readonly message: PaxosMessage };
+  | { readonly type: 'paxos'; readonly message: PaxosMessage }
+  | { readonly type: 'votes'; readonly votes: readonly MemberVote[] }
+  | { readonly type: 'vote-set'; readonly close: string; readonly votes: readonly MemberVote[] }
+  | { readonly type: 'vote-set-request'; readonly question: string; readonly digest: string };
+
+/** The one message type allowed up to LIMITS.voteSetBytes, recognised before it is parsed. */
+const VOTE_SET_PREFIX = Buffer.from('{"type":"vote-set",');
+
+function maxBytes(message: WireMessage): number {
+  return message.type === 'vote-set' ? LIMITS.voteSetBytes : LIMITS.messageBytes;
+}
 
 /** A decided value with the proof that a majority of the question's acceptors accepted it. */
 export interface Outcome {
@@ -129,7 +157,7 @@ export interface MemberAnnouncement {
 
 export function encodeWire(message: WireMessage): Uint8Array {
   const bytes = Buffer.from(JSON.stringify(message), 'utf8');
-  if (bytes.length > LIMITS.messageBytes)
+  if (bytes.length > maxBytes(message))
     throw new Error(`a ${message.type} message of ${bytes.length} bytes is over the limit`);
   return bytes;
 }
@@ -139,7 +167,11 @@ export type Decoded =
 
 /** Validates untrusted bytes from the network; never throws. */
 export function decodeWire(bytes: Uint8Array): Decoded {
-  if (bytes.length > LIMITS.messageBytes)
+  // Only a vote set may be larger, and its size is checked before a byte of it is parsed.
+  const large =
+    bytes.length > LIMITS.messageBytes &&
+    !Buffer.from(bytes.subarray(0, VOTE_SET_PREFIX.length)).equals(VOTE_SET_PREFIX);
+  if (large || bytes.length > LIMITS.voteSetBytes)
     return { ok: false, error: `message of ${bytes.length} bytes is over the limit` };
   let json: unknown;
   try {

@@ -22,6 +22,7 @@ export const FILES = {
   group: 'group.json',
   members: 'members.json',
   catalog: 'questions.log',
+  votes: 'votes.log',
   apiToken: 'api-token',
   apiInfo: 'api.json',
   apiSessions: 'api-sessions.json',

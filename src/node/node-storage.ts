@@ -7,12 +7,15 @@ import {
 } from '../storage/index.ts';
 import type { DurableDecision } from '../paxos/index.ts';
 import { catalogOptions, type QuestionRecord } from './catalog.ts';
+import { voteBookOptions, type VoteBookRecord } from './vote-book.ts';
 
 export interface NodeStorage {
   readonly paxos: StateLog<DurableDecision>;
   readonly decisions: Iterable<DurableDecision>;
   readonly catalog: StateLog<QuestionRecord>;
   readonly questions: Iterable<QuestionRecord>;
+  readonly votes: StateLog<VoteBookRecord>;
+  readonly voteRecords: Iterable<VoteBookRecord>;
   readonly recovery: { readonly tornBytes: number; readonly repairedCommits: number };
 }
 
@@ -27,9 +30,11 @@ export async function openNodeStorage(
   create: boolean,
 ): Promise<{ ok: true; storage: NodeStorage } | { ok: false; error: string }> {
   let paxos: Awaited<ReturnType<typeof StateLog.open<DurableDecision>>> | null = null;
+  let catalog: Awaited<ReturnType<typeof StateLog.open<QuestionRecord>>> | null = null;
   try {
     paxos = await StateLog.open(dir, paxosStateOptions(create));
-    const catalog = await StateLog.open(dir, catalogOptions(true));
+    catalog = await StateLog.open(dir, catalogOptions(true));
+    const votes = await StateLog.open(dir, voteBookOptions(true));
     return {
       ok: true,
       storage: {
@@ -37,10 +42,13 @@ export async function openNodeStorage(
         decisions: paxos.records.values(),
         catalog: catalog.log,
         questions: catalog.records.values(),
+        votes: votes.log,
+        voteRecords: votes.records.values(),
         recovery: paxos.recovery,
       },
     };
   } catch (error) {
+    await catalog?.log.close();
     await paxos?.log.close();
     return { ok: false, error: describeOpenFailure(dir, error) };
   }

@@ -1,5 +1,13 @@
-import type { CertificateView, OutcomeView, QuestionView, SafetyViolationView } from '../api/types.ts';
-import { decodeProposal, type Proposal } from '../model/question.ts';
+import type {
+  CertificateView,
+  CloseView,
+  OutcomeView,
+  QuestionView,
+  SafetyViolationView,
+  TallyView,
+} from '../api/types.ts';
+import { decodeProposal, type Proposal, type QuestionDefinition } from '../model/question.ts';
+import { decodeClose, standingVotes, tally, type MemberVote, type Tally } from '../model/rules.ts';
 import { quorumSize, type Certificate, type Conflict, type DecisionState } from '../paxos/index.ts';
 import type { QuestionRecord } from './catalog.ts';
 
@@ -26,6 +34,10 @@ export interface ViewContext {
   nameOf(peerId: string): string;
   /** Whether a member is reachable now (for this node: whether it can vote). */
   isOnline(peerId: string): boolean;
+  /** The standing votes this node holds for the question. */
+  votes(question: string): readonly MemberVote[];
+  /** The votes a close committed to, if this node holds them. */
+  voteSet(question: string, digest: string): readonly MemberVote[] | undefined;
 }
 
 /** A question as the UI shows it: definition, who can vote now, and the outcome once decided. */
@@ -38,17 +50,14 @@ export function questionView(
   // The core knows an outcome a moment before it is on disk; the view shows it once it is (the
   // catalog notes when this node learned it only then), so no page shows what a crash could unsay.
   const chosen = record.decidedAt === null ? null : (decision?.chosen ?? null);
-  const proposal = chosen === null ? null : proposalOf(chosen);
-  const outcome: OutcomeView | null =
-    proposal === null
+  const outcome =
+    chosen === null
       ? null
-      : {
-          option: proposal.option,
-          proposedBy: proposal.by,
-          proposedByName: ctx.nameOf(proposal.by),
-          decidedAt: record.decidedAt,
-          certificate: certificateView(decision?.certificate ?? null, ctx),
-        };
+      : definition.rule === 'quick'
+        ? proposalOutcome(chosen, record, decision, ctx)
+        : closeOutcome(chosen, record, decision, ctx);
+  const standing = definition.rule === 'quick' ? [] : standingVotes(ctx.votes(definition.id));
+  const mineVoted = standing.find((v) => v.by === ctx.self);
   const acceptors = definition.acceptors.map((peerId) => ({
     peerId,
     name: ctx.nameOf(peerId),
@@ -65,6 +74,10 @@ export function questionView(
     createdBy: definition.createdBy,
     createdByName: ctx.nameOf(definition.createdBy),
     createdAt: definition.createdAt,
+    rule: definition.rule,
+    deadline: definition.deadline,
+    tally: definition.rule === 'quick' ? null : runningTally(definition, standing, ctx),
+    myVote: mineVoted === undefined ? null : { option: mineVoted.option, amount: mineVoted.amount },
     acceptors,
     quorum,
     reachableAcceptors: reachable,
@@ -72,6 +85,87 @@ export function questionView(
     outcome,
     safetyViolation: violationView(decision?.conflict ?? null, ctx),
     myProposal: mine?.option ?? null,
+  };
+}
+
+function proposalOutcome(
+  chosen: string,
+  record: QuestionRecord,
+  decision: DecisionState | undefined,
+  ctx: ViewContext,
+): OutcomeView | null {
+  const proposal = proposalOf(chosen);
+  if (proposal === null) return null;
+  const mine = decision?.proposer.proposal ? proposalOf(decision.proposer.proposal) : null;
+  return {
+    option: proposal.option,
+    proposedBy: proposal.by,
+    proposedByName: ctx.nameOf(proposal.by),
+    close: null,
+    youWon: mine === null ? null : proposal.by === ctx.self,
+    decidedAt: record.decidedAt,
+    certificate: certificateView(decision?.certificate ?? null, ctx),
+  };
+}
+
+/** A vote or an auction: the winner follows from the votes of the close Paxos chose. */
+function closeOutcome(
+  chosen: string,
+  record: QuestionRecord,
+  decision: DecisionState | undefined,
+  ctx: ViewContext,
+): OutcomeView | null {
+  const close = decodeClose(chosen);
+  if (close === null) return null;
+  const { definition } = record;
+  const votes = ctx.voteSet(definition.id, close.digest);
+  const result = votes === undefined ? null : tally(definition, votes);
+  const mine = votes?.find((v) => v.by === ctx.self);
+  const winner = result?.winner ?? null;
+  const view: CloseView = {
+    closedAt: close.at,
+    tally: result === null ? null : tallyView(result, false, ctx),
+    winningBid:
+      winner === null || winner.by === null || winner.amount === null
+        ? null
+        : { member: named(winner.by, ctx), amount: winner.amount },
+  };
+  const youWon =
+    mine === undefined || result === null
+      ? null
+      : definition.rule === 'sealed-bid'
+        ? winner?.by === ctx.self
+        : winner?.option === mine.option;
+  return {
+    option: winner?.option ?? null,
+    proposedBy: close.by,
+    proposedByName: ctx.nameOf(close.by),
+    close: view,
+    youWon,
+    decidedAt: record.decidedAt,
+    certificate: certificateView(decision?.certificate ?? null, ctx),
+  };
+}
+
+/** Before the close: a vote's running tally; an auction's bids only counted, never shown. */
+function runningTally(
+  definition: QuestionDefinition,
+  standing: readonly MemberVote[],
+  ctx: ViewContext,
+): TallyView {
+  if (definition.rule === 'sealed-bid') return { counted: standing.length, sealed: true, lines: [] };
+  return tallyView(tally(definition, standing), false, ctx);
+}
+
+function tallyView(result: Tally, sealed: boolean, ctx: ViewContext): TallyView {
+  return {
+    counted: result.counted,
+    sealed,
+    lines: result.lines.map((line) => ({
+      option: line.option,
+      score: line.score,
+      members: line.members.map((m) => named(m, ctx)),
+    })),
   };
 }
 

@@ -17,6 +17,24 @@ export type SignedStatement =
       readonly createdAt: number;
       readonly acceptors: readonly string[];
       readonly learners: readonly string[];
+      readonly rule: string;
+      readonly deadline: number | null;
+    }
+  | {
+      readonly kind: 'vote';
+      readonly question: string;
+      readonly by: string;
+      readonly option: string;
+      readonly amount: number | null;
+      readonly seq: number;
+    }
+  | {
+      readonly kind: 'close';
+      readonly question: string;
+      readonly by: string;
+      readonly at: number;
+      readonly digest: string;
+      readonly count: number;
     }
   | {
       readonly kind: 'member';
@@ -42,8 +60,24 @@ export function statementBytes(group: string, s: SignedStatement): Buffer {
         return [s.decision, s.ballot.round, s.ballot.node, s.value];
       case 'proposal':
         return [s.decision, s.option, s.by];
-      case 'question':
-        return [s.id, s.title, s.options, s.allowOther, s.createdBy, s.createdAt, s.acceptors, s.learners];
+      case 'question': {
+        const fields = [
+          s.id,
+          s.title,
+          s.options,
+          s.allowOther,
+          s.createdBy,
+          s.createdAt,
+          s.acceptors,
+          s.learners,
+        ];
+        // Quick decisions without a deadline sign what they signed before rules existed.
+        return s.rule === 'quick' && s.deadline === null ? fields : [...fields, s.rule, s.deadline];
+      }
+      case 'vote':
+        return [s.question, s.by, s.option, s.amount, s.seq];
+      case 'close':
+        return [s.question, s.by, s.at, s.digest, s.count];
       case 'member':
         return [s.peerId, s.name, s.addresses, s.seq];
     }

@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { inputSchemas, parseInput } from '../api/schemas.ts';
 import {
   SynodError,
+  type BidInput,
+  type CloseInput,
   type CreateGroupInput,
   type CreateQuestionInput,
   type JoinGroupInput,
@@ -15,10 +17,16 @@ import {
   type SynodApi,
   type SynodEvent,
   type TimelineEntry,
+  type VoteInput,
 } from '../api/types.ts';
 import { decodeInvite, encodeInvite, InvalidInviteError } from '../model/invite.ts';
 import { LIMITS } from '../model/limits.ts';
-import { decodeProposal, isAllowedOption, type QuestionDefinition } from '../model/question.ts';
+import {
+  decodeProposal,
+  isAllowedOption,
+  MAX_DEADLINE_MS,
+  type QuestionDefinition,
+} from '../model/question.ts';
 import type { WireMessage } from '../net/wire.ts';
 import {
   DEFAULT_CORE_OPTIONS,
@@ -47,7 +55,9 @@ import { chooseVoters } from './question-voters.ts';
 import { questionView } from './question-views.ts';
 import { Signing } from './signing.ts';
 import { Timelines } from './timeline.ts';
+import { VoteBook, type VoteBookRecord } from './vote-book.ts';
 import { VoteChecks } from './vote-checks.ts';
+import { VoteDesk } from './vote-desk.ts';
 
 export interface NodeOptions {
   readonly dataDir: string;
@@ -75,6 +85,8 @@ interface Storage {
   readonly catalogLog: StateLog<QuestionRecord>;
   readonly catalog: QuestionCatalog;
   readonly driver: PaxosDriver;
+  readonly votesLog: StateLog<VoteBookRecord>;
+  readonly votes: VoteBook;
 }
 
 const DEFAULT_WAIT_MS = 10_000;
@@ -106,6 +118,7 @@ export class SynodNode implements SynodApi {
   readonly #events: NodeEvents;
   readonly #timelines = new Timelines();
   readonly #exchange: QuestionExchange | null;
+  readonly #desk: VoteDesk | null;
 
   private constructor(
     options: NodeOptions,
@@ -159,8 +172,43 @@ export class SynodNode implements SynodApi {
               this.#rejectedMessages++;
               this.#log.warn('rejected a message', { from, reason });
             },
-            changed: (record) => this.#emit({ type: 'question', question: this.#questionView(record) }),
+            changed: (record) => {
+              this.#emit({ type: 'question', question: this.#questionView(record) });
+              if (record.definition.deadline !== null) this.#desk?.schedule();
+            },
           });
+    this.#desk = storage === null ? null : this.#createDesk(storage);
+  }
+
+  #createDesk(storage: Storage): VoteDesk {
+    return new VoteDesk({
+      self: this.peerId,
+      book: storage.votes,
+      log: this.#log,
+      question: (id) => storage.catalog.get(id),
+      openRuleQuestions: () =>
+        [...storage.catalog.values()].filter(
+          (r) => r.definition.rule !== 'quick' && this.#chosen(r.id) === null,
+        ),
+      chosen: (id) => this.#chosen(id),
+      checks: () => this.#requireVotes().checks,
+      isMember: (peer) => peer === this.peerId || this.#membership.knows(peer),
+      connectedPeers: () => this.#connectedPeers(),
+      send: (to, message) => this.#send(to, message),
+      rejected: (from, reason) => {
+        this.#rejectedMessages++;
+        this.#log.warn('rejected a message', { from, reason });
+      },
+      changed: (id) => {
+        const record = storage.catalog.get(id);
+        if (record !== undefined) this.#emit({ type: 'question', question: this.#questionView(record) });
+      },
+      close: async (id) => {
+        await this.close({ questionId: id, waitMs: 0 });
+      },
+      now: () => Date.now(),
+      random: Math.random,
+    });
   }
 
   static async start(options: NodeOptions): Promise<SynodNode> {
@@ -238,22 +286,32 @@ export class SynodNode implements SynodApi {
         },
         options.questionLimits,
       );
-      storage = { paxos: opened.paxos, catalogLog: opened.catalog, catalog, driver };
+      storage = {
+        paxos: opened.paxos,
+        catalogLog: opened.catalog,
+        catalog,
+        driver,
+        votesLog: opened.votes,
+        votes: new VoteBook(opened.votes, opened.voteRecords),
+      };
     }
     node = new SynodNode(options, privateKey, members, group, storage, storageError, lock);
     node.#reopenCatalogQuestions();
+    node.#desk?.schedule();
     if (group !== null) await node.#startNetwork(group);
     log.info('node started', { peerId: self, group: group?.group.name ?? null, storageError });
     return node;
   }
 
   async stop(): Promise<void> {
+    this.#desk?.stop();
     const network = this.#network;
     await this.#storage?.driver.stop();
     await network?.stop();
     this.#network = null;
     await this.#storage?.paxos.close();
     await this.#storage?.catalogLog.close();
+    await this.#storage?.votesLog.close();
     await this.#members.flush();
     await this.#lock.release();
   }
@@ -332,8 +390,23 @@ export class SynodNode implements SynodApi {
   }
 
   async createQuestion(input: CreateQuestionInput): Promise<QuestionView> {
-    const { title, options, allowOther, confirmAlone } = parseInput(inputSchemas.createQuestion, input);
+    const { title, options, allowOther, confirmAlone, rule, deadline } = parseInput(
+      inputSchemas.createQuestion,
+      input,
+    );
     this.#requireGroup();
+    const now = Date.now();
+    if ((rule ?? 'quick') === 'quick' && (deadline ?? null) !== null)
+      throw new SynodError('invalid-input', 'a quick decision has no deadline: choose a vote or sealed bids');
+    if (
+      deadline !== undefined &&
+      deadline !== null &&
+      (deadline < now + 10_000 || deadline > now + MAX_DEADLINE_MS)
+    )
+      throw new SynodError(
+        'invalid-input',
+        'the deadline must be at least 10 seconds and at most 90 days away',
+      );
     const storage = this.#requireStorage();
     // The same limits as every other member applies to this node's questions.
     const limit = storage.catalog.limitProblem(this.peerId, Date.now());
@@ -359,9 +432,11 @@ export class SynodNode implements SynodApi {
       options: [...options],
       allowOther: allowOther ?? true,
       createdBy: this.peerId,
-      createdAt: Date.now(),
+      createdAt: now,
       acceptors,
       learners,
+      rule: rule ?? 'quick',
+      deadline: deadline ?? null,
     });
     await storage.catalog.add(definition).catch((error: unknown) => {
       throw new SynodError('storage-refused', error instanceof Error ? error.message : String(error));
@@ -373,7 +448,46 @@ export class SynodNode implements SynodApi {
       this.#send(peer, { type: 'question', question: definition, outcome: null });
     const view = this.#questionView(record);
     this.#emit({ type: 'question', question: view });
+    this.#desk?.schedule();
     return view;
+  }
+
+  async vote(input: VoteInput): Promise<QuestionView> {
+    const { questionId, option } = parseInput(inputSchemas.vote, input);
+    return this.#cast(questionId, option, null);
+  }
+
+  async bid(input: BidInput): Promise<QuestionView> {
+    const { questionId, option, amount } = parseInput(inputSchemas.bid, input);
+    return this.#cast(questionId, option, amount);
+  }
+
+  async #cast(questionId: string, option: string | undefined, amount: number | null): Promise<QuestionView> {
+    this.#requireGroup();
+    const storage = this.#requireStorage();
+    await this.#requireDesk().cast(questionId, option, amount);
+    const record = storage.catalog.get(questionId);
+    if (record === undefined) throw new SynodError('not-found', `there is no question ${questionId}`);
+    return this.#questionView(record);
+  }
+
+  /**
+   * Closes a vote or an auction: proposes, through Paxos, this node's view of the votes. Whichever
+   * close Paxos chooses is the final tally on every node.
+   */
+  async close(input: CloseInput): Promise<ProposeResult> {
+    const { questionId, waitMs } = parseInput(inputSchemas.close, input);
+    this.#requireGroup();
+    const storage = this.#requireStorage();
+    // Closed already: the outcome is the answer, as for a late proposal.
+    if (this.#chosen(questionId) !== null && storage.catalog.get(questionId) !== undefined)
+      return this.#result(questionId, null);
+    const proposed = storage.driver.core.decision(questionId)?.proposer.proposal ?? null;
+    const value = await this.#requireDesk().closeValue(questionId, proposed);
+    const outcome = this.#events.outcome(questionId, waitMs ?? DEFAULT_WAIT_MS);
+    storage.driver.input({ kind: 'propose', decision: questionId, value });
+    await outcome;
+    return this.#result(questionId, null);
   }
 
   async propose(input: ProposeInput): Promise<ProposeResult> {
@@ -382,6 +496,14 @@ export class SynodNode implements SynodApi {
     const storage = this.#requireStorage();
     const record = storage.catalog.get(questionId);
     if (record === undefined) throw new SynodError('not-found', `there is no question ${questionId}`);
+    if (record.definition.rule !== 'quick') {
+      throw new SynodError(
+        'invalid-input',
+        record.definition.rule === 'vote'
+          ? 'this question is decided by vote: vote, and it is decided when it is closed'
+          : 'this question is an auction: place a bid, and it is decided when it is closed',
+      );
+    }
     if (!isAllowedOption(record.definition, option)) {
       throw new SynodError(
         'invalid-input',
@@ -405,20 +527,27 @@ export class SynodNode implements SynodApi {
       });
       await outcome;
     }
-    const view = this.#questionView(storage.catalog.get(questionId) ?? record);
+    return this.#result(questionId, option);
+  }
+
+  /** Where a proposal or a close stands: decided (and whether it went this node's way), or pending. */
+  #result(questionId: string, proposed: string | null): ProposeResult {
+    const record = this.#requireStorage().catalog.get(questionId);
+    if (record === undefined) throw new SynodError('not-found', `there is no question ${questionId}`);
+    const view = this.#questionView(record);
     if (view.outcome === null) {
       return {
         state: 'pending',
         message:
           `not decided yet: ${view.reachableAcceptors} of ${view.acceptors.length} acceptors reachable, ` +
-          `${view.quorum} needed. The proposal goes on; the outcome will show when the group decides.`,
+          `${view.quorum} needed. It goes on; the outcome will show when the group decides.`,
       };
     }
-    return {
-      state: 'decided',
-      outcome: view.outcome,
-      won: view.outcome.proposedBy === this.peerId && view.outcome.option === option,
-    };
+    const won =
+      proposed === null
+        ? view.outcome.youWon === true
+        : view.outcome.proposedBy === this.peerId && view.outcome.option === proposed;
+    return { state: 'decided', outcome: view.outcome, won };
   }
 
   async timeline(input: { questionId: string }): Promise<TimelineEntry[]> {
@@ -510,6 +639,7 @@ export class SynodNode implements SynodApi {
     const members = this.#memberAnnouncements();
     for (const other of this.#connectedPeers()) this.#send(other, { type: 'members', members });
     this.#exchange?.connected(peer);
+    this.#desk?.connected(peer);
     this.#emitPeers([peer]);
   }
 
@@ -555,6 +685,19 @@ export class SynodNode implements SynodApi {
       case 'question-request':
         this.#exchange?.sendQuestion(from, message.id);
         return;
+      case 'votes':
+        void this.#desk
+          ?.receiveVotes(from, message.votes)
+          .catch((error: unknown) => this.#onStorageFailure(asError(error)));
+        return;
+      case 'vote-set':
+        void this.#desk
+          ?.receiveSet(from, message.close, message.votes)
+          .catch((error: unknown) => this.#onStorageFailure(asError(error)));
+        return;
+      case 'vote-set-request':
+        this.#desk?.sendSet(from, message.question, message.digest);
+        return;
       case 'paxos': {
         this.#log.debug('paxos in', { from, message });
         // Checked here, once: the core takes signatures and values on trust. A message about a question
@@ -570,6 +713,8 @@ export class SynodNode implements SynodApi {
           this.#log.warn('rejected a paxos message', { from, kind: message.message.kind, reason: problem });
           return;
         }
+        // A close is accepted only once its votes are on disk here; they are asked for meanwhile.
+        if (question !== undefined && this.#desk?.admits(question, from, message.message) === false) return;
         this.#timelines.record('received', from, message.message);
         storage?.driver.input({ kind: 'receive', from, message: message.message });
         return;
@@ -585,7 +730,12 @@ export class SynodNode implements SynodApi {
         const record = storage.catalog.markDecided(event.decision, Date.now());
         if (record !== undefined) this.#emit({ type: 'question', question: this.#questionView(record) });
         this.#log.info('decided', { question: event.decision, value: event.value });
-        if (record !== undefined) this.#exchange?.decided(record);
+        if (record !== undefined) {
+          this.#exchange?.decided(record);
+          // The winner of a vote follows from the chosen votes: fetch them if this node lacks them.
+          this.#desk?.holdsVotesOf(record.definition, event.value);
+          this.#desk?.schedule();
+        }
         this.#events.decided(event.decision);
         return;
       }
@@ -691,6 +841,8 @@ export class SynodNode implements SynodApi {
       nameOf: (peerId) => this.#nameOf(peerId),
       isOnline: (peerId) =>
         peerId === this.peerId ? this.#storageError === null : (this.#members.get(peerId)?.online ?? false),
+      votes: (question) => this.#storage?.votes.standing(question) ?? [],
+      voteSet: (question, digest) => this.#storage?.votes.set(question, digest)?.votes,
     });
   }
 
@@ -729,10 +881,20 @@ export class SynodNode implements SynodApi {
     return this.#votes;
   }
 
+  #requireDesk(): VoteDesk {
+    if (this.#desk === null)
+      throw new SynodError('storage-refused', this.#storageError ?? 'no state on disk');
+    return this.#desk;
+  }
+
   #requireStorage(): Storage {
     if (this.#storage === null || this.#storageError !== null) {
       throw new SynodError('storage-refused', this.#storageError ?? 'the state on disk cannot be used');
     }
     return this.#storage;
   }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }

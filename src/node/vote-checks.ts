@@ -11,6 +11,16 @@ import {
   type PaxosMessage,
   type Value,
 } from '../paxos/index.ts';
+import {
+  decodeClose,
+  encodeClose,
+  isAllowedVoteOption,
+  MAX_VOTES_PER_QUESTION,
+  standingVotes,
+  voteSetDigest,
+  type CloseValue,
+  type MemberVote,
+} from '../model/rules.ts';
 import type { Signing } from './signing.ts';
 
 /** How far ahead of this node's clock another member's may be: laptops' clocks drift, not by hours. */
@@ -40,15 +50,27 @@ export class VoteChecks {
     return encodeProposal({ option, by: self, signature });
   }
 
-  /** Why `message` from `from` about `question` must be dropped, or null when it holds. */
-  problem(question: QuestionDefinition, from: string, message: PaxosMessage): string | null {
+  /**
+   * Why `message` from `from` about `question` must be dropped, or null when it holds. `now` is this
+   * node's clock: a close dated far ahead of it is not accepted yet.
+   */
+  problem(
+    question: QuestionDefinition,
+    from: string,
+    message: PaxosMessage,
+    now = Date.now(),
+  ): string | null {
     switch (message.kind) {
       case 'prepare':
       case 'nack':
       case 'query':
         return null;
-      case 'accept':
+      case 'accept': {
+        const close = question.rule === 'quick' ? null : decodeClose(message.value);
+        if (close !== null && close.at > now + MAX_CLOCK_AHEAD_MS)
+          return `a close dated ${Math.round((close.at - now) / 60_000)} minutes in the future`;
         return this.valueProblem(question, message.value);
+      }
       case 'promise': {
         const { decision, ballot, accepted, signature } = message;
         if (!this.#signing.verify(from, { kind: 'promise', decision, ballot, accepted }, signature))
@@ -66,10 +88,22 @@ export class VoteChecks {
     }
   }
 
-  /** A value must be a proposal signed by the member it names, of an option the question allows. */
+  /**
+   * A quick decision's value must be a proposal signed by the member it names, of an option the
+   * question allows; a vote's or an auction's must be a close signed by a member who may close it.
+   */
   valueProblem(question: QuestionDefinition, value: Value): string | null {
     const key = `${question.id}\n${value}`;
     if (this.#goodValues.has(key)) return null;
+    const problem =
+      question.rule === 'quick'
+        ? this.#proposalProblem(question, value)
+        : this.#closeProblem(question, value);
+    if (problem === null) remember(this.#goodValues, key);
+    return problem;
+  }
+
+  #proposalProblem(question: QuestionDefinition, value: Value): string | null {
     const proposal = decodeProposal(value);
     if (proposal === null) return 'a value that is not a proposal';
     if (!isAllowedOption(question, proposal.option))
@@ -77,6 +111,77 @@ export class VoteChecks {
     const { option, by, signature } = proposal;
     if (!this.#signing.verify(by, { kind: 'proposal', decision: question.id, option, by }, signature))
       return 'a proposal without a valid signature of the member it names';
+    return null;
+  }
+
+  /**
+   * A close is signed by the member it names, who is the question's asker, or any member once the
+   * deadline has passed (by the closer's own signed clock; acceptors also refuse one dated far ahead
+   * of theirs).
+   */
+  #closeProblem(question: QuestionDefinition, value: Value): string | null {
+    const close = decodeClose(value);
+    if (close === null) return 'a value that is not a close';
+    const { by, at, digest, count, signature } = close;
+    if (!this.#signing.verify(by, { kind: 'close', question: question.id, by, at, digest, count }, signature))
+      return 'a close without a valid signature of the member it names';
+    if (by !== question.createdBy && (question.deadline === null || at < question.deadline))
+      return 'a close by a member other than the asker before the deadline';
+    return null;
+  }
+
+  /** This node's close of `question` over `votes` (its standing votes), as a Paxos value. */
+  close(question: QuestionDefinition, votes: readonly MemberVote[], self: string, now: number): CloseValue {
+    const standing = standingVotes(votes);
+    const fields = {
+      question: question.id,
+      by: self,
+      at: now,
+      digest: voteSetDigest(question.id, standing),
+      count: standing.length,
+    };
+    return { kind: 'close', ...fields, signature: this.#signing.sign({ kind: 'close', ...fields }) };
+  }
+
+  /** The set a close committed to: it must be the votes whose digest the close names, each valid. */
+  voteSetProblem(
+    question: QuestionDefinition,
+    close: CloseValue,
+    votes: readonly MemberVote[],
+  ): string | null {
+    const closeProblem = this.valueProblem(question, encodeClose(close));
+    if (closeProblem !== null) return closeProblem;
+    if (votes.length > MAX_VOTES_PER_QUESTION) return 'a vote set larger than any group';
+    if (new Set(votes.map((v) => v.by)).size !== votes.length)
+      return 'a vote set with two votes of one member';
+    if (votes.length !== close.count || voteSetDigest(question.id, votes) !== close.digest)
+      return 'a vote set that is not the one the close names';
+    for (const vote of votes) {
+      const problem = this.voteProblem(question, vote);
+      if (problem !== null) return `a vote set with an invalid vote: ${problem}`;
+    }
+    return null;
+  }
+
+  /** Signs this node's vote (`amount` null) or bid. */
+  signVote(vote: Omit<MemberVote, 'signature'>): MemberVote {
+    return { ...vote, signature: this.#signing.sign({ kind: 'vote', ...vote }) };
+  }
+
+  /** A vote must be signed by its member, for this question, of the kind and an option it allows. */
+  voteProblem(question: QuestionDefinition, vote: MemberVote): string | null {
+    if (vote.question !== question.id) return 'a vote for another question';
+    if (question.rule === 'quick') return 'a vote on a quick decision';
+    if ((question.rule === 'sealed-bid') !== (vote.amount !== null))
+      return question.rule === 'sealed-bid' ? 'a vote without an amount in an auction' : 'a bid in a vote';
+    if (!isAllowedVoteOption(question, vote.option))
+      return `"${vote.option}" is not one of the question's options`;
+    const { signature, ...fields } = vote;
+    // The whole vote: a signature stays valid only with the fields it was made for.
+    const key = `vote\n${JSON.stringify(vote)}`;
+    if (this.#goodValues.has(key)) return null;
+    if (!this.#signing.verify(vote.by, { kind: 'vote', ...fields }, signature))
+      return 'a vote without a valid signature of its member';
     remember(this.#goodValues, key);
     return null;
   }

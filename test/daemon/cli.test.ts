@@ -57,6 +57,68 @@ describe('the synod command line against running daemons', () => {
     assert.match(listed.stdout, /Next book\?\n {2}DECIDED: Emma \(proposed by Ben\)/);
   });
 
+  it('asks a vote with a deadline, votes, shows the tally and closes it; runs a sealed-bid auction', async () => {
+    const asked = JSON.parse(
+      synod(
+        0,
+        'ask',
+        'Which day?',
+        '--option',
+        'Sat',
+        '--option',
+        'Sun',
+        '--rule',
+        'vote',
+        '--deadline',
+        '1h',
+        '--json',
+      ).stdout,
+    ) as QuestionView;
+    assert.equal(asked.rule, 'vote');
+    assert.ok(asked.deadline !== null && Math.abs(asked.deadline - Date.now() - 3_600_000) < 60_000);
+    const d1 = group.daemons[1];
+    assert.ok(d1);
+    await waitFor(async () => (await question(d1.client, asked.id)) !== undefined, 10_000, 'Ben to know it');
+    assert.equal(synod(0, 'vote', 'Which day?', 'Sun').status, 0);
+    const benVotes = synod(1, 'vote', asked.id.slice(0, 8), 'Sun');
+    assert.equal(benVotes.status, 0, benVotes.stderr);
+    await waitFor(
+      async () => (await question(group.daemons[0]?.client ?? d1.client, asked.id))?.tally?.counted === 2,
+      10_000,
+      'both votes at Ann',
+    );
+    assert.match(
+      synod(0, 'questions').stdout,
+      /Which day\?\n {2}open: .*\n {2}vote, closes .*\n {2}Sun: 2 \| Sat: 0/,
+    );
+    const early = synod(1, 'close', 'Which day?');
+    assert.equal(early.status, 1);
+    assert.match(early.stderr, /only the member who asked this question can close it before its deadline/);
+    const closed = synod(0, 'close', 'Which day?');
+    assert.equal(closed.status, 0, closed.stderr);
+    assert.match(closed.stdout, /closed by Ann: Sun/);
+
+    const auction = JSON.parse(
+      synod(0, 'ask', 'The quilt', '--rule', 'sealed-bid', '--json').stdout,
+    ) as QuestionView;
+    await waitFor(
+      async () => (await question(d1.client, auction.id)) !== undefined,
+      10_000,
+      'Ben to know it',
+    );
+    assert.equal(synod(1, 'bid', 'The quilt', '40').status, 0);
+    assert.equal(synod(0, 'bid', 'The quilt', '35.5').status, 0);
+    assert.match(synod(1, 'bid', 'The quilt', 'lots').stderr, /expected number|number/);
+    await waitFor(
+      async () => (await question(group.daemons[0]?.client ?? d1.client, auction.id))?.tally?.counted === 2,
+      10_000,
+      'both bids',
+    );
+    assert.match(synod(0, 'questions').stdout, /The quilt\n.*\n {2}sealed bids\n {2}2 sealed bids/);
+    assert.match(synod(0, 'close', 'The quilt').stdout, /closed by Ann: the lot/);
+    assert.match(synod(0, 'questions').stdout, /DECIDED: the lot \(closed by Ann\) — Ben with 40/);
+  });
+
   it('opens a browser link, and rotates the token: the old token and the unused link stop working', async () => {
     const opened = synod(0, 'open');
     assert.equal(opened.status, 0, opened.stderr);

@@ -181,6 +181,77 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
     await shot(carol, '06-after-restart-Carol');
   });
 
+  it('a vote with a deadline: members vote, the laptops close it at the same moment, all pages show one final tally', async () => {
+    const [alice, bob, carol] = pages;
+    assert.ok(alice && bob && carol);
+    await alice.getByRole('textbox', { name: 'Your question' }).fill('Which film?');
+    await alice.getByLabel('Options (one per line, optional)').fill('Alien\nBrazil\nCasablanca');
+    await alice.getByRole('radio', { name: /^Vote/ }).check();
+    await alice.getByLabel(/Deadline in minutes/).fill('0.25');
+    await alice.getByRole('button', { name: 'Ask', exact: true }).click();
+    const card = (page: Page) => page.getByTestId('question').filter({ hasText: 'Which film?' });
+    for (const page of pages) await card(page).waitFor();
+    await card(alice).getByRole('button', { name: 'Vote “Alien”' }).click();
+    await card(bob).getByRole('button', { name: 'Vote “Brazil”' }).click();
+    await card(carol).getByRole('button', { name: 'Vote “Alien”' }).click();
+    await card(carol).getByRole('button', { name: 'Vote “Brazil”' }).click(); // Carol changes her mind
+    for (const page of pages)
+      await card(page)
+        .getByTestId('tally')
+        .filter({ hasText: /Brazil.*2 votes/ })
+        .waitFor({ timeout: 10_000 });
+    await shot(bob, '09-vote-running-tally');
+    // At the deadline every acceptor's laptop closes it at the same moment, each with its own view of
+    // the votes: Paxos chooses one close, and every page shows that one's tally.
+    const finals: string[] = [];
+    for (const page of pages) {
+      const outcome = card(page).getByTestId('outcome');
+      await outcome.filter({ hasText: 'Brazil' }).waitFor({ timeout: 40_000 });
+      finals.push((await outcome.getByTestId('tally').textContent()) ?? '');
+    }
+    assert.equal(new Set(finals).size, 1, `one final tally on every page: ${finals.join(' | ')}`);
+    assert.match(finals[0] ?? '', /Brazil.*2 votes.*Alien.*1 vote/);
+    assert.equal(await card(bob).getByTestId('you-won').textContent(), 'Your choice won.');
+    assert.equal(await card(alice).getByTestId('you-won').textContent(), 'Your choice did not win.');
+    await card(alice).getByRole('button', { name: 'How it was decided' }).click();
+    await card(alice)
+      .getByTestId('story')
+      .filter({ hasText: /closed the vote at .* with 3 votes/ })
+      .waitFor();
+    for (const [i, page] of pages.entries()) await shot(page, `10-vote-closed-${names[i]}`);
+  });
+
+  it('a sealed-bid auction: bids stay hidden; the highest wins although a lower one came first', async () => {
+    const [alice, bob, carol] = pages;
+    assert.ok(alice && bob && carol);
+    await alice.getByRole('textbox', { name: 'Your question' }).fill('The quilt');
+    await alice.getByLabel('Options (one per line, optional)').fill('');
+    await alice.getByRole('radio', { name: /^Sealed bids/ }).check();
+    await alice.getByLabel(/Deadline in minutes/).fill('');
+    await alice.getByRole('button', { name: 'Ask', exact: true }).click();
+    const card = (page: Page) => page.getByTestId('question').filter({ hasText: 'The quilt' });
+    for (const page of pages) await card(page).waitFor();
+    await card(bob).getByLabel('Your sealed bid').fill('50');
+    await card(bob).getByRole('button', { name: 'Place bid' }).click();
+    await card(carol).getByLabel('Your sealed bid').fill('120');
+    await card(carol).getByRole('button', { name: 'Place bid' }).click();
+    await card(alice).getByTestId('tally').filter({ hasText: '2 sealed bids' }).waitFor({ timeout: 10_000 });
+    assert.doesNotMatch(
+      (await card(alice).textContent()) ?? '',
+      /120|50/,
+      'no amount shows before the close',
+    );
+    await shot(alice, '11-auction-sealed');
+    await card(alice).getByRole('button', { name: 'Close the auction' }).click();
+    for (const page of pages)
+      await card(page)
+        .getByTestId('outcome')
+        .filter({ hasText: 'Carol wins with 120' })
+        .waitFor({ timeout: 20_000 });
+    assert.equal(await card(carol).getByTestId('you-won').textContent(), 'Your choice won.');
+    for (const [i, page] of pages.entries()) await shot(page, `12-auction-closed-${names[i]}`);
+  });
+
   it('a browser link works once: opened again, it opens nothing', async () => {
     const [n1] = daemons;
     assert.ok(n1);

@@ -178,7 +178,7 @@ export async function decidedOption(api: SynodApi, id: string, timeoutMs = 20_00
   let option: string | undefined;
   await waitFor(
     async () => {
-      option = (await question(api, id))?.outcome?.option;
+      option = (await question(api, id))?.outcome?.option ?? undefined;
       return option !== undefined;
     },
     timeoutMs,

@@ -42,6 +42,8 @@ export function question(n: number): QuestionRecord {
       createdAt: n,
       acceptors: [peer],
       learners: [],
+      rule: 'quick',
+      deadline: null,
     },
     decidedAt: null,
   };

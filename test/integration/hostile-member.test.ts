@@ -136,6 +136,8 @@ describe('a member who lies', () => {
       allowOther: false,
       createdAt: Date.now(),
       learners: [],
+      rule: 'quick' as const,
+      deadline: null,
     };
     const forged: QuestionDefinition = {
       ...base,

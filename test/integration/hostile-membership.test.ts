@@ -126,6 +126,8 @@ describe('a member who attacks the group', () => {
       createdBy: mallory.peerId,
       acceptors: ids,
       learners: [],
+      rule: 'quick' as const,
+      deadline: null,
     };
     const now = Date.now();
     // 30 dated now, and 1,100 dated one every 4 s in the past (within the limit of 20 a minute).

@@ -36,6 +36,8 @@ describe('wire format', () => {
           createdAt: 1,
           acceptors: [peer],
           learners: [],
+          rule: 'quick',
+          deadline: null,
           signature,
         },
         outcome: { value: 'v', certificate },

@@ -6,6 +6,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { QuestionDefinition } from '../../src/model/question.ts';
 import { Signing } from '../../src/node/signing.ts';
 import { VoteChecks } from '../../src/node/vote-checks.ts';
+import { encodeClose } from '../../src/model/rules.ts';
 import type { Ballot, Certificate } from '../../src/paxos/index.ts';
 
 const GROUP = '0123456789abcdef';
@@ -41,6 +42,8 @@ function question(id: string, creator = alice): QuestionDefinition {
     createdAt: Date.now(),
     acceptors: acceptors.map((m) => m.id),
     learners: [dave.id],
+    rule: 'quick',
+    deadline: null,
   });
 }
 
@@ -187,5 +190,64 @@ describe('signed questions', () => {
     assert.match(dave.checks.questionProblem(future, Date.now(), known) ?? '', /in the future/);
     const strangers = resign(alice, q1, { acceptors: [alice.id, mallory.id] });
     assert.match(dave.checks.questionProblem(strangers, Date.now(), known) ?? '', /no member/);
+  });
+});
+
+describe('votes, bids and closes', () => {
+  const vote = resign(alice, q1, { id: '3'.repeat(32), rule: 'vote', deadline: Date.now() + 60_000 });
+  const auction = resign(alice, q1, { id: '4'.repeat(32), rule: 'sealed-bid', options: [], deadline: null });
+  const cast = (m: Member, option: string, amount: number | null = null, q = vote, seq = 1) =>
+    m.checks.signVote({ question: q.id, by: m.id, option, amount, seq });
+
+  it('a vote or bid counts only signed by its member, for its question, of the kind and an option it allows', () => {
+    assert.equal(alice.checks.voteProblem(vote, cast(bob, 'The park')), null);
+    assert.equal(alice.checks.voteProblem(auction, cast(bob, 'the lot', 120, auction)), null);
+    assert.match(
+      alice.checks.voteProblem(vote, { ...cast(bob, 'The park'), by: carol.id }) ?? '',
+      /signature/,
+    );
+    assert.match(
+      alice.checks.voteProblem(vote, { ...cast(bob, 'The park'), option: 'The café' }) ?? '',
+      /signature/,
+    );
+    assert.match(alice.checks.voteProblem(vote, cast(bob, 'The moon')) ?? '', /not one of/);
+    assert.match(
+      alice.checks.voteProblem(vote, cast(bob, 'The park', null, q1)) ?? '',
+      /quick|another question/,
+    );
+    assert.match(alice.checks.voteProblem(vote, cast(bob, 'The park', 5)) ?? '', /a bid in a vote/);
+    assert.match(
+      alice.checks.voteProblem(auction, cast(bob, 'the lot', null, auction)) ?? '',
+      /without an amount/,
+    );
+  });
+
+  it('a close is the asker’s before the deadline, anyone’s after; its set must be the one it names', () => {
+    const votes = [cast(bob, 'The park'), cast(carol, 'The café')];
+    const byAsker = alice.checks.close(vote, votes, alice.id, Date.now());
+    assert.equal(bob.checks.voteSetProblem(vote, byAsker, votes), null);
+    const early = bob.checks.close(vote, votes, bob.id, Date.now());
+    assert.match(
+      alice.checks.voteSetProblem(vote, early, votes) ?? '',
+      /other than the asker before the deadline/,
+    );
+    const late = bob.checks.close(vote, votes, bob.id, (vote.deadline ?? 0) + 1);
+    assert.equal(alice.checks.voteSetProblem(vote, late, votes), null);
+    // A set that is not the one named, a vote changed after the fact, two votes of one member:
+    assert.match(alice.checks.voteSetProblem(vote, byAsker, votes.slice(0, 1)) ?? '', /not the one/);
+    const changed = [{ ...votes[0], option: 'The café' } as (typeof votes)[0], votes[1] as (typeof votes)[0]];
+    assert.match(alice.checks.voteSetProblem(vote, byAsker, changed) ?? '', /not the one|invalid vote/);
+    const twice = [cast(bob, 'The park', null, vote, 1), cast(bob, 'The café', null, vote, 2)];
+    const closeTwice = alice.checks.close(vote, twice, alice.id, Date.now());
+    assert.match(alice.checks.voteSetProblem(vote, closeTwice, twice) ?? '', /two votes of one member/);
+    // A close forged in the asker's name:
+    const forged = { ...early, by: alice.id };
+    assert.match(bob.checks.voteSetProblem(vote, forged, votes) ?? '', /signature/);
+  });
+
+  it('an acceptor does not take a close dated far ahead of its clock', () => {
+    const future = alice.checks.close(vote, [], alice.id, Date.now() + 3_600_000);
+    const accept = { kind: 'accept', decision: vote.id, ballot, value: encodeClose(future) } as const;
+    assert.match(bob.checks.problem(vote, alice.id, accept) ?? '', /in the future/);
   });
 });

@@ -102,6 +102,7 @@ describe('the close: one member’s view of the votes, by digest', () => {
   it('encodes and decodes; anything else is no close', () => {
     const close = {
       kind: 'close',
+      question: Q,
       by: 'Amy',
       at: 5,
       digest: 'f'.repeat(64),

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import type { SynodApi } from '../../../src/api/types.ts';
+import type { DecisionRule, SynodApi } from '../../../src/api/types.ts';
 import { useAction } from '../use-action.ts';
 import { ErrorText } from './ErrorText.tsx';
 
@@ -12,6 +12,9 @@ export function NewQuestion({ api }: { readonly api: SynodApi }) {
   const [options, setOptions] = useState('');
   const [allowOther, setAllowOther] = useState(true);
   const [aloneWarning, setAloneWarning] = useState<string | null>(null);
+  const [rule, setRule] = useState<DecisionRule>('quick');
+  /** Minutes from now until anyone may close; empty for no deadline. */
+  const [deadlineMinutes, setDeadlineMinutes] = useState('');
   const { busy, error, run } = useAction();
 
   const ask = async (confirmAlone: boolean) => {
@@ -23,7 +26,10 @@ export function NewQuestion({ api }: { readonly api: SynodApi }) {
     let asked = false;
     await run(async () => {
       try {
-        await api.createQuestion({ title, options: list, allowOther, confirmAlone });
+        const minutes = Number(deadlineMinutes);
+        const deadline =
+          rule === 'quick' || deadlineMinutes.trim() === '' ? null : Date.now() + minutes * 60_000;
+        await api.createQuestion({ title, options: list, allowOther, confirmAlone, rule, deadline });
         asked = true;
       } catch (e) {
         if ((e as { code?: unknown }).code !== 'needs-confirmation') throw e;
@@ -65,6 +71,34 @@ export function NewQuestion({ api }: { readonly api: SynodApi }) {
         <input type="checkbox" checked={allowOther} onChange={(e) => setAllowOther(e.target.checked)} />
         <span>Members may propose other options</span>
       </label>
+      <fieldset className="rules">
+        <legend>How is it decided?</legend>
+        {(
+          [
+            ['quick', 'Quick decision', 'the first proposal a majority accepts decides for everyone'],
+            ['vote', 'Vote', 'everyone votes and sees the tally; most votes wins when it is closed'],
+            ['sealed-bid', 'Sealed bids', 'bids stay hidden until the close; the highest bid wins'],
+          ] as const
+        ).map(([value, label, help]) => (
+          <label key={value} className="check">
+            <input type="radio" name="rule" checked={rule === value} onChange={() => setRule(value)} />
+            <span>
+              <strong>{label}</strong> <span className="muted small">— {help}</span>
+            </span>
+          </label>
+        ))}
+        {rule !== 'quick' && (
+          <label className="field">
+            <span>Deadline in minutes (optional: then anyone may close it; before it, only you)</span>
+            <input
+              inputMode="numeric"
+              value={deadlineMinutes}
+              onChange={(e) => setDeadlineMinutes(e.target.value)}
+              placeholder="60"
+            />
+          </label>
+        )}
+      </fieldset>
       <button type="submit" disabled={busy}>
         Ask
       </button>

@@ -2,13 +2,28 @@ import { useState, type FormEvent } from 'react';
 import type { QuestionView, SynodApi } from '../../../src/api/types.ts';
 import { formatTime } from '../format.ts';
 import { useAction } from '../use-action.ts';
+import { Deliberation, listNames, TallyBars } from './Deliberation.tsx';
 import { ErrorText } from './ErrorText.tsx';
 import { Timeline } from './Timeline.tsx';
 
-/** "Alice, Bob and Carol" */
-function listNames(names: readonly string[]): string {
-  if (names.length <= 1) return names.join('');
-  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] ?? ''}`;
+const RULE_NAMES = { quick: 'Quick decision', vote: 'Vote', 'sealed-bid': 'Sealed bids' } as const;
+
+/** The story of a decision in plain words, before the picture of its Paxos rounds. */
+function story(q: QuestionView): string | null {
+  const outcome = q.outcome;
+  if (outcome === null) return null;
+  const agreed = outcome.certificate?.acceptedBy.map((a) => a.name) ?? [];
+  const laptops = agreed.length > 0 ? ` ${listNames(agreed)}'s laptops agreed on it; it is final.` : '';
+  if (outcome.close === null) {
+    return `${outcome.proposedByName} proposed “${outcome.option ?? ''}”, and it was the first proposal a majority of the acceptors accepted.${laptops}`;
+  }
+  const when = formatTime(outcome.close.closedAt);
+  const counted = outcome.close.tally?.counted ?? 0;
+  const what =
+    q.rule === 'vote'
+      ? `the vote at ${when} with ${counted} vote${counted === 1 ? '' : 's'}`
+      : `the auction at ${when} with ${counted} bid${counted === 1 ? '' : 's'}`;
+  return `${outcome.proposedByName} closed ${what}.${laptops}`;
 }
 
 /** "needs 2 of these 3 online" — what a quorum means to the people who must be there. */
@@ -36,6 +51,8 @@ export function QuestionCard(props: {
   const { error, run } = useAction();
   const [notice, setNotice] = useState<string | null>(null);
   const [showTimeline, setShowTimeline] = useState(false);
+  const winningBid = q.outcome?.close?.winningBid ?? null;
+  const finalTally = q.outcome?.close?.tally ?? null;
 
   const propose = async (option: string) => {
     setNotice('Proposing…');
@@ -57,17 +74,31 @@ export function QuestionCard(props: {
       <header>
         <h3 id={`q-${q.id}`}>{q.title}</h3>
         <p className="muted small">
-          asked by {q.createdByName} · {formatTime(q.createdAt)}
+          <span className="rule">{RULE_NAMES[q.rule]}</span> · asked by {q.createdByName} ·{' '}
+          {formatTime(q.createdAt)}
+          {q.deadline !== null && q.outcome === null && <> · closes {formatTime(q.deadline)}</>}
         </p>
       </header>
       {q.outcome !== null ? (
         <div className="outcome" role="status" data-testid="outcome">
           <span className="label">Decided — final</span>
-          <strong className="value">{q.outcome.option}</strong>
+          <strong className="value">
+            {winningBid !== null
+              ? `${winningBid.member.name} wins with ${winningBid.amount}`
+              : (q.outcome.option ??
+                (q.outcome.close?.tally === null ? 'Fetching the final tally…' : 'Nothing was cast'))}
+          </strong>
+          {winningBid !== null && q.options.length > 0 && <span>for “{q.outcome.option}”</span>}
           <span className="small">
-            proposed by {q.outcome.proposedByName}
+            {q.outcome.close === null ? 'proposed' : 'closed'} by {q.outcome.proposedByName}
             {q.outcome.decidedAt !== null && <> · decided {formatTime(q.outcome.decidedAt)}</>}
           </span>
+          {q.outcome.youWon !== null && (
+            <span className="small" data-testid="you-won">
+              {q.outcome.youWon ? 'Your choice won.' : 'Your choice did not win.'}
+            </span>
+          )}
+          {finalTally !== null && <TallyBars tally={finalTally} unit={q.rule === 'vote' ? 'votes' : 'bid'} />}
           <span className="small" data-testid="certificate">
             {q.outcome.certificate === null
               ? 'decided before outcomes carried signatures'
@@ -98,8 +129,12 @@ export function QuestionCard(props: {
           </span>
         ))}
       </p>
-      {q.outcome === null && (
+      {q.outcome === null && q.rule !== 'quick' && <Deliberation api={api} question={q} self={self} />}
+      {q.outcome === null && q.rule === 'quick' && (
         <div className="propose">
+          <p className="muted small">
+            Quick decision: the first proposal a majority accepts decides for everyone.
+          </p>
           {q.options.length > 0 && (
             <div className="options" role="group" aria-label="Propose an option">
               {q.options.map((option) => (
@@ -130,6 +165,11 @@ export function QuestionCard(props: {
       >
         {showTimeline ? 'Hide how it was decided' : 'How it was decided'}
       </button>
+      {showTimeline && story(q) !== null && (
+        <p className="story" data-testid="story">
+          {story(q)}
+        </p>
+      )}
       {showTimeline && <Timeline api={api} question={q} names={names} self={self} />}
     </article>
   );

@@ -1,0 +1,342 @@
+import { SynodError } from '../api/types.ts';
+import type { QuestionDefinition } from '../model/question.ts';
+import {
+  decodeClose,
+  encodeClose,
+  isAllowedVoteOption,
+  SOLE_LOT,
+  standingVotes,
+  type MemberVote,
+} from '../model/rules.ts';
+import { VOTES_PER_MESSAGE, type WireMessage } from '../net/wire.ts';
+import type { PaxosMessage } from '../paxos/index.ts';
+import type { Logger } from '../util/logger.ts';
+import type { QuestionRecord } from './catalog.ts';
+import type { VoteBook } from './vote-book.ts';
+import type { VoteChecks } from './vote-checks.ts';
+
+/** A member who is neither the asker nor an acceptor closes this long after the deadline (plus a random part), if nobody has. */
+export const CLOSE_GRACE_MS = 10_000;
+const CLOSE_JITTER_MS = 20_000;
+/** A vote set asked for is asked again after this long, if it has not come. */
+const SET_REQUEST_RETRY_MS = 3_000;
+
+export interface VoteDeskContext {
+  readonly self: string;
+  readonly book: VoteBook;
+  readonly log: Logger;
+  question(id: string): QuestionRecord | undefined;
+  /** Open questions decided by vote or auction (undecided in this node's view). */
+  openRuleQuestions(): Iterable<QuestionRecord>;
+  /** The value Paxos chose for the question, once known. */
+  chosen(id: string): string | null;
+  checks(): VoteChecks;
+  isMember(peer: string): boolean;
+  connectedPeers(): string[];
+  send(to: string, message: WireMessage): void;
+  rejected(from: string, reason: string): void;
+  /** A question's votes or sets changed: the UI should hear of it. */
+  changed(id: string): void;
+  /** Proposes a close for the question (the node's close, as if its user had clicked). */
+  close(id: string): Promise<void>;
+  now(): number;
+  random(): number;
+}
+
+/**
+ * Votes, bids and closes of the questions decided by vote or by sealed bid. Votes are signed by their
+ * members and passed from member to member; each node keeps every member's standing vote. A close is
+ * a Paxos proposal of the closer's view of the votes, by digest; the votes themselves travel beside it
+ * (`vote-set`) and an acceptor accepts the close only once it holds them on disk, so the votes of a
+ * chosen close can always be fetched from a majority of the acceptors. Votes that arrive once a
+ * question is decided change nothing: the chosen set is the final tally everywhere.
+ */
+export class VoteDesk {
+  readonly #ctx: VoteDeskContext;
+  readonly #requested = new Map<string, number>();
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #stopped = false;
+
+  constructor(ctx: VoteDeskContext) {
+    this.#ctx = ctx;
+  }
+
+  // ---- this node's votes, bids and closes ------------------------------------------------------
+
+  /** Casts (or changes) this node's vote, or its bid when `amount` is set. */
+  async cast(questionId: string, option: string | undefined, amount: number | null): Promise<void> {
+    const { book, self } = this.#ctx;
+    const record = this.#requireOpen(questionId);
+    const { definition } = record;
+    if (definition.rule === 'quick')
+      throw new SynodError('invalid-input', 'this question is a quick decision: propose an option instead');
+    if ((definition.rule === 'sealed-bid') !== (amount !== null)) {
+      throw new SynodError(
+        'invalid-input',
+        definition.rule === 'sealed-bid'
+          ? 'this is an auction: place a bid with an amount'
+          : 'this is a vote: vote for an option',
+      );
+    }
+    const chosen =
+      option ?? (definition.rule === 'sealed-bid' && definition.options.length === 0 ? SOLE_LOT : undefined);
+    if (chosen === undefined) throw new SynodError('invalid-input', 'say which option');
+    if (!isAllowedVoteOption(definition, chosen)) {
+      throw new SynodError(
+        'invalid-input',
+        `"${chosen}" is not one of this question's options (${definition.options.join(', ')})`,
+      );
+    }
+    const now = this.#ctx.now();
+    if (definition.deadline !== null && now >= definition.deadline)
+      throw new SynodError('invalid-input', 'the deadline has passed: the question is closing');
+    const previous = book.voteOf(questionId, self);
+    // A number never used before by this member, across restarts: the clock, or one more than the last.
+    const seq = Math.max((previous?.seq ?? 0) + 1, now);
+    const vote = this.#ctx.checks().signVote({ question: questionId, by: self, option: chosen, amount, seq });
+    await this.#keep(vote);
+    for (const peer of this.#ctx.connectedPeers()) this.#ctx.send(peer, { type: 'votes', votes: [vote] });
+    this.#ctx.changed(questionId);
+  }
+
+  /**
+   * This node's close of the question over the votes it holds: checks that it may close, keeps the
+   * vote set on disk, sends it to every member connected, and returns the Paxos value to propose.
+   */
+  async closeValue(questionId: string, proposed: string | null): Promise<string> {
+    const { self, book } = this.#ctx;
+    const record = this.#requireOpen(questionId);
+    // Paxos takes one proposal per node and question: a node that closed before closes with the same.
+    const earlier = proposed === null ? null : decodeClose(proposed);
+    const held = earlier === null ? undefined : book.set(questionId, earlier.digest);
+    if (proposed !== null && held !== undefined) {
+      for (const peer of this.#ctx.connectedPeers())
+        this.#ctx.send(peer, { type: 'vote-set', close: proposed, votes: [...held.votes] });
+      return proposed;
+    }
+    const { definition } = record;
+    if (definition.rule === 'quick')
+      throw new SynodError(
+        'invalid-input',
+        'a quick decision is not closed: it is decided by the first proposal',
+      );
+    const now = this.#ctx.now();
+    if (definition.createdBy !== self && (definition.deadline === null || now < definition.deadline)) {
+      throw new SynodError(
+        'invalid-input',
+        definition.deadline === null
+          ? 'only the member who asked this question can close it'
+          : 'only the member who asked this question can close it before its deadline',
+      );
+    }
+    const votes = standingVotes(book.standing(questionId));
+    const close = this.#ctx.checks().close(definition, votes, self, now);
+    const kept = await book.keepSet(close, votes);
+    if (kept === 'full')
+      throw new SynodError('invalid-input', 'this question has been closed too many times already');
+    const value = encodeClose(close);
+    for (const peer of this.#ctx.connectedPeers())
+      this.#ctx.send(peer, { type: 'vote-set', close: value, votes });
+    return value;
+  }
+
+  // ---- from peers ----------------------------------------------------------------------------
+
+  /** Votes from a peer: each valid, newer one is kept and passed on to the others connected. */
+  async receiveVotes(from: string, votes: readonly MemberVote[]): Promise<void> {
+    const news: MemberVote[] = [];
+    for (const vote of votes) {
+      const record = this.#ctx.question(vote.question);
+      // A vote on a question not known yet, or already decided, counts nowhere: the close decides.
+      if (record === undefined || this.#ctx.chosen(vote.question) !== null) continue;
+      const problem =
+        this.#ctx.checks().voteProblem(record.definition, vote) ??
+        (this.#ctx.isMember(vote.by) ? null : `a vote of ${vote.by}, no member this node knows`);
+      if (problem !== null) {
+        this.#ctx.rejected(from, problem);
+        continue;
+      }
+      if ((await this.#keep(vote)) === 'kept') news.push(vote);
+    }
+    if (news.length === 0) return;
+    for (const peer of this.#ctx.connectedPeers())
+      if (peer !== from) this.#ctx.send(peer, { type: 'votes', votes: news });
+    for (const id of new Set(news.map((v) => v.question))) this.#ctx.changed(id);
+  }
+
+  /** The votes a close committed to: kept on disk once checked, so that the close can be accepted. */
+  async receiveSet(from: string, value: string, votes: readonly MemberVote[]): Promise<void> {
+    const close = decodeClose(value);
+    const record = close === null ? undefined : this.#ctx.question(close.question);
+    if (close === null || record === undefined) return;
+    if (this.#ctx.book.set(close.question, close.digest) !== undefined) return;
+    const problem = this.#ctx.checks().voteSetProblem(record.definition, close, votes);
+    if (problem !== null) {
+      this.#ctx.rejected(from, problem);
+      return;
+    }
+    const kept = await this.#ctx.book.keepSet(close, votes);
+    if (kept === 'full') this.#ctx.rejected(from, `too many vote sets for question ${close.question}`);
+    this.#requested.delete(`${close.question}:${close.digest}`);
+    this.#ctx.changed(close.question);
+  }
+
+  /** A peer asks for a vote set this node may hold. */
+  sendSet(to: string, questionId: string, digest: string): void {
+    const set = this.#ctx.book.set(questionId, digest);
+    if (set === undefined) return;
+    this.#ctx.send(to, { type: 'vote-set', close: encodeClose(set.close), votes: [...set.votes] });
+  }
+
+  /**
+   * Whether this node holds the votes of `value` (true for anything but a close). When it does not, it
+   * asks `from` and the members connected for them.
+   */
+  holdsVotesOf(question: QuestionDefinition, value: string, from?: string): boolean {
+    if (question.rule === 'quick') return true;
+    const close = decodeClose(value);
+    if (close === null || this.#ctx.book.set(question.id, close.digest) !== undefined) return true;
+    this.#request(question.id, close.digest, from);
+    return false;
+  }
+
+  /**
+   * Whether a Paxos message may reach the core as far as votes go: an Accept of a close only once its
+   * votes are on this node's disk (the acceptor then holds what it accepts). A Promise or an outcome
+   * naming a close whose votes are missing goes through, and the votes are asked for.
+   */
+  admits(question: QuestionDefinition, from: string, message: PaxosMessage): boolean {
+    switch (message.kind) {
+      case 'accept':
+        return this.holdsVotesOf(question, message.value, from);
+      case 'promise':
+        if (message.accepted !== null) this.holdsVotesOf(question, message.accepted.value, from);
+        return true;
+      case 'accepted':
+      case 'decided':
+        this.holdsVotesOf(question, message.value, from);
+        return true;
+      default:
+        return true;
+    }
+  }
+
+  /** A peer connected: send it every member's standing vote on the open votes and auctions. */
+  connected(peer: string): void {
+    let batch: MemberVote[] = [];
+    for (const record of this.#ctx.openRuleQuestions()) {
+      for (const vote of this.#ctx.book.standing(record.id)) {
+        batch.push(vote);
+        if (batch.length === VOTES_PER_MESSAGE) {
+          this.#ctx.send(peer, { type: 'votes', votes: batch });
+          batch = [];
+        }
+      }
+    }
+    if (batch.length > 0) this.#ctx.send(peer, { type: 'votes', votes: batch });
+  }
+
+  // ---- deadlines ----------------------------------------------------------------------------
+
+  /**
+   * One timer for the nearest deadline of an open question. At it the asker's and the acceptors'
+   * nodes close it, each with its own view of the votes, and Paxos chooses one; any other member's node
+   * closes a little later (with a random part) if the question is still open, so that a vote closes
+   * even when its asker and acceptors are away, without every laptop of a large group closing at once.
+   */
+  schedule(): void {
+    // Many questions learned at once (a catalog exchange) reschedule once.
+    if (this.#stopped || this.#rescheduling) return;
+    this.#rescheduling = true;
+    setImmediate(() => {
+      this.#rescheduling = false;
+      this.#reschedule();
+    });
+  }
+
+  #rescheduling = false;
+
+  #reschedule(): void {
+    if (this.#stopped) return;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    const now = this.#ctx.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const record of this.#ctx.openRuleQuestions()) {
+      const due = this.#closesAt(record);
+      if (due !== null) next = Math.min(next, due);
+    }
+    if (next === Number.POSITIVE_INFINITY) return;
+    this.#timer = setTimeout(() => void this.#closeDue(), Math.max(0, Math.min(next - now, 2 ** 31 - 1)));
+    this.#timer.unref?.();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+  }
+
+  async #closeDue(): Promise<void> {
+    this.#timer = null;
+    const now = this.#ctx.now();
+    for (const record of [...this.#ctx.openRuleQuestions()]) {
+      const due = this.#closesAt(record);
+      if (due === null || due > now) continue;
+      this.#closing.add(record.id);
+      await this.#ctx.close(record.id).catch((error: unknown) =>
+        this.#ctx.log.warn('could not close at the deadline', {
+          question: record.id,
+          error: String(error),
+        }),
+      );
+    }
+    this.#reschedule();
+  }
+
+  /** Questions this node has closed at their deadline (it does not close them again on its own). */
+  readonly #closing = new Set<string>();
+
+  #closesAt(record: QuestionRecord): number | null {
+    const { deadline, createdBy, acceptors } = record.definition;
+    if (deadline === null || this.#closing.has(record.id)) return null;
+    if (createdBy === this.#ctx.self || acceptors.includes(this.#ctx.self)) return deadline;
+    // The same delay each time it is computed: derived from the question and this node.
+    return deadline + CLOSE_GRACE_MS + Math.floor(spread(`${record.id}:${this.#ctx.self}`) * CLOSE_JITTER_MS);
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------------
+
+  #requireOpen(questionId: string): QuestionRecord {
+    const record = this.#ctx.question(questionId);
+    if (record === undefined) throw new SynodError('not-found', `there is no question ${questionId}`);
+    if (this.#ctx.chosen(questionId) !== null)
+      throw new SynodError('invalid-input', 'this question is decided already: its outcome is final');
+    return record;
+  }
+
+  async #keep(vote: MemberVote): Promise<'kept' | 'old' | 'full'> {
+    try {
+      return await this.#ctx.book.record(vote);
+    } catch (error) {
+      throw new SynodError('storage-refused', error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  #request(questionId: string, digest: string, from: string | undefined): void {
+    const key = `${questionId}:${digest}`;
+    const now = this.#ctx.now();
+    if ((this.#requested.get(key) ?? 0) > now - SET_REQUEST_RETRY_MS) return;
+    if (this.#requested.size > 1_000) this.#requested.clear();
+    this.#requested.set(key, now);
+    const peers = new Set([...(from === undefined ? [] : [from]), ...this.#ctx.connectedPeers()]);
+    for (const peer of peers)
+      this.#ctx.send(peer, { type: 'vote-set-request', question: questionId, digest });
+  }
+}
+
+/** A number in [0, 1) from a string, the same on every run. */
+function spread(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return (h >>> 0) / 2 ** 32;
+}
