@@ -28,13 +28,7 @@ import {
   type QuestionDefinition,
 } from '../model/question.ts';
 import type { WireMessage } from '../net/wire.ts';
-import {
-  DEFAULT_CORE_OPTIONS,
-  SynodCore,
-  type CoreEvent,
-  type CoreOptions,
-  type DurableDecision,
-} from '../paxos/index.ts';
+import { DEFAULT_CORE_OPTIONS, SynodCore, type CoreOptions, type DurableDecision } from '../paxos/index.ts';
 import { StorageWriteError, type StateLog } from '../storage/index.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
 import type { QuestionRecord } from './catalog.ts';
@@ -44,7 +38,8 @@ import { prepareDataDir, tightenFileModes } from './data-dir.ts';
 import { createIdentity, loadIdentity, refuseLostIdentity } from './identity.ts';
 import { openNodeStorage, type NodeStorage } from './node-storage.ts';
 import { MemberRegistry } from './members.ts';
-import { MemberSessions, type MemberMessage } from './member-sessions.ts';
+import { MemberSessions } from './member-sessions.ts';
+import { MessageRouter } from './message-router.ts';
 import { NodeEvents } from './node-events.ts';
 import { isDialable, Membership } from './membership.ts';
 import { NodeNetwork } from './node-network.ts';
@@ -119,6 +114,7 @@ export class SynodNode implements SynodApi {
   readonly #timelines = new Timelines();
   readonly #exchange: QuestionExchange | null;
   readonly #desk: VoteDesk | null;
+  readonly #router: MessageRouter;
 
   private constructor(
     options: NodeOptions,
@@ -147,8 +143,8 @@ export class SynodNode implements SynodApi {
         this.#rejectedMessages++;
         this.#log.warn('rejected a message', { from, reason });
       },
-      greeted: (peer) => this.#onGreeted(peer),
-      message: (from, message) => this.#onMessage(from, message),
+      greeted: (peer) => this.#router.greeted(peer),
+      message: (from, message) => this.#router.message(from, message),
     });
     this.#group = group;
     if (group !== null) this.#useGroupKeys(group);
@@ -178,6 +174,27 @@ export class SynodNode implements SynodApi {
             },
           });
     this.#desk = storage === null ? null : this.#createDesk(storage);
+    this.#router = new MessageRouter({
+      log: this.#log,
+      membership: this.#membership,
+      timelines: this.#timelines,
+      storage,
+      exchange: this.#exchange,
+      desk: this.#desk,
+      checks: () => this.#votes?.checks ?? null,
+      connectedPeers: () => this.#connectedPeers(),
+      send: (to, message) => this.#send(to, message),
+      redialSoon: (peer) => this.#network?.redialSoon(peer),
+      memberAnnouncements: () => this.#memberAnnouncements(),
+      peersChanged: (changed) => this.#emitPeers(changed),
+      questionChanged: (record) => this.#emit({ type: 'question', question: this.#questionView(record) }),
+      decided: (id) => this.#events.decided(id),
+      rejected: (from, reason, count = 1) => {
+        this.#rejectedMessages += count;
+        this.#log.warn('rejected a message', { from, reason });
+      },
+      storageFailed: (error) => this.#onStorageFailure(error),
+    });
   }
 
   #createDesk(storage: Storage): VoteDesk {
@@ -266,7 +283,7 @@ export class SynodNode implements SynodApi {
           node.#send(to, { type: 'paxos', message });
         },
         event: (event) => {
-          if (node !== null) node.#onCoreEvent(event);
+          if (node !== null) node.#router.coreEvent(event);
         },
         failed: (error) => {
           if (node !== null) node.#onStorageFailure(error);
@@ -632,17 +649,6 @@ export class SynodNode implements SynodApi {
     this.#sessions.connected(peer);
   }
 
-  /** A peer proved it is a member: exchange members and catalogs with it. */
-  #onGreeted(peer: string): void {
-    // Everyone connected hears of the newcomer at once (and the newcomer of everyone), so the full
-    // mesh Paxos needs forms without waiting for the newcomer to find each member by itself.
-    const members = this.#memberAnnouncements();
-    for (const other of this.#connectedPeers()) this.#send(other, { type: 'members', members });
-    this.#exchange?.connected(peer);
-    this.#desk?.connected(peer);
-    this.#emitPeers([peer]);
-  }
-
   #onDisconnected(peer: string): void {
     if (this.#network?.isConnected(peer)) return;
     this.#sessions.disconnected(peer);
@@ -650,113 +656,6 @@ export class SynodNode implements SynodApi {
     // A connection that never said hello is no member: nothing to note about it.
     if (this.#members.get(peer) === undefined) return;
     if (this.#members.upsert(peer, { online: false }, Date.now())) this.#emitPeers([peer]);
-  }
-
-  #onMessage(from: string, message: MemberMessage): void {
-    const storage = this.#storage;
-    switch (message.type) {
-      case 'members': {
-        const { changed, reachableNow, selfOutdated, refused } = this.#membership.receive(
-          message.members,
-          Date.now(),
-        );
-        if (refused > 0) {
-          this.#rejectedMessages += refused;
-          this.#log.warn('refused member records', { from, refused });
-        }
-        // A member reachable for the first time is dialed on the next poll, not after a backoff.
-        for (const peer of reachableNow) this.#network?.redialSoon(peer);
-        // Pass on what was news (typically a newcomer's addresses); records only ever get newer, so
-        // the gossip stops once every member holds every newest record.
-        if (changed.length > 0 || selfOutdated) {
-          const members = this.#memberAnnouncements();
-          for (const other of this.#connectedPeers())
-            if (other !== from || selfOutdated) this.#send(other, { type: 'members', members });
-        }
-        if (changed.length > 0) this.#emitPeers(changed);
-        return;
-      }
-      case 'question':
-        this.#exchange?.learn(from, message.question, message.outcome);
-        return;
-      case 'catalog':
-        this.#exchange?.digest(from, message.entries, message.done);
-        return;
-      case 'question-request':
-        this.#exchange?.sendQuestion(from, message.id);
-        return;
-      case 'votes':
-        void this.#desk
-          ?.receiveVotes(from, message.votes)
-          .catch((error: unknown) => this.#onStorageFailure(asError(error)));
-        return;
-      case 'vote-set':
-        void this.#desk
-          ?.receiveSet(from, message.close, message.votes)
-          .catch((error: unknown) => this.#onStorageFailure(asError(error)));
-        return;
-      case 'vote-set-request':
-        this.#desk?.sendSet(from, message.question, message.digest);
-        return;
-      case 'paxos': {
-        this.#log.debug('paxos in', { from, message });
-        // Checked here, once: the core takes signatures and values on trust. A message about a question
-        // this node does not know yet changes nothing; the core asks for the question.
-        const question = storage?.catalog.get(message.message.decision)?.definition;
-        const checks = this.#votes?.checks;
-        const problem =
-          question === undefined || checks === undefined
-            ? null
-            : checks.problem(question, from, message.message);
-        if (problem !== null) {
-          this.#rejectedMessages++;
-          this.#log.warn('rejected a paxos message', { from, kind: message.message.kind, reason: problem });
-          return;
-        }
-        // A close is accepted only once its votes are on disk here; they are asked for meanwhile.
-        if (question !== undefined && this.#desk?.admits(question, from, message.message) === false) return;
-        this.#timelines.record('received', from, message.message);
-        storage?.driver.input({ kind: 'receive', from, message: message.message });
-        return;
-      }
-    }
-  }
-
-  #onCoreEvent(event: CoreEvent): void {
-    const storage = this.#storage;
-    if (storage === null) return;
-    switch (event.kind) {
-      case 'decided': {
-        const record = storage.catalog.markDecided(event.decision, Date.now());
-        if (record !== undefined) this.#emit({ type: 'question', question: this.#questionView(record) });
-        this.#log.info('decided', { question: event.decision, value: event.value });
-        if (record !== undefined) {
-          this.#exchange?.decided(record);
-          // The winner of a vote follows from the chosen votes: fetch them if this node lacks them.
-          this.#desk?.holdsVotesOf(record.definition, event.value);
-          this.#desk?.schedule();
-        }
-        this.#events.decided(event.decision);
-        return;
-      }
-      case 'conflict': {
-        const { liars, signedBoth } = event.conflict;
-        this.#log.error('SAFETY BROKEN: two certificates name different outcomes; the first is kept', {
-          question: event.decision,
-          liars,
-          signedBoth,
-        });
-        const record = storage.catalog.get(event.decision);
-        if (record !== undefined) this.#emit({ type: 'question', question: this.#questionView(record) });
-        return;
-      }
-      case 'unknown-decision':
-        this.#send(event.from, { type: 'question-request', id: event.decision });
-        return;
-      case 'refused':
-        this.#log.debug('paxos input refused', { ...event });
-        return;
-    }
   }
 
   #onStorageFailure(error: Error): void {
@@ -893,8 +792,4 @@ export class SynodNode implements SynodApi {
     }
     return this.#storage;
   }
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

@@ -9,7 +9,14 @@ import { after, before, describe, it } from 'node:test';
 import type { MemberAnnouncement } from '../../src/net/wire.ts';
 import { HELLO_TIMEOUT_MS } from '../../src/node/member-sessions.ts';
 import { Signing } from '../../src/node/signing.ts';
-import { DaemonGroup, decidedOption, sleep, waitFor, type DaemonProcess } from '../helpers/daemons.ts';
+import {
+  DaemonGroup,
+  decidedOption,
+  question,
+  sleep,
+  waitFor,
+  type DaemonProcess,
+} from '../helpers/daemons.ts';
 import { HostileMember } from '../helpers/hostile-member.ts';
 
 /**
@@ -158,7 +165,10 @@ describe('a member who attacks the group', () => {
     );
     // The node is not kept busy by them: a question of an honest member is decided at once.
     const q = await n1.client.createQuestion({ title: 'After the flood', options: [] });
-    await group.daemons[1]?.client.propose({ questionId: q.id, option: 'fine' });
+    const n2 = group.daemons[1];
+    assert.ok(n2);
+    await waitFor(async () => (await question(n2.client, q.id)) !== undefined, 10_000, 'n2 to know it');
+    await n2.client.propose({ questionId: q.id, option: 'fine' });
     assert.equal(await decidedOption(n1.client, q.id), 'fine');
     // And n1 refuses to ask more of its own than the same limits allow.
   });
