@@ -27,7 +27,13 @@ export class PeerLinks {
   readonly #host: Libp2p;
   readonly #handlers: LinkHandlers;
   readonly #outbound = new Map<string, Promise<Outbound>>();
-  readonly #queues = new Map<string, Promise<void>>();
+  /**
+   * Messages waiting to be written to each peer, in order. A queue belongs to one connection: when
+   * the peer disconnects it is dropped (its messages are lost like any other), so that messages to a
+   * peer that comes back are not stuck behind writes to the dead connection, each of which could
+   * take a dial timeout to fail.
+   */
+  readonly #queues = new Map<string, { tail: Promise<void>; live: boolean }>();
 
   constructor(host: Libp2p, handlers: LinkHandlers) {
     this.#host = host;
@@ -48,6 +54,9 @@ export class PeerLinks {
     this.#host.addEventListener('peer:disconnect', (event) => {
       const peer = event.detail.toString();
       this.#outbound.delete(peer);
+      const queue = this.#queues.get(peer);
+      if (queue !== undefined) queue.live = false;
+      this.#queues.delete(peer);
       this.#handlers.onDisconnected(peer);
     });
   }
@@ -63,16 +72,17 @@ export class PeerLinks {
   send(peer: string, message: WireMessage): void {
     if (!this.isConnected(peer)) return;
     const bytes = encodeWire(message);
-    const previous = this.#queues.get(peer) ?? Promise.resolve();
-    const next = previous
-      .then(() => this.#write(peer, bytes))
+    const queue = this.#queues.get(peer) ?? { tail: Promise.resolve(), live: true };
+    this.#queues.set(peer, queue);
+    const next = queue.tail
+      .then(() => (queue.live ? this.#write(peer, bytes) : undefined))
       .catch(() => {
         // The stream broke: the message is lost like any other; the next send opens a new stream.
         this.#outbound.delete(peer);
       });
-    this.#queues.set(peer, next);
+    queue.tail = next;
     void next.then(() => {
-      if (this.#queues.get(peer) === next) this.#queues.delete(peer);
+      if (this.#queues.get(peer) === queue && queue.tail === next) this.#queues.delete(peer);
     });
   }
 

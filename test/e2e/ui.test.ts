@@ -218,6 +218,10 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
       .getByTestId('story')
       .filter({ hasText: /closed the vote at .* with 3 votes/ })
       .waitFor();
+    // Then the rounds as the papers draw them: a lane per laptop, an arrow per message.
+    const lanes = card(alice).getByRole('img', { name: 'Messages between the nodes, ballot after ballot' });
+    await lanes.waitFor();
+    assert.ok((await lanes.locator('.arrow').count()) > 0, 'the picture has arrows');
     for (const [i, page] of pages.entries()) await shot(page, `10-vote-closed-${names[i]}`);
   });
 

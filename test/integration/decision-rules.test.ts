@@ -3,9 +3,21 @@
  * saw when it closed, every node ends with the same final tally, and the winner follows from it.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { QuestionView, SynodApi } from '../../src/api/types.ts';
-import { DaemonGroup, question, waitFor } from '../helpers/daemons.ts';
+import { DaemonGroup, question, sleep, waitFor } from '../helpers/daemons.ts';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
 
 async function finalView(api: SynodApi, id: string): Promise<QuestionView> {
   let view: QuestionView | undefined;
@@ -31,7 +43,12 @@ function tallyText(view: QuestionView): string {
 describe('decision rules over three daemons', () => {
   let group: DaemonGroup;
   before(async () => {
-    group = await DaemonGroup.start(3);
+    // Fixed ports, as laptops that find each other again by mDNS: this test is about the close, and
+    // two laptops restarting at once on new ports would find each other only through those addresses.
+    const ports = await Promise.all([freePort(), freePort(), freePort()]);
+    group = await DaemonGroup.start(3, {
+      extraArgs: (i) => ['--listen', `/ip4/127.0.0.1/tcp/${ports[i] ?? 0}`],
+    });
   });
   after(() => group?.stop());
 
@@ -134,6 +151,36 @@ describe('decision rules over three daemons', () => {
     assert.equal(tallies.size, 1, `one final tally everywhere: ${[...tallies].join(' | ')}`);
     assert.equal(new Set(views.map((v) => v.outcome?.option)).size, 1);
     assert.equal(new Set(views.map((v) => v.outcome?.proposedBy)).size, 1);
+  });
+
+  it('kill -9 during the close: the laptops come back with their votes and all show the same final tally', async () => {
+    const [a, b, c] = nodes();
+    const [, n2, n3] = group.daemons;
+    assert.ok(n2 && n3);
+    // Every member's newest addresses are on every disk (saved a second after they change): without
+    // multicast, two laptops that restart on new ports find each other only through them.
+    await group.waitForMesh();
+    await sleep(1_500);
+    const q = await a.createQuestion({ title: 'Which colour?', options: ['Red', 'Blue'], rule: 'vote' });
+    await knownEverywhere(q.id);
+    await b.vote({ questionId: q.id, option: 'Blue' });
+    await c.vote({ questionId: q.id, option: 'Blue' });
+    await a.vote({ questionId: q.id, option: 'Red' });
+    for (const api of [a, b, c])
+      await waitFor(async () => (await question(api, q.id))?.tally?.counted === 3, 10_000, 'three votes');
+    // The close starts, and two of the three laptops die at once, mid-close.
+    const closing = a.close({ questionId: q.id, waitMs: 0 });
+    await Promise.all([n2.kill9(), n3.kill9()]);
+    await closing;
+    await Promise.all([n2.start(), n3.start()]);
+    await group.waitForMesh();
+    // Their votes were on disk: they still show them (before or after the outcome arrives).
+    const views = await Promise.all(nodes().map((api) => finalView(api, q.id)));
+    for (const view of views) {
+      assert.equal(view.outcome?.option, 'Blue');
+      assert.equal(tallyText(view), tallyText(views[0] as QuestionView));
+    }
+    assert.match(tallyText(views[0] as QuestionView), /"Blue",2.*"Red",1/);
   });
 
   it('sealed bids: hidden until the close; the highest bid wins though a lower one came first', async () => {

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { QuestionView, SynodApi, TimelineEntry } from '../../../src/api/types.ts';
 import { errorText, formatClock } from '../format.ts';
+import { Lanes } from './Lanes.tsx';
 
 type Ballot = NonNullable<TimelineEntry['ballot']>;
 const ballotKey = (b: Ballot) => `${b.round}.${b.node}`;
@@ -84,6 +85,9 @@ export function Timeline(props: {
 
   return (
     <div className="timeline">
+      <div className="lanes-scroll">
+        <Lanes entries={entries} acceptors={acceptors} self={self} name={name} />
+      </div>
       {sortedRows.length > 0 && (
         <table>
           <caption className="small muted">Ballots this node proposed or voted in</caption>
