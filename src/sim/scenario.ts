@@ -1,4 +1,5 @@
 import type { DecisionConfig, NodeId } from '../paxos/index.ts';
+import type { ClosingBug, ClosingPlan } from './closing.ts';
 import { Prng } from './prng.ts';
 
 /**
@@ -74,6 +75,9 @@ export interface Scenario {
   readonly chaosEndsAt: number;
   /** By then every decision somebody durably proposed must be known by every node. */
   readonly livenessDeadline: number;
+  /** Decisions that are closes of votes (src/sim/closing.ts) rather than proposals. */
+  readonly closing?: Readonly<Record<string, ClosingPlan>>;
+  readonly closingBug?: ClosingBug | null;
 }
 
 const CHAOS_MS = 3_000;

@@ -11,6 +11,7 @@ import {
   type PaxosMessage,
   placeholderSigner,
 } from '../paxos/index.ts';
+import { ClosingLayer, type CastVote } from './closing.ts';
 import { EventQueue } from './event-queue.ts';
 import { Oracle, type Violation } from './oracle.ts';
 import { Prng } from './prng.ts';
@@ -22,6 +23,13 @@ type SimEvent =
   | { readonly type: 'fsync'; readonly node: NodeId; readonly incarnation: number }
   | { readonly type: 'tick'; readonly node: NodeId; readonly incarnation: number }
   | { readonly type: 'propose'; readonly node: NodeId; readonly decision: DecisionId; readonly value: string }
+  | {
+      readonly type: 'vote-arrives';
+      readonly node: NodeId;
+      readonly decision: DecisionId;
+      readonly vote: CastVote;
+    }
+  | { readonly type: 'close'; readonly node: NodeId; readonly decision: DecisionId }
   | { readonly type: 'crash'; readonly node: NodeId; readonly downForMs: number }
   | { readonly type: 'restart'; readonly node: NodeId }
   | { readonly type: 'partition'; readonly groups: readonly (readonly NodeId[])[] }
@@ -103,6 +111,7 @@ class Simulation {
   /** Messages queued and not yet delivered. */
   #inFlight = 0;
   #partition: ReadonlyMap<NodeId, number> | null = null;
+  readonly #closing = new Map<DecisionId, ClosingLayer>();
 
   constructor(scenario: Scenario, trace: boolean) {
     this.#scenario = scenario;
@@ -127,6 +136,16 @@ class Simulation {
       for (const p of d.proposals)
         this.#queue.push(p.at, { type: 'propose', node: p.node, decision: d.id, value: p.value });
     }
+    for (const [decision, plan] of Object.entries(s.closing ?? {})) {
+      this.#closing.set(decision, new ClosingLayer(decision, plan, s.closingBug ?? null));
+      // A node that is down when a vote reaches the others gets it when it is back (votes are sent
+      // on every connection); the simulator hands it over at the same time.
+      for (const vote of plan.votes)
+        for (const [node, at] of Object.entries(vote.arrivals))
+          this.#queue.push(at, { type: 'vote-arrives', node, decision, vote });
+      for (const close of plan.closes)
+        this.#queue.push(close.at, { type: 'close', node: close.node, decision });
+    }
     for (const c of s.crashes)
       this.#queue.push(c.at, { type: 'crash', node: c.node, downForMs: c.downForMs });
     for (const p of s.partitions) {
@@ -144,9 +163,12 @@ class Simulation {
       if (!this.#chaos && this.#allLearned() && this.#inFlight === 0) break;
     }
     this.#checkLiveness();
+    const closingViolations = [...this.#closing.values()].flatMap((layer) =>
+      layer.check(this.#reported.filter((r) => r.decision === layer.decision)),
+    );
     return {
       seed: s.seed,
-      violations: this.#oracle.violations,
+      violations: [...this.#oracle.violations, ...closingViolations],
       chosenAt: Object.fromEntries(
         s.decisions.flatMap((d) => {
           const at = this.#oracle.chosenAt(d.id);
@@ -193,6 +215,18 @@ class Simulation {
         this.#log(`${node.id} proposes ${event.value} for ${event.decision}`);
         this.#oracle.onProposed(event.decision, event.value);
         return this.#step(node, { kind: 'propose', decision: event.decision, value: event.value });
+      }
+      case 'vote-arrives':
+        this.#closing.get(event.decision)?.receive(event.node, event.vote);
+        return;
+      case 'close': {
+        const node = this.#node(event.node);
+        const layer = this.#closing.get(event.decision);
+        if (!node.alive || layer === undefined) return;
+        const value = layer.close(node.id, this.#now);
+        this.#log(`${node.id} closes ${event.decision} with ${value}`);
+        this.#oracle.onProposed(event.decision, value);
+        return this.#step(node, { kind: 'propose', decision: event.decision, value });
       }
       case 'crash': {
         const node = this.#node(event.node);
