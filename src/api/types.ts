@@ -178,7 +178,7 @@ export interface JoinGroupInput {
 export interface CreateQuestionInput {
   readonly title: string;
   readonly options: readonly string[];
-  /** Whether members may propose an answer not among `options` (default: yes). */
+  /** Whether members may propose an answer not among `options` (default: only when none are listed). */
   readonly allowOther?: boolean;
   /**
    * Asked anyway when nobody else is online: this node alone is the acceptor, so it alone decides.

@@ -39,6 +39,7 @@ Talk to the running node (all take --data-dir DIR and --json):
       --rule RULE             quick (default: the first proposal a majority accepts wins), vote
                               (most votes when it is closed) or sealed-bid (highest bid when closed)
       --deadline DURATION     for a vote or sealed bids: when anyone may close it (e.g. 90s, 10m, 2h, 1d)
+      --allow-other           members may also propose (or vote for) options that are not listed
       --alone                 ask even though nobody else is online (you alone would decide it)
   questions                   questions with their state and outcome
   propose QUESTION OPTION     propose an option; QUESTION is an id, an id prefix or the exact title
@@ -133,6 +134,7 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
       option: { type: 'string', multiple: true },
       wait: { type: 'string' },
       alone: { type: 'boolean', default: false },
+      'allow-other': { type: 'boolean', default: false },
       rule: { type: 'string' },
       deadline: { type: 'string' },
     },
@@ -201,6 +203,7 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
           title: arg(0, 'the question'),
           options: values.option ?? [],
           confirmAlone: values.alone,
+          ...(values['allow-other'] ? { allowOther: true } : {}),
           ...ruleOptions(values.rule, values.deadline),
         })
         .catch((error: unknown) => {

@@ -447,7 +447,8 @@ export class SynodNode implements SynodApi {
       id: randomBytes(16).toString('hex'),
       title,
       options: [...options],
-      allowOther: allowOther ?? true,
+      // Listed options only, unless the asker allows others; a question without options takes any.
+      allowOther: allowOther ?? options.length === 0,
       createdBy: this.peerId,
       createdAt: now,
       acceptors,

@@ -17,6 +17,7 @@ for (const size of [3, 5]) {
       const q = await asker.client.createQuestion({
         title: 'Where do we meet?',
         options: ['Cafe', 'Park', 'Library'],
+        allowOther: true,
       });
       assert.equal(q.acceptors.length, size, 'every connected member is an acceptor');
       assert.equal(q.quorum, Math.floor(size / 2) + 1);

@@ -10,7 +10,7 @@ import { ErrorText } from './ErrorText.tsx';
 export function NewQuestion({ api }: { readonly api: SynodApi }) {
   const [title, setTitle] = useState('');
   const [options, setOptions] = useState('');
-  const [allowOther, setAllowOther] = useState(true);
+  const [allowOther, setAllowOther] = useState(false);
   const [aloneWarning, setAloneWarning] = useState<string | null>(null);
   const [rule, setRule] = useState<DecisionRule>('quick');
   /** Minutes from now until anyone may close; empty for no deadline. */
@@ -69,7 +69,7 @@ export function NewQuestion({ api }: { readonly api: SynodApi }) {
       </label>
       <label className="check">
         <input type="checkbox" checked={allowOther} onChange={(e) => setAllowOther(e.target.checked)} />
-        <span>Members may propose other options</span>
+        <span>Members may also propose options that are not listed</span>
       </label>
       <fieldset className="rules">
         <legend>How is it decided?</legend>
