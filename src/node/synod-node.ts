@@ -224,7 +224,6 @@ export class SynodNode implements SynodApi {
         await this.close({ questionId: id, waitMs: 0 });
       },
       now: () => Date.now(),
-      random: Math.random,
     });
   }
 

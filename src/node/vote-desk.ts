@@ -15,7 +15,7 @@ import type { QuestionRecord } from './catalog.ts';
 import type { VoteBook } from './vote-book.ts';
 import type { VoteChecks } from './vote-checks.ts';
 
-/** A member who is neither the asker nor an acceptor closes this long after the deadline (plus a random part), if nobody has. */
+/** A member who is neither the asker nor an acceptor closes this long after the deadline (plus a part fixed per node and question), if nobody has. */
 export const CLOSE_GRACE_MS = 10_000;
 const CLOSE_JITTER_MS = 20_000;
 /** A vote set asked for is asked again after this long, if it has not come. */
@@ -40,7 +40,6 @@ export interface VoteDeskContext {
   /** Proposes a close for the question (the node's close, as if its user had clicked). */
   close(id: string): Promise<void>;
   now(): number;
-  random(): number;
 }
 
 /**

@@ -5,12 +5,11 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { DaemonProcess, waitFor } from '../helpers/daemons.ts';
+import { DaemonProcess, freePort, waitFor } from '../helpers/daemons.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;
@@ -21,17 +20,6 @@ const missing = !existsSync(CHROMIUM)
     ? 'the renderer is not built (npm test builds it first; or run "npm run build:renderer")'
     : null;
 if (missing !== null) console.log(`SKIPPED the browser end-to-end test: ${missing}`);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 describe('the app in a browser, against three headless nodes', { skip: missing ?? false }, () => {
   let base = '';

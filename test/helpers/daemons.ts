@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpSynodClient } from '../../src/api/http-client.ts';
@@ -146,6 +147,18 @@ export class DaemonGroup {
     await Promise.all(this.daemons.map((d) => d.stop()));
     await rm(this.base, { recursive: true, force: true });
   }
+}
+
+/** A TCP port free on loopback now (for a daemon that must keep its port across restarts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -3,21 +3,9 @@
  * saw when it closed, every node ends with the same final tally, and the winner follows from it.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { QuestionView, SynodApi } from '../../src/api/types.ts';
-import { DaemonGroup, question, sleep, waitFor } from '../helpers/daemons.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
+import { DaemonGroup, freePort, question, sleep, waitFor } from '../helpers/daemons.ts';
 
 async function finalView(api: SynodApi, id: string): Promise<QuestionView> {
   let view: QuestionView | undefined;
