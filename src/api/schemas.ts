@@ -1,25 +1,25 @@
 import { z } from 'zod';
 import { LIMITS } from '../model/limits.ts';
-import { DECISION_RULES, humanText, questionIdSchema } from '../model/question.ts';
+import { DECISION_RULES, questionIdSchema, typedText } from '../model/question.ts';
 import { bidAmountSchema } from '../model/rules.ts';
 import { SynodError } from './types.ts';
 
 /** Every API input is validated here, once, whichever transport (IPC, HTTP) carried it. */
 export const inputSchemas = {
   createGroup: z.object({
-    groupName: humanText('the group name', LIMITS.groupNameChars),
-    displayName: humanText('your display name', LIMITS.displayNameChars),
+    groupName: typedText('the group name', LIMITS.groupNameChars),
+    displayName: typedText('your display name', LIMITS.displayNameChars),
   }),
   joinGroup: z.object({
     invite: z.string().min(1, 'paste the invite').max(4_000, 'that is too long to be an invite'),
-    displayName: humanText('your display name', LIMITS.displayNameChars),
+    displayName: typedText('your display name', LIMITS.displayNameChars),
   }),
   addPeer: z.object({ address: z.string().min(1, 'give an address').max(300) }),
   createQuestion: z
     .object({
-      title: humanText('the title', LIMITS.titleChars),
+      title: typedText('the title', LIMITS.titleChars),
       options: z
-        .array(humanText('an option', LIMITS.optionChars))
+        .array(typedText('an option', LIMITS.optionChars))
         .max(LIMITS.optionsPerQuestion, `a question has at most ${LIMITS.optionsPerQuestion} options`),
       allowOther: z.boolean().optional(),
       confirmAlone: z.boolean().optional(),
@@ -31,12 +31,12 @@ export const inputSchemas = {
   timeline: z.object({ questionId: questionIdSchema }),
   vote: z.object({
     questionId: questionIdSchema,
-    option: humanText('the option', LIMITS.optionChars),
+    option: typedText('the option', LIMITS.optionChars),
   }),
   bid: z.object({
     questionId: questionIdSchema,
     amount: bidAmountSchema,
-    option: humanText('the option', LIMITS.optionChars).optional(),
+    option: typedText('the option', LIMITS.optionChars).optional(),
   }),
   close: z.object({
     questionId: questionIdSchema,
@@ -44,7 +44,7 @@ export const inputSchemas = {
   }),
   propose: z.object({
     questionId: questionIdSchema,
-    option: humanText('the option', LIMITS.optionChars),
+    option: typedText('the option', LIMITS.optionChars),
     waitMs: z.number().int().min(0).max(60_000).optional(),
   }),
 };

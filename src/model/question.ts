@@ -17,6 +17,19 @@ export function humanText(what: string, maxChars: number) {
     );
 }
 
+/**
+ * What a person types into this app: `humanText`, and without the invisible characters that reorder
+ * text (bidi embeddings, overrides and isolates), with which "Alice" could be made to read as another
+ * name or an option to look like another. Checked where people type (the API); text that is already
+ * stored or comes from other members is checked as `humanText`, so that no old record stops loading.
+ */
+export function typedText(what: string, maxChars: number) {
+  return humanText(what, maxChars).refine(
+    (s) => !/[\u202a-\u202e\u2066-\u2069]/.test(s),
+    `${what} must not contain characters that reverse the direction of text`,
+  );
+}
+
 export const peerIdSchema = z
   .string()
   .min(1)

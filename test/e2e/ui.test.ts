@@ -121,6 +121,11 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
     await alice.getByLabel('Options (one per line, optional)').fill('Dawn\nDusk');
     await alice.getByRole('button', { name: 'Ask', exact: true }).click();
     for (const page of pages) await page.getByRole('heading', { name: 'When do we attack?' }).waitFor();
+    // Titles take the direction of their own text (Hebrew or Arabic titles read right to left).
+    assert.equal(
+      await alice.getByRole('heading', { name: 'When do we attack?' }).getAttribute('dir'),
+      'auto',
+    );
     await bob.getByText('Open: 3 of 3 online').waitFor();
     await bob.getByText('Decided by (needs 2 of these 3 online)').first().waitFor();
     await shot(bob, '04-question-open');

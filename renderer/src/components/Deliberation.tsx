@@ -27,7 +27,9 @@ export function TallyBars({ tally, unit }: { readonly tally: TallyView; readonly
     <ul className="tally" data-testid="tally" aria-label="Tally">
       {tally.lines.map((line) => (
         <li key={line.option}>
-          <span className="tally-option">{line.option}</span>
+          <span className="tally-option" dir="auto">
+            {line.option}
+          </span>
           <span className="bar" aria-hidden="true">
             <span style={{ width: `${(100 * line.score) / top}%` }} />
           </span>

@@ -15,7 +15,9 @@ export function PeerList({ peers }: { readonly peers: readonly PeerView[] }) {
           {peers.map((p) => (
             <li key={p.peerId} data-testid="peer">
               <span className={`dot ${p.online ? 'online' : 'offline'}`} aria-hidden="true" />
-              <span className="name">{p.name}</span>
+              <span className="name" dir="auto">
+                {p.name}
+              </span>
               <span className="muted small">
                 {p.online ? 'online' : `last seen ${formatTime(p.lastSeen)}`} · {shortId(p.peerId)}
               </span>

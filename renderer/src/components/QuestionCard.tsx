@@ -72,7 +72,9 @@ export function QuestionCard(props: {
   return (
     <article className={`card question ${q.state}`} aria-labelledby={`q-${q.id}`} data-testid="question">
       <header>
-        <h3 id={`q-${q.id}`}>{q.title}</h3>
+        <h3 id={`q-${q.id}`} dir="auto">
+          {q.title}
+        </h3>
         <p className="muted small">
           <span className="rule">{RULE_NAMES[q.rule]}</span> · asked by {q.createdByName} ·{' '}
           {formatTime(q.createdAt)}
@@ -82,7 +84,7 @@ export function QuestionCard(props: {
       {q.outcome !== null ? (
         <div className="outcome" role="status" data-testid="outcome">
           <span className="label">Decided — final</span>
-          <strong className="value">
+          <strong className="value" dir="auto">
             {winningBid !== null
               ? `${winningBid.member.name} wins with ${winningBid.amount}`
               : (q.outcome.option ??
