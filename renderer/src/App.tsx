@@ -92,7 +92,7 @@ export function App({ api }: { readonly api: SynodApi }) {
       ) : (
         <div className="layout">
           <aside className="sidebar">
-            <PeerList peers={peers} />
+            <PeerList peers={peers} me={status} />
             <InvitePanel api={api} addresses={status.addresses} />
           </aside>
           <main className="content">

@@ -48,7 +48,7 @@ Talk to the running node (all take --data-dir DIR and --json):
   bid QUESTION AMOUNT         place or change a sealed bid   [--option X: the lot, if it lists options]
   close QUESTION              close a vote or an auction (the asker; anyone after the deadline)
       --wait SECONDS          how long to wait for the final tally (default 10)
-  watch                       print live events until interrupted
+  watch                       print the current state, then live events, until interrupted
   open                        a new browser link to the app (each link works once, for an hour)
   rotate-token                a new API token: the old one, browser sessions and unused links stop working
 `;
@@ -272,7 +272,21 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
       return result.state === 'decided' ? 0 : 3;
     }
     case 'watch': {
-      api.subscribe((event) => out(event, formatEvent(event)));
+      // The state as it is now first, then each change. Changes that come while the state is read
+      // wait, so that nothing printed is older than what was printed before it.
+      let waiting: SynodEvent[] | null = [];
+      api.subscribe((event) => {
+        if (waiting === null) out(event, formatEvent(event));
+        else waiting.push(event);
+      });
+      const [status, peers, questions] = await Promise.all([api.status(), api.peers(), api.questions()]);
+      const now: SynodEvent[] = [
+        { type: 'status', status },
+        { type: 'peers', peers },
+        ...questions.map((question) => ({ type: 'question' as const, question })),
+      ];
+      for (const event of [...now, ...waiting]) out(event, formatEvent(event));
+      waiting = null;
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

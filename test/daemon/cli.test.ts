@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,6 +117,29 @@ describe('the synod command line against running daemons', () => {
     assert.match(synod(0, 'questions').stdout, /The quilt\n.*\n {2}sealed bids\n {2}2 sealed bids/);
     assert.match(synod(0, 'close', 'The quilt').stdout, /closed by Ann: the lot/);
     assert.match(synod(0, 'questions').stdout, /DECIDED: the lot \(closed by Ann\) — Ben with 40/);
+  });
+
+  it('watch prints the state as it is first, then each change', async () => {
+    const d0 = group.daemons[0];
+    assert.ok(d0);
+    const child = spawn(process.execPath, [BIN, 'watch', '--data-dir', d0.dataDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      // Questions asked before the watch began are printed at once.
+      await waitFor(
+        async () => output.includes('Which day?') && output.includes('peers: Ben'),
+        15_000,
+        'the state',
+      );
+      assert.match(output, /^status: group Book club/);
+      const asked = await d0.client.createQuestion({ title: 'Asked while watching', options: [] });
+      await waitFor(async () => output.includes(asked.title), 10_000, 'the change');
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 
   it('opens a browser link, and rotates the token: the old token and the unused link stop working', async () => {

@@ -115,7 +115,9 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
       await page.getByRole('button', { name: 'Join group' }).click();
     }
     for (const page of pages)
-      await page.getByRole('heading', { name: 'Members (2 online)' }).waitFor({ timeout: 20_000 });
+      await page.getByRole('heading', { name: 'Members (3 online)' }).waitFor({ timeout: 20_000 });
+    // Each page lists its own member first, as "you".
+    assert.match((await alice.getByTestId('peer-me').textContent()) ?? '', /Alice.*you, on this laptop/);
 
     await alice.getByRole('textbox', { name: 'Your question' }).fill('When do we attack?');
     await alice.getByLabel('Options (one per line, optional)').fill('Dawn\nDusk');
@@ -157,7 +159,7 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
     const first = (await alice.getByTestId('outcome').locator('.value').textContent()) ?? '';
 
     await n3.kill9();
-    await alice.getByRole('heading', { name: 'Members (1 online)' }).waitFor({ timeout: 20_000 });
+    await alice.getByRole('heading', { name: 'Members (2 online)' }).waitFor({ timeout: 20_000 });
     await alice.getByRole('textbox', { name: 'Your question' }).fill('Snacks?');
     await alice.getByRole('button', { name: 'Ask', exact: true }).click();
     await bob.getByRole('heading', { name: 'Snacks?' }).waitFor();
@@ -268,8 +270,15 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
   it('the dark theme and the keyboard work', async () => {
     const [alice] = pages;
     assert.ok(alice);
-    await alice.getByRole('button', { name: 'Dark theme' }).focus();
+    const toggle = alice.getByRole('button', { name: /^Dark theme/ });
+    assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+    await toggle.focus();
     await alice.keyboard.press('Enter');
+    assert.equal(await alice.locator('html').getAttribute('data-theme'), 'dark');
+    assert.equal(await toggle.getAttribute('aria-pressed'), 'true', 'the button shows the current state');
+    // Remembered: the next visit opens dark.
+    await alice.reload();
+    await alice.getByRole('heading', { name: /^Members/ }).waitFor();
     assert.equal(await alice.locator('html').getAttribute('data-theme'), 'dark');
     await shot(alice, '07-dark-theme');
   });

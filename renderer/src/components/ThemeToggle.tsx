@@ -16,16 +16,18 @@ export function ThemeToggle() {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
   const next: Theme = theme === 'dark' ? 'light' : 'dark';
+  // A toggle that shows its state (pressed: dark), remembered for the next visit.
   return (
     <button
       type="button"
       className="ghost"
+      aria-pressed={theme === 'dark'}
       onClick={() => {
         localStorage.setItem(KEY, next);
         setTheme(next);
       }}
     >
-      {next === 'dark' ? 'Dark theme' : 'Light theme'}
+      Dark theme{theme === 'dark' ? ': on' : ': off'}
     </button>
   );
 }
