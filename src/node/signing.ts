@@ -1,6 +1,7 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import type { CloseValue } from '../model/rules.ts';
 import type { Statement } from '../paxos/index.ts';
 
 /** What a member signs besides its votes: its proposals, its questions and its own member record. */
@@ -28,14 +29,8 @@ export type SignedStatement =
       readonly amount: number | null;
       readonly seq: number;
     }
-  | {
-      readonly kind: 'close';
-      readonly question: string;
-      readonly by: string;
-      readonly at: number;
-      readonly digest: string;
-      readonly count: number;
-    }
+  /** A close signs everything in its value but the signature itself. */
+  | Omit<CloseValue, 'signature'>
   | {
       readonly kind: 'member';
       readonly peerId: string;

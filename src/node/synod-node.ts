@@ -21,12 +21,6 @@ import {
 } from '../api/types.ts';
 import { decodeInvite, encodeInvite, InvalidInviteError } from '../model/invite.ts';
 import { LIMITS } from '../model/limits.ts';
-import {
-  decodeProposal,
-  isAllowedOption,
-  MAX_DEADLINE_MS,
-  type QuestionDefinition,
-} from '../model/question.ts';
 import type { WireMessage } from '../net/wire.ts';
 import { DEFAULT_CORE_OPTIONS, SynodCore, type CoreOptions, type DurableDecision } from '../paxos/index.ts';
 import { StorageWriteError, type StateLog } from '../storage/index.ts';
@@ -46,7 +40,7 @@ import { NodeNetwork } from './node-network.ts';
 import { PaxosDriver } from './paxos-driver.ts';
 import { QuestionCatalog, type QuestionLimits } from './question-catalog.ts';
 import { QuestionExchange } from './question-exchange.ts';
-import { chooseVoters } from './question-voters.ts';
+import { checkProposal, defineQuestion, resultOf } from './question-requests.ts';
 import { questionView } from './question-views.ts';
 import { Signing } from './signing.ts';
 import { Timelines } from './timeline.ts';
@@ -406,55 +400,24 @@ export class SynodNode implements SynodApi {
   }
 
   async createQuestion(input: CreateQuestionInput): Promise<QuestionView> {
-    const { title, options, allowOther, confirmAlone, rule, deadline } = parseInput(
-      inputSchemas.createQuestion,
-      input,
-    );
+    const request = parseInput(inputSchemas.createQuestion, input);
     this.#requireGroup();
-    const now = Date.now();
-    if ((rule ?? 'quick') === 'quick' && (deadline ?? null) !== null)
-      throw new SynodError('invalid-input', 'a quick decision has no deadline: choose a vote or sealed bids');
-    if (
-      deadline !== undefined &&
-      deadline !== null &&
-      (deadline < now + 10_000 || deadline > now + MAX_DEADLINE_MS)
-    )
-      throw new SynodError(
-        'invalid-input',
-        'the deadline must be at least 10 seconds and at most 90 days away',
-      );
     const storage = this.#requireStorage();
     // The same limits as every other member applies to this node's questions.
-    const limit = storage.catalog.limitProblem(this.peerId, Date.now());
+    const now = Date.now();
+    const limit = storage.catalog.limitProblem(this.peerId, now);
     if (limit !== null) throw new SynodError('invalid-input', `${limit}; try again later`);
-    const { acceptors, learners } = chooseVoters(
-      this.peerId,
-      this.#members.all(),
-      this.#options.acceptorsPerQuestion ?? LIMITS.defaultAcceptors,
+    const definition = defineQuestion(
+      { ...request, id: randomBytes(16).toString('hex') },
+      {
+        self: this.peerId,
+        members: this.#members.all(),
+        maxAcceptors: this.#options.acceptorsPerQuestion ?? LIMITS.defaultAcceptors,
+        now,
+        checks: this.#requireVotes().checks,
+      },
     );
-    if (acceptors.length === 1 && confirmAlone !== true) {
-      // Paxos would decide it with this node's vote alone: the asker must know, and choose to.
-      const others = this.#members.all().filter((m) => m.peerId !== this.peerId).length;
-      throw new SynodError(
-        'needs-confirmation',
-        others === 0
-          ? 'Only you will decide this: nobody else is in the group yet. Ask anyway?'
-          : `Only you will decide this: none of the other ${others} members is online now, so your laptop alone settles it. Ask anyway?`,
-      );
-    }
-    const definition: QuestionDefinition = this.#requireVotes().checks.signDefinition({
-      id: randomBytes(16).toString('hex'),
-      title,
-      options: [...options],
-      // Listed options only, unless the asker allows others; a question without options takes any.
-      allowOther: allowOther ?? options.length === 0,
-      createdBy: this.peerId,
-      createdAt: now,
-      acceptors,
-      learners,
-      rule: rule ?? 'quick',
-      deadline: deadline ?? null,
-    });
+    const { acceptors, learners } = definition;
     await storage.catalog.add(definition).catch((error: unknown) => {
       throw new SynodError('storage-refused', error instanceof Error ? error.message : String(error));
     });
@@ -513,28 +476,8 @@ export class SynodNode implements SynodApi {
     const storage = this.#requireStorage();
     const record = storage.catalog.get(questionId);
     if (record === undefined) throw new SynodError('not-found', `there is no question ${questionId}`);
-    if (record.definition.rule !== 'quick') {
-      throw new SynodError(
-        'invalid-input',
-        record.definition.rule === 'vote'
-          ? 'this question is decided by vote: vote, and it is decided when it is closed'
-          : 'this question is an auction: place a bid, and it is decided when it is closed',
-      );
-    }
-    if (!isAllowedOption(record.definition, option)) {
-      throw new SynodError(
-        'invalid-input',
-        `"${option}" is not one of this question's options (${record.definition.options.join(', ')})`,
-      );
-    }
     const decision = storage.driver.core.decision(questionId);
-    const already = decision?.proposer.proposal ? decodeProposal(decision.proposer.proposal) : null;
-    if (decision?.chosen === null && already !== null && already.option !== option) {
-      throw new SynodError(
-        'invalid-input',
-        `you already proposed "${already.option}" for this question; it is still being decided`,
-      );
-    }
+    checkProposal(record.definition, decision, option);
     if ((decision?.chosen ?? null) === null) {
       const outcome = this.#events.outcome(questionId, waitMs ?? DEFAULT_WAIT_MS);
       storage.driver.input({
@@ -547,24 +490,10 @@ export class SynodNode implements SynodApi {
     return this.#result(questionId, option);
   }
 
-  /** Where a proposal or a close stands: decided (and whether it went this node's way), or pending. */
   #result(questionId: string, proposed: string | null): ProposeResult {
     const record = this.#requireStorage().catalog.get(questionId);
     if (record === undefined) throw new SynodError('not-found', `there is no question ${questionId}`);
-    const view = this.#questionView(record);
-    if (view.outcome === null) {
-      return {
-        state: 'pending',
-        message:
-          `not decided yet: ${view.reachableAcceptors} of ${view.acceptors.length} acceptors reachable, ` +
-          `${view.quorum} needed. It goes on; the outcome will show when the group decides.`,
-      };
-    }
-    const won =
-      proposed === null
-        ? view.outcome.youWon === true
-        : view.outcome.proposedBy === this.peerId && view.outcome.option === proposed;
-    return { state: 'decided', outcome: view.outcome, won };
+    return resultOf(this.#questionView(record), this.peerId, proposed);
   }
 
   async timeline(input: { questionId: string }): Promise<TimelineEntry[]> {
