@@ -1,6 +1,9 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { NodeStatus, PeerView, QuestionView, SynodApi, SynodEvent } from '../../src/api/types.ts';
+import { BrowserNotices } from './browser-notices.ts';
+import { History } from './components/History.tsx';
 import { InvitePanel } from './components/InvitePanel.tsx';
+import { NotifyButton } from './components/NotifyButton.tsx';
 import { NewQuestion } from './components/NewQuestion.tsx';
 import { Onboarding } from './components/Onboarding.tsx';
 import { PeerList } from './components/PeerList.tsx';
@@ -20,10 +23,19 @@ export function App({ api }: { readonly api: SynodApi }) {
   const [peers, setPeers] = useState<readonly PeerView[]>([]);
   const [questions, setQuestions] = useState<readonly QuestionView[]>([]);
   const [loadError, setLoadError] = useState<string | null>(null);
+  /** Why the node does not answer (it stopped, restarts, or the laptop slept), or null while it does. */
+  const [unreachable, setUnreachable] = useState<string | null>(null);
+
+  /** What a finished step left to know (a join that reached nobody), until dismissed. */
+  const [notice, setNotice] = useState<string | null>(null);
+  /** Browser mode only: Electron's main process notifies of decisions itself. */
+  const notices = useRef<BrowserNotices | null>(null);
 
   const reload = useCallback(async () => {
     try {
       const [s, p, q] = await Promise.all([api.status(), api.peers(), api.questions()]);
+      if (notices.current === null && window.synod === undefined)
+        notices.current = new BrowserNotices(q.filter((x) => x.outcome !== null).map((x) => x.id));
       setStatus(s);
       setPeers(p);
       setQuestions(q);
@@ -35,9 +47,12 @@ export function App({ api }: { readonly api: SynodApi }) {
 
   useEffect(() => {
     const unsubscribe = api.subscribe((event: SynodEvent) => {
+      notices.current?.handle(event);
       if (event.type === 'status') {
         setStatus(event.status);
         void reload();
+      } else if (event.type === 'connection') {
+        setUnreachable(event.reachable ? null : (event.problem ?? 'no answer'));
       } else if (event.type === 'peers') {
         setPeers(event.peers);
       } else {
@@ -75,6 +90,7 @@ export function App({ api }: { readonly api: SynodApi }) {
             <strong>{status.group.name}</strong> · you are <strong>{status.displayName}</strong>
           </p>
         )}
+        {window.synod === undefined && <NotifyButton />}
         <ThemeToggle />
       </header>
       {status.storageError !== null && (
@@ -82,17 +98,38 @@ export function App({ api }: { readonly api: SynodApi }) {
           This node is not voting: {status.storageError}
         </p>
       )}
-      {loadError !== null && (
-        <p className="banner danger" role="alert">
-          {loadError}
+      {unreachable !== null ? (
+        <p className="banner danger" role="alert" data-testid="unreachable">
+          Your Synod node is not answering ({unreachable}). Trying again every second; until it answers, what
+          you see here may be out of date, and nothing you do can be sent.
+        </p>
+      ) : (
+        loadError !== null && (
+          <p className="banner danger" role="alert">
+            {loadError}
+          </p>
+        )
+      )}
+      {notice !== null && (
+        <p className="banner warning" role="alert" data-testid="notice">
+          {notice}{' '}
+          <button type="button" className="ghost" onClick={() => setNotice(null)}>
+            Dismiss
+          </button>
         </p>
       )}
       {status.group === null ? (
-        <Onboarding api={api} onDone={reload} />
+        <Onboarding
+          api={api}
+          onDone={async (message) => {
+            setNotice(message);
+            await reload();
+          }}
+        />
       ) : (
-        <div className="layout">
+        <div className={unreachable === null ? 'layout' : 'layout stale'} aria-busy={unreachable !== null}>
           <aside className="sidebar">
-            <PeerList peers={peers} me={status} />
+            <PeerList api={api} peers={peers} me={status} known={unreachable === null} />
             <InvitePanel api={api} addresses={status.addresses} />
           </aside>
           <main className="content">
@@ -107,16 +144,7 @@ export function App({ api }: { readonly api: SynodApi }) {
                 ))
               )}
             </section>
-            <section aria-labelledby="decided-heading">
-              <h2 id="decided-heading">Decided</h2>
-              {decided.length === 0 ? (
-                <p className="muted">Nothing decided yet.</p>
-              ) : (
-                decided.map((q) => (
-                  <QuestionCard key={q.id} api={api} question={q} names={names} self={status.peerId} />
-                ))
-              )}
-            </section>
+            <History api={api} decided={decided} names={names} self={status.peerId} />
           </main>
         </div>
       )}

@@ -19,6 +19,12 @@ export class DecisionNotices {
     }
     this.#announced.add(event.question.id);
     const { title, outcome } = event.question;
-    return { title: `Decided: ${title}`, body: `${outcome.option} (proposed by ${outcome.proposedByName})` };
+    const bid = outcome.close?.winningBid ?? null;
+    const what =
+      bid !== null
+        ? `${bid.member.name} wins with ${bid.amount}`
+        : (outcome.option ?? (outcome.close === null ? '?' : 'nothing was cast'));
+    const who = `${outcome.close === null ? 'proposed' : 'closed'} by ${outcome.proposedByName}`;
+    return { title: `Decided: ${title}`, body: `${what} (${who})` };
   }
 }

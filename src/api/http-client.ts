@@ -1,10 +1,12 @@
 import {
   SynodError,
+  type AddPeerResult,
   type BidInput,
   type CloseInput,
   type CreateGroupInput,
   type CreateQuestionInput,
   type JoinGroupInput,
+  type JoinResult,
   type NodeStatus,
   type PeerView,
   type ProposeInput,
@@ -16,6 +18,11 @@ import {
   type TimelineEntry,
   type VoteInput,
 } from './types.ts';
+
+/** The daemon writes to an event stream at least every 15 s; silence beyond this means it is dead. */
+const EVENT_STREAM_SILENCE_MS = 40_000;
+const SESSION_ENDED =
+  'this page was signed out (the API token was changed): open a new link with "synod open"';
 
 /**
  * SynodApi over the daemon's local HTTP API. Runs in Node (the CLI, tests) and in a browser (the
@@ -30,13 +37,18 @@ export class HttpSynodClient implements SynodApi {
     this.#token = token;
   }
 
+  /** Where the daemon's API is, e.g. http://127.0.0.1:4800. */
+  get baseUrl(): string {
+    return this.#base;
+  }
+
   status(): Promise<NodeStatus> {
     return this.#call('GET', '/api/status');
   }
   createGroup(input: CreateGroupInput): Promise<NodeStatus> {
     return this.#call('POST', '/api/group', input);
   }
-  joinGroup(input: JoinGroupInput): Promise<NodeStatus> {
+  joinGroup(input: JoinGroupInput): Promise<JoinResult> {
     return this.#call('POST', '/api/join', input);
   }
   invite(): Promise<{ invite: string }> {
@@ -45,8 +57,8 @@ export class HttpSynodClient implements SynodApi {
   peers(): Promise<PeerView[]> {
     return this.#call('GET', '/api/peers');
   }
-  async addPeer(input: { address: string }): Promise<void> {
-    await this.#call('POST', '/api/peers', input);
+  addPeer(input: { address: string }): Promise<AddPeerResult> {
+    return this.#call('POST', '/api/peers', input);
   }
   questions(): Promise<QuestionView[]> {
     return this.#call('GET', '/api/questions');
@@ -112,19 +124,46 @@ export class HttpSynodClient implements SynodApi {
   }
 
   async #stream(listener: (event: SynodEvent) => void, signal: AbortSignal): Promise<void> {
-    let reconnecting = false;
+    let reachable = true;
+    const connection = (now: boolean, problem: string | null) => {
+      if (now === reachable) return;
+      reachable = now;
+      listener({ type: 'connection', reachable: now, problem });
+    };
+    let connectedBefore = false;
     while (!signal.aborted) {
+      // The daemon writes a keep-alive every 15 s: a stream silent for longer is dead (a laptop that
+      // slept, a connection cut without a reset), though no error says so.
+      const attempt = new AbortController();
+      const abortAttempt = () => attempt.abort();
+      signal.addEventListener('abort', abortAttempt, { once: true });
+      let silence: ReturnType<typeof setTimeout> | undefined;
+      const heard = () => {
+        clearTimeout(silence);
+        silence = setTimeout(abortAttempt, EVENT_STREAM_SILENCE_MS);
+      };
+      let problem = 'the connection to it ended';
       try {
-        const res = await fetch(`${this.#base}/api/events`, { headers: this.#headers(), signal });
+        heard();
+        const res = await fetch(`${this.#base}/api/events`, {
+          headers: this.#headers(),
+          signal: attempt.signal,
+        });
+        if (res.status === 401) {
+          connection(false, SESSION_ENDED);
+          return;
+        }
         if (!res.ok || res.body === null) throw new Error(`events: HTTP ${res.status}`);
         // Events may have been missed while the node was away: a status event makes the UI reload.
-        if (reconnecting) listener({ type: 'status', status: await this.status() });
-        reconnecting = true;
+        if (connectedBefore) listener({ type: 'status', status: await this.status() });
+        connectedBefore = true;
+        connection(true, null);
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
         let buffer = '';
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
+          heard();
           buffer += value;
           let end;
           while ((end = buffer.indexOf('\n\n')) !== -1) {
@@ -140,8 +179,13 @@ export class HttpSynodClient implements SynodApi {
         }
       } catch {
         if (signal.aborted) return;
+        problem = attempt.signal.aborted ? 'it went silent' : 'nothing answers at its address';
+      } finally {
+        clearTimeout(silence);
+        signal.removeEventListener('abort', abortAttempt);
       }
-      // The daemon went away or restarted: try again shortly.
+      connection(false, problem);
+      // The daemon went away, restarted or the laptop slept: try again shortly.
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
   }

@@ -13,6 +13,7 @@ export const inputSchemas = {
   joinGroup: z.object({
     invite: z.string().min(1, 'paste the invite').max(4_000, 'that is too long to be an invite'),
     displayName: typedText('your display name', LIMITS.displayNameChars),
+    waitMs: z.number().int().min(0).max(30_000).optional(),
   }),
   addPeer: z.object({ address: z.string().min(1, 'give an address').max(300) }),
   createQuestion: z

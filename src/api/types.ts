@@ -21,9 +21,34 @@ export interface PeerView {
   readonly peerId: string;
   readonly name: string;
   readonly online: boolean;
-  /** Epoch ms of the last time it was connected, null if never. */
+  /** Epoch ms when its last connection ended (or began, while it lasts); null if never connected. */
   readonly lastSeen: number | null;
+  /** Epoch ms since when it is connected; null while it is not. */
+  readonly connectedSince: number | null;
   readonly addresses: readonly string[];
+  /** This node's last attempt to reach it: for telling why a member does not connect. */
+  readonly lastDial: DialView | null;
+}
+
+export interface DialView {
+  readonly at: number;
+  /** The addresses tried. */
+  readonly addresses: readonly string[];
+  /** Why it failed, or null when it connected. */
+  readonly error: string | null;
+}
+
+export interface JoinResult {
+  readonly status: NodeStatus;
+  /** The members this node reached while joining (none: it is in the group, but alone so far). */
+  readonly reached: readonly NamedMember[];
+  /** When it reached nobody: what was tried and what to do. */
+  readonly problem: string | null;
+}
+
+export interface AddPeerResult {
+  readonly peerId: string;
+  readonly name: string;
 }
 
 export interface OutcomeView {
@@ -163,7 +188,12 @@ export interface TimelineEntry {
 export type SynodEvent =
   | { readonly type: 'status'; readonly status: NodeStatus }
   | { readonly type: 'peers'; readonly peers: readonly PeerView[] }
-  | { readonly type: 'question'; readonly question: QuestionView };
+  | { readonly type: 'question'; readonly question: QuestionView }
+  /**
+   * From the client's side, not the node's: whether the node answers (a browser page loses it when the
+   * daemon stops or the laptop sleeps, and gets it back by itself). `problem` says why, when not.
+   */
+  | { readonly type: 'connection'; readonly reachable: boolean; readonly problem: string | null };
 
 export interface CreateGroupInput {
   readonly groupName: string;
@@ -173,6 +203,8 @@ export interface CreateGroupInput {
 export interface JoinGroupInput {
   readonly invite: string;
   readonly displayName: string;
+  /** How long to wait for a member to answer before saying that none did (default 8 s, at most 30 s). */
+  readonly waitMs?: number;
 }
 
 export interface CreateQuestionInput {
@@ -222,10 +254,15 @@ export interface ProposeInput {
 export interface SynodApi {
   status(): Promise<NodeStatus>;
   createGroup(input: CreateGroupInput): Promise<NodeStatus>;
-  joinGroup(input: JoinGroupInput): Promise<NodeStatus>;
+  /** Joins, then waits for a member to answer: the result says whom it reached, or why nobody. */
+  joinGroup(input: JoinGroupInput): Promise<JoinResult>;
   invite(): Promise<{ readonly invite: string }>;
   peers(): Promise<readonly PeerView[]>;
-  addPeer(input: { readonly address: string }): Promise<void>;
+  /**
+   * Connects to a member by address and remembers the address; fails with `unreachable` (and
+   * remembers nothing) when nobody of this group answers there.
+   */
+  addPeer(input: { readonly address: string }): Promise<AddPeerResult>;
   questions(): Promise<readonly QuestionView[]>;
   createQuestion(input: CreateQuestionInput): Promise<QuestionView>;
   propose(input: ProposeInput): Promise<ProposeResult>;
@@ -248,6 +285,7 @@ export type SynodErrorCode =
   | 'no-group'
   | 'already-in-group'
   | 'storage-refused'
+  | 'unreachable'
   | 'unauthorized';
 
 /** An error the user can act on: `message` says what failed and what to do. */

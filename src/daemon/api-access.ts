@@ -18,7 +18,7 @@ const sessionsSchema = z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(MAX_SESSI
 /**
  * Who may use the local API. The command line uses the token in the data directory (api-token,
  * readable by its owner only). A browser gets a link whose code works once: the page exchanges it for
- * a session token that it keeps in the tab (sessionStorage), so neither the browser's history nor the
+ * a session token that it keeps in localStorage (for this address only), so neither the browser's history nor the
  * terminal's scrollback holds anything that still opens the API. Sessions survive a daemon restart
  * (their hashes are in api-sessions.json) and end when the token is rotated.
  */

@@ -24,17 +24,19 @@ Run a node:
       --listen MULTIADDR      listen address, repeatable (default /ip4/0.0.0.0/tcp/0)
       --peer MULTIADDR        a member to dial (…/p2p/<peer id>), repeatable; for this run only (add-peer remembers one)
       --no-mdns               do not discover peers by multicast (use --peer or add-peer instead)
-      --api-port PORT         port of the local API on 127.0.0.1 (default: a free one)
+      --api-port PORT         port of the local API on 127.0.0.1 (default: the one this data directory
+                              used before, chosen once, so the browser's address stays the same)
       --max-acceptors N       acceptors of the questions this node asks (1-15, default 7)
       --verbose               log protocol traffic
 
 Talk to the running node (all take --data-dir DIR and --json):
   status                      this node: peer id, group, addresses
   create-group NAME --name YOU
-  join INVITE --name YOU
+  join INVITE --name YOU       exits with 3 if no member answered (in the group, but alone so far)
   invite                      the text another member needs to join
   peers                       members, online or when last seen
-  add-peer MULTIADDR          dial a member by address (when multicast is blocked); remembered
+  add-peer MULTIADDR          connect to a member by address (when multicast is blocked); remembered
+                              only if a member of this group answers there
   ask TITLE [--option X]...   create a question (the connected members become its acceptors)
       --rule RULE             quick (default: the first proposal a majority accepts wins), vote
                               (most votes when it is closed) or sealed-bid (highest bid when closed)
@@ -52,6 +54,9 @@ Talk to the running node (all take --data-dir DIR and --json):
   open                        a new browser link to the app (each link works once, for an hour)
   rotate-token                a new API token: the old one, browser sessions and unused links stop working
 `;
+
+/** The exit status of a join that reached no member: in the group, but alone so far. */
+const JOINED_ALONE = 3;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -177,8 +182,13 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
       return 0;
     }
     case 'join': {
-      const s = await api.joinGroup({ invite: arg(0, 'the invite'), displayName: displayName() });
-      out(s, `joined the group "${s.group?.name}" as ${s.displayName}\n`);
+      const result = await api.joinGroup({ invite: arg(0, 'the invite'), displayName: displayName() });
+      const joined = `joined the group "${result.status.group?.name}" as ${result.status.displayName}`;
+      if (result.problem !== null) {
+        out(result, `${joined}, but ${result.problem}\n`);
+        return JOINED_ALONE;
+      }
+      out(result, `${joined}; connected to ${result.reached.map((m) => m.name).join(', ')}\n`);
       return 0;
     }
     case 'invite': {
@@ -193,8 +203,8 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
     }
     case 'add-peer': {
       const address = arg(0, 'the address');
-      await api.addPeer({ address });
-      out({ ok: true }, `added ${address}\n`);
+      const added = await api.addPeer({ address });
+      out(added, `connected to ${added.name} (${added.peerId}); the address is remembered\n`);
       return 0;
     }
     case 'ask': {
@@ -356,8 +366,8 @@ function formatQuestion(q: QuestionView): string {
             ? ''
             : ` — ${outcome.close.winningBid.member.name} with ${outcome.close.winningBid.amount}`)
       : q.state === 'waiting-for-quorum'
-        ? `waiting: ${q.reachableAcceptors} of ${q.acceptors.length} acceptors online, ${q.quorum} needed`
-        : `open: ${q.reachableAcceptors} of ${q.acceptors.length} acceptors online`;
+        ? `waiting: ${q.reachableAcceptors} of ${q.acceptors.length} voters online, ${q.quorum} needed`
+        : `open: ${q.reachableAcceptors} of ${q.acceptors.length} voters online`;
   const rule =
     q.rule === 'quick'
       ? ''
@@ -381,5 +391,9 @@ function formatEvent(event: SynodEvent): string {
       return `peers: ${event.peers.map((p) => `${p.name}${p.online ? '' : ' (offline)'}`).join(', ')}\n`;
     case 'question':
       return `question ${formatQuestion(event.question)}`;
+    case 'connection':
+      return event.reachable
+        ? 'node: answering again\n'
+        : `node: not answering (${event.problem ?? 'unknown'})\n`;
   }
 }

@@ -3,14 +3,15 @@ import { fileURLToPath } from 'node:url';
 import { SynodNode } from '../node/synod-node.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
 import { ApiAccess } from './api-access.ts';
-import { removeApiInfo, writeApiInfo } from './api-files.ts';
-import { startHttpApi } from './http-api.ts';
+import { rememberApiPort, rememberedApiPort, removeApiInfo, writeApiInfo } from './api-files.ts';
+import { startHttpApi, type HttpApiOptions, type RunningHttpApi } from './http-api.ts';
 
 export interface DaemonOptions {
   readonly dataDir: string;
   readonly listen: readonly string[];
   readonly peers: readonly string[];
   readonly mdns: boolean;
+  /** The local API's port; 0 for the one this data directory used before (chosen once, then kept). */
   readonly apiPort: number;
   readonly acceptorsPerQuestion?: number;
   readonly verbose: boolean;
@@ -48,10 +49,9 @@ export async function startDaemon(
   });
   const access = await ApiAccess.open(options.dataDir);
   const hasUi = existsSync(`${RENDERER_DIST}index.html`);
-  const api = await startHttpApi({
+  const api = await startApiOnStablePort(options.dataDir, options.apiPort, log, {
     api: node,
     access,
-    port: options.apiPort,
     log,
     ...(hasUi ? { staticDir: RENDERER_DIST } : {}),
   });
@@ -66,4 +66,38 @@ export async function startDaemon(
       await node.stop();
     },
   };
+}
+
+/**
+ * The API listens where it listened last time, so that the page's address, its saved session and any
+ * bookmark keep working across restarts. A port given by hand is used (and remembered); a remembered
+ * port that another program took meanwhile is given up for a new one, with a warning.
+ */
+async function startApiOnStablePort(
+  dataDir: string,
+  requested: number,
+  log: Logger,
+  options: Omit<HttpApiOptions, 'port'>,
+): Promise<RunningHttpApi> {
+  const remembered = requested === 0 ? await rememberedApiPort(dataDir) : null;
+  let api: RunningHttpApi;
+  try {
+    api = await startHttpApi({ ...options, port: requested === 0 ? (remembered ?? 0) : requested });
+  } catch (error) {
+    if (remembered === null || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    log.warn('the port this node used before is taken by another program: the app has a new address', {
+      port: remembered,
+    });
+    api = await startHttpApi({ ...options, port: 0 });
+  }
+  if (api.port !== remembered) {
+    try {
+      await rememberApiPort(dataDir, api.port);
+    } catch (error) {
+      log.warn('could not remember the API port: the next start may choose another', {
+        error: String(error),
+      });
+    }
+  }
+  return api;
 }

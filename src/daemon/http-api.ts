@@ -20,6 +20,7 @@ const STATUS_OF: Record<SynodErrorCode, number> = {
   'no-group': 409,
   'already-in-group': 409,
   'storage-refused': 503,
+  unreachable: 502,
 };
 
 export interface HttpApiOptions {
@@ -78,10 +79,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
       'POST /api/join': (body) => api.joinGroup(body as never),
       'GET /api/invite': () => api.invite(),
       'GET /api/peers': () => api.peers(),
-      'POST /api/peers': async (body) => {
-        await api.addPeer(body as never);
-        return { ok: true };
-      },
+      'POST /api/peers': (body) => api.addPeer(body as never),
       'GET /api/questions': () => api.questions(),
       'POST /api/questions': (body) => api.createQuestion(body as never),
       'GET /api/questions/:id/timeline': (_body, match) => api.timeline({ questionId: match[1] ?? '' }),

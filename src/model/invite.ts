@@ -19,12 +19,27 @@ export interface Invite extends GroupSecret {
 }
 
 const PREFIX = 'synod1:';
+/** Addresses an invite carries at most (the decoder refuses more). */
+export const MAX_INVITE_ADDRESSES = 16;
+
+/**
+ * Where a newcomer can find the group: the inviting laptop's addresses first, then a few of each
+ * member online now, so that an invite still works when the inviter's laptop is away.
+ */
+export function inviteAddresses(
+  own: readonly string[],
+  online: readonly { readonly addresses: readonly string[] }[],
+): string[] {
+  const chosen = own.slice(0, 6);
+  for (const member of online) chosen.push(...member.addresses.slice(0, 3));
+  return [...new Set(chosen)].slice(0, MAX_INVITE_ADDRESSES);
+}
 
 const inviteSchema = z.object({
   id: z.string().regex(/^[0-9a-f]{16}$/),
   name: humanText('the group name', LIMITS.groupNameChars),
   key: z.string().regex(/^[0-9a-f]{64}$/),
-  addresses: z.array(z.string().max(300)).max(16),
+  addresses: z.array(z.string().max(300)).max(MAX_INVITE_ADDRESSES),
 });
 
 export function encodeInvite(invite: Invite): string {

@@ -26,6 +26,7 @@ export const FILES = {
   apiToken: 'api-token',
   apiInfo: 'api.json',
   apiSessions: 'api-sessions.json',
+  apiPort: 'api-port',
 } as const;
 
 /**

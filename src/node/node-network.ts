@@ -26,6 +26,15 @@ export interface NetworkOptions {
 
 /** Peers found by mDNS that are not members yet, kept to dial: at most this many. */
 const MAX_DISCOVERED = 64;
+/** Peers whose last dial is remembered for the member details: at most this many. */
+const MAX_DIAL_RECORDS = 512;
+
+/** The last attempt to reach a peer: what was tried, and why it failed (null: it connected). */
+export interface DialRecord {
+  readonly at: number;
+  readonly addresses: readonly string[];
+  readonly error: string | null;
+}
 
 /**
  * A member's place in the group's network: the libp2p host, one long-lived stream per peer, and the
@@ -38,6 +47,7 @@ export class NodeNetwork {
   readonly #options: NetworkOptions;
   /** mDNS answers from peers that are not members (yet): where to dial them. */
   readonly #discovered = new Map<string, string[]>();
+  readonly #dials = new Map<string, DialRecord>();
 
   private constructor(host: Libp2p, handlers: LinkHandlers, options: NetworkOptions) {
     this.#host = host;
@@ -102,8 +112,35 @@ export class NodeNetwork {
     void this.#host.hangUp(peerIdFromString(peer));
   }
 
-  async dialAddress(address: string): Promise<void> {
-    await this.#host.dial(multiaddr(address), { signal: AbortSignal.timeout(5_000) });
+  async dialAddress(address: string, timeoutMs = 5_000): Promise<void> {
+    await this.#noted(peerOf(address), [address], () =>
+      this.#host.dial(multiaddr(address), { signal: AbortSignal.timeout(timeoutMs) }),
+    );
+  }
+
+  /** This node's last attempt to reach `peer`, or null if it has not tried (or forgot). */
+  lastDial(peer: string): DialRecord | null {
+    return this.#dials.get(peer) ?? null;
+  }
+
+  async #noted(
+    peer: string | null,
+    addresses: readonly string[],
+    dial: () => Promise<unknown>,
+  ): Promise<void> {
+    const note = (error: string | null) => {
+      if (peer === null) return;
+      this.#dials.delete(peer);
+      if (this.#dials.size >= MAX_DIAL_RECORDS) this.#dials.delete(this.#dials.keys().next().value as string);
+      this.#dials.set(peer, { at: Date.now(), addresses: addresses.slice(0, 16), error });
+    };
+    try {
+      await dial();
+      note(null);
+    } catch (error) {
+      note(describeDialError(error));
+      throw error;
+    }
   }
 
   #listen(): void {
@@ -169,14 +206,12 @@ export class NodeNetwork {
     if (addresses.length > 0) {
       await this.#host.peerStore.merge(id, { multiaddrs: addresses.flatMap(toMultiaddr) });
     }
-    await this.#host.dial(id, { signal: AbortSignal.timeout(5_000) });
+    await this.#noted(peer, addresses, () => this.#host.dial(id, { signal: AbortSignal.timeout(5_000) }));
   }
 
   #addressConnected(address: string): boolean {
-    const peer = multiaddr(address)
-      .getComponents()
-      .find((c) => c.name === 'p2p')?.value;
-    return peer !== undefined && this.#links.isConnected(peer);
+    const peer = peerOf(address);
+    return peer !== null && this.#links.isConnected(peer);
   }
 }
 
@@ -186,4 +221,25 @@ function toMultiaddr(address: string): Multiaddr[] {
   } catch {
     return [];
   }
+}
+
+/** The peer id an address ends with (/p2p/…), or null. */
+export function peerOf(address: string): string | null {
+  try {
+    return (
+      multiaddr(address)
+        .getComponents()
+        .find((c) => c.name === 'p2p')?.value ?? null
+    );
+  } catch {
+    return null;
+  }
+}
+
+/** A dial error in a line: libp2p reports one error per address tried inside an AggregateError. */
+export function describeDialError(error: unknown): string {
+  const inner = error instanceof AggregateError && error.errors.length > 0 ? error.errors : [error];
+  const messages = [...new Set(inner.map((e) => (e instanceof Error ? e.message : String(e))))];
+  const text = messages.join('; ') || 'unknown error';
+  return text.length > 300 ? `${text.slice(0, 297)}…` : text;
 }

@@ -111,8 +111,8 @@ export function resultOf(view: QuestionView, self: string, proposed: string | nu
     return {
       state: 'pending',
       message:
-        `not decided yet: ${view.reachableAcceptors} of ${view.acceptors.length} acceptors reachable, ` +
-        `${view.quorum} needed. It goes on; the outcome will show when the group decides.`,
+        `not decided yet: ${view.reachableAcceptors} of its ${view.acceptors.length} voters are online, ` +
+        `${view.quorum} are needed. It goes on; the outcome will show when the group decides.`,
     };
   }
   const won =

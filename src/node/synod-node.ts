@@ -4,11 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { inputSchemas, parseInput } from '../api/schemas.ts';
 import {
   SynodError,
+  type AddPeerResult,
   type BidInput,
   type CloseInput,
   type CreateGroupInput,
   type CreateQuestionInput,
   type JoinGroupInput,
+  type JoinResult,
   type NodeStatus,
   type PeerView,
   type ProposeInput,
@@ -19,7 +21,7 @@ import {
   type TimelineEntry,
   type VoteInput,
 } from '../api/types.ts';
-import { decodeInvite, encodeInvite, InvalidInviteError } from '../model/invite.ts';
+import { decodeInvite, encodeInvite, InvalidInviteError, inviteAddresses } from '../model/invite.ts';
 import { LIMITS } from '../model/limits.ts';
 import type { WireMessage } from '../net/wire.ts';
 import { DEFAULT_CORE_OPTIONS, SynodCore, type CoreOptions, type DurableDecision } from '../paxos/index.ts';
@@ -36,7 +38,7 @@ import { MemberSessions } from './member-sessions.ts';
 import { MessageRouter } from './message-router.ts';
 import { NodeEvents } from './node-events.ts';
 import { isDialable, Membership } from './membership.ts';
-import { NodeNetwork } from './node-network.ts';
+import { describeDialError, NodeNetwork, peerOf } from './node-network.ts';
 import { PaxosDriver } from './paxos-driver.ts';
 import { QuestionCatalog, type QuestionLimits } from './question-catalog.ts';
 import { QuestionExchange } from './question-exchange.ts';
@@ -47,6 +49,13 @@ import { Timelines } from './timeline.ts';
 import { VoteBook, type VoteBookRecord } from './vote-book.ts';
 import { VoteChecks } from './vote-checks.ts';
 import { VoteDesk } from './vote-desk.ts';
+
+/** How long a join waits for a member to answer, unless told. */
+const JOIN_WAIT_MS = 8_000;
+/** How long an added member has to say its hello once connected. */
+const ADD_PEER_GREETING_MS = 3_000;
+/** Addresses given by hand that group.json keeps (its reader refuses more than 64). */
+const MAX_STATIC_PEERS = 32;
 
 export interface NodeOptions {
   readonly dataDir: string;
@@ -344,8 +353,8 @@ export class SynodNode implements SynodApi {
     return this.#status();
   }
 
-  async joinGroup(input: JoinGroupInput): Promise<NodeStatus> {
-    const { invite: text, displayName } = parseInput(inputSchemas.joinGroup, input);
+  async joinGroup(input: JoinGroupInput): Promise<JoinResult> {
+    const { invite: text, displayName, waitMs } = parseInput(inputSchemas.joinGroup, input);
     this.#requireNoGroup();
     let invite;
     try {
@@ -355,44 +364,95 @@ export class SynodNode implements SynodApi {
       throw error;
     }
     const { id, name, key } = invite;
-    await this.#joinAs({
-      group: { id, name, key },
-      displayName,
-      staticPeers: invite.addresses.filter(isDialable),
-    });
-    return this.#status();
+    const addresses = invite.addresses.filter(isDialable);
+    await this.#joinAs({ group: { id, name, key }, displayName, staticPeers: addresses });
+    const wait = waitMs ?? JOIN_WAIT_MS;
+    const reached = await this.#waitForMembers(wait);
+    const status = this.#status();
+    if (reached.length > 0) {
+      return { status, reached: reached.map((p) => ({ peerId: p, name: this.#nameOf(p) })), problem: null };
+    }
+    const errors = [
+      ...new Set(
+        addresses.flatMap((a) => {
+          const peer = peerOf(a);
+          return (peer === null ? null : this.#network?.lastDial(peer)?.error) ?? [];
+        }),
+      ),
+    ];
+    const tried =
+      addresses.length === 0
+        ? 'the invite carries no address, and no member answered on the local network'
+        : `nobody answered at the invite's ${addresses.length} address${addresses.length === 1 ? '' : 'es'}` +
+          (errors.length > 0 ? ` (${errors.join('; ')})` : '');
+    return {
+      status,
+      reached: [],
+      problem:
+        `reached no member of "${name}" within ${Math.round(wait / 1000)} s: ${tried}. This laptop is in ` +
+        'the group and keeps trying; ask a member for a new invite (it carries their current addresses), ' +
+        'or add a member by address',
+    };
   }
 
   async invite(): Promise<{ invite: string }> {
     const group = this.#requireGroup();
-    const addresses = this.#ownAddresses().slice(0, 8);
-    return { invite: encodeInvite({ ...group.group, addresses }) };
+    const online = this.#connectedPeers().flatMap((p) => this.#members.get(p) ?? []);
+    return {
+      invite: encodeInvite({ ...group.group, addresses: inviteAddresses(this.#ownAddresses(), online) }),
+    };
   }
 
   async peers(): Promise<PeerView[]> {
     return this.#peerViews();
   }
 
-  async addPeer(input: { address: string }): Promise<void> {
+  async addPeer(input: { address: string }): Promise<AddPeerResult> {
     const { address } = parseInput(inputSchemas.addPeer, input);
     const group = this.#requireGroup();
-    if (!isDialable(address)) {
+    const peer = isDialable(address) ? peerOf(address) : null;
+    if (peer === null) {
       throw new SynodError(
         'invalid-input',
-        `"${address}" is not a full address: it looks like /ip4/192.168.1.20/tcp/4001/p2p/12D3KooW… (the other node shows it in its status)`,
+        `"${address}" is not a full address: it looks like /ip4/192.168.1.20/tcp/4001/p2p/12D3KooW… (the other laptop shows it in its member details, or in "synod status")`,
+      );
+    }
+    if (peer === this.peerId) throw new SynodError('invalid-input', "that is this laptop's own address");
+    const network = this.#network;
+    if (network === null) throw new SynodError('no-group', 'this node is not connected to its group yet');
+    try {
+      await network.dialAddress(address);
+    } catch (error) {
+      throw new SynodError(
+        'unreachable',
+        `nobody answered at ${address} (${describeDialError(error)}). Nothing was added: check that Synod runs on ` +
+          'that laptop, that it is in this group, and that the address is its current one',
+      );
+    }
+    if ((await this.#waitForMembers(ADD_PEER_GREETING_MS, peer)).length === 0) {
+      throw new SynodError(
+        'unreachable',
+        `${address} answered but did not introduce itself as a member of this group. Nothing was added`,
       );
     }
     if (!group.staticPeers.includes(address)) {
-      const updated = { ...group, staticPeers: [...group.staticPeers, address] };
+      // The newest addresses are kept: the oldest given by hand are the likeliest to be out of date.
+      const staticPeers = [...group.staticPeers, address].slice(-MAX_STATIC_PEERS);
+      const updated = { ...group, staticPeers };
       await this.#saveGroup(updated);
       this.#group = updated;
     }
-    await (this.#network?.dialAddress(address) ?? Promise.resolve()).catch((error: unknown) =>
-      this.#log.warn('could not reach the added peer yet; will keep trying', {
-        address,
-        error: String(error),
-      }),
-    );
+    return { peerId: peer, name: this.#nameOf(peer) };
+  }
+
+  /** Waits until a member (or `only` that one) has said its hello here; the members that have. */
+  async #waitForMembers(timeoutMs: number, only?: string): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const greeted = this.#connectedPeers().filter((p) => only === undefined || p === only);
+      if (greeted.length > 0 || Date.now() >= deadline) return greeted;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   async questions(): Promise<QuestionView[]> {
@@ -641,7 +701,9 @@ export class SynodNode implements SynodApi {
         name: m.name,
         online: m.online,
         lastSeen: m.lastSeen,
+        connectedSince: m.online ? m.lastSeen : null,
         addresses: m.addresses,
+        lastDial: this.#network?.lastDial(m.peerId) ?? null,
       }));
   }
 

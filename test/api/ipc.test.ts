@@ -50,7 +50,10 @@ describe('decision notifications', () => {
     ({
       id,
       title: `Q ${id}`,
-      outcome: option === null ? null : { option, proposedBy: 'p', proposedByName: 'Bob', decidedAt: 1 },
+      outcome:
+        option === null
+          ? null
+          : { option, proposedBy: 'p', proposedByName: 'Bob', decidedAt: 1, close: null },
     }) as QuestionView;
 
   it('announces each question once, when it becomes decided, and not those decided before start', () => {

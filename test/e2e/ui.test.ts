@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { DaemonProcess, freePort, waitFor } from '../helpers/daemons.ts';
+import { DaemonProcess, waitFor } from '../helpers/daemons.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;
@@ -20,6 +20,26 @@ const missing = !existsSync(CHROMIUM)
     ? 'the renderer is not built (npm test builds it first; or run "npm run build:renderer")'
     : null;
 if (missing !== null) console.log(`SKIPPED the browser end-to-end test: ${missing}`);
+
+/** Counts the notifications a page shows (a headless browser displays none). */
+const COUNT_NOTIFICATIONS = `
+  const shown = [];
+  const Real = window.Notification;
+  class Counted extends Real {
+    constructor(title, options) {
+      super(title, options);
+      shown.push(title + ': ' + (options && options.body ? options.body : ''));
+    }
+  }
+  Object.defineProperty(window, 'Notification', { value: Counted });
+  Object.defineProperty(window, 'shownNotifications', { value: shown });
+`;
+
+/** Puts a page's tab in the background or brings it back, as switching tabs does. */
+const setVisibility = (state: 'hidden' | 'visible') => `
+  Object.defineProperty(document, 'visibilityState', { value: '${state}', configurable: true });
+  document.dispatchEvent(new Event('visibilitychange'));
+`;
 
 describe('the app in a browser, against three headless nodes', { skip: missing ?? false }, () => {
   let base = '';
@@ -37,11 +57,9 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
     await mkdir(ARTIFACTS, { recursive: true });
     base = await mkdtemp(join(tmpdir(), 'synod-e2e-'));
     for (let i = 0; i < 3; i++) {
-      // A fixed API port, so that the page finds its node again after a restart.
-      const d = new DaemonProcess(`n${i + 1}`, join(base, `n${i + 1}`), [
-        '--api-port',
-        String(await freePort()),
-      ]);
+      // No --api-port: the page finds its node again after a restart because the data directory
+      // keeps the port it chose first.
+      const d = new DaemonProcess(`n${i + 1}`, join(base, `n${i + 1}`));
       await d.start();
       daemons.push(d);
     }
@@ -58,7 +76,11 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
       ],
     });
     for (const d of daemons) {
-      const page = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      // Browser-mode notifications: allowed, and counted here (a headless browser shows none).
+      await context.grantPermissions(['notifications'], { origin: new URL(d.client.baseUrl).origin });
+      await context.addInitScript({ content: COUNT_NOTIFICATIONS });
+      const page = await context.newPage();
       page.on('pageerror', (error) => console.log(`page error on ${d.name}: ${error.message}`));
       await page.goto(await uiUrl(d));
       pages.push(page);
@@ -159,6 +181,10 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
     const first = (await alice.getByTestId('outcome').locator('.value').textContent()) ?? '';
 
     await n3.kill9();
+    // Carol's page says at once that her node is gone, and no longer claims anyone is online.
+    await carol.getByTestId('unreachable').waitFor({ timeout: 5_000 });
+    await carol.getByRole('heading', { name: 'Members (not known now)' }).waitFor();
+    await shot(carol, '06a-node-unreachable-Carol');
     await alice.getByRole('heading', { name: 'Members (2 online)' }).waitFor({ timeout: 20_000 });
     await alice.getByRole('textbox', { name: 'Your question' }).fill('Snacks?');
     await alice.getByRole('button', { name: 'Ask', exact: true }).click();
@@ -168,8 +194,14 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
     await alice.getByText('Popcorn').first().waitFor();
 
     await n3.start();
-    await carol.reload();
+    // Same address (the data directory kept its port): the page recovers by itself, without a reload.
+    await carol.getByTestId('unreachable').waitFor({ state: 'detached', timeout: 20_000 });
     await carol.getByRole('heading', { name: 'Snacks?' }).waitFor({ timeout: 20_000 });
+    // A new tab at the bare address (no code: a bookmark) opens the app with the saved session.
+    const tab = await carol.context().newPage();
+    await tab.goto(new URL(carol.url()).origin);
+    await tab.getByRole('heading', { name: 'Snacks?' }).waitFor({ timeout: 20_000 });
+    await tab.close();
     const decided = carol.getByTestId('outcome');
     await decided.filter({ hasText: 'Popcorn' }).waitFor({ timeout: 20_000 });
     await decided.filter({ hasText: first }).first().waitFor();
@@ -249,6 +281,82 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
         .waitFor({ timeout: 20_000 });
     assert.equal(await card(carol).getByTestId('you-won').textContent(), 'Your choice won.');
     for (const [i, page] of pages.entries()) await shot(page, `12-auction-closed-${names[i]}`);
+  });
+
+  it('a tab in the background is told of decisions; members are added by address; history is searched and archived', async () => {
+    const [alice, bob, carol] = pages;
+    const n3 = daemons[2];
+    assert.ok(alice && bob && carol && n3);
+    // Bob's tab goes to the background: a decision shows in its title and as a notification.
+    await bob.evaluate(setVisibility('hidden'));
+    await alice.getByRole('textbox', { name: 'Your question' }).fill('Board game?');
+    await alice.getByLabel('Options (one per line, optional)').fill('');
+    await alice.getByRole('radio', { name: /^Quick decision/ }).check();
+    await alice.getByRole('button', { name: 'Ask', exact: true }).click();
+    await alice.getByLabel('Your option').fill('Go');
+    await alice.getByRole('button', { name: 'Propose', exact: true }).click();
+    await waitFor(async () => (await bob.title()).startsWith('(1) Synod'), 10_000, 'the count in the title');
+    const shown = (await bob.evaluate('window.shownNotifications')) as string[];
+    assert.deepEqual(shown, ['Decided: Board game?: Go (proposed by Alice)']);
+    await bob.evaluate(setVisibility('visible'));
+    assert.equal(await bob.title(), 'Synod', 'seen: the count goes');
+    assert.match((await alice.getByTestId('notifications').textContent()) ?? '', /on/);
+
+    // Adding a member by address: a dead one is refused next to the field, a live one connects.
+    const carolId = (await n3.client.status()).peerId;
+    await alice.getByText('Add a member by address').click();
+    const field = alice.getByLabel(/^Address/);
+    await field.fill('/ip4/127.0.0.1/tcp/9/p2p/12D3KooWDJ7kKqQZt8iS98UeqU4PBXZPxtML8UpPwsG4Bmwd4QtX');
+    await alice.getByRole('button', { name: 'Connect' }).click();
+    await alice
+      .locator('#add-member-result')
+      .filter({ hasText: 'Nothing was added' })
+      .waitFor({ timeout: 10_000 });
+    assert.equal(await field.getAttribute('aria-invalid'), 'true');
+    await shot(alice, '13-add-member-refused');
+    const carolAddress = (await n3.client.status()).addresses[0] ?? '';
+    await field.fill(carolAddress);
+    await alice.getByRole('button', { name: 'Connect' }).click();
+    await alice
+      .locator('#add-member-result')
+      .filter({ hasText: 'Connected to Carol' })
+      .waitFor({ timeout: 10_000 });
+    // Member ids and addresses are in each member's details, not in the list.
+    const carolRow = alice.getByTestId('peer').filter({ hasText: 'Carol' });
+    assert.doesNotMatch((await carolRow.locator('.muted').first().textContent()) ?? '', /12D3|…/);
+    await carolRow.getByText('Details').click();
+    await carolRow.getByText(carolId, { exact: true }).waitFor();
+    assert.match((await carolRow.textContent()) ?? '', /online since/);
+
+    // History: search, then archive one from this view.
+    const search = alice.getByLabel('Search decided questions');
+    await search.fill('film');
+    const decided = alice.getByRole('region', { name: 'Decided' }).getByTestId('question');
+    await waitFor(async () => (await decided.count()) === 1, 5_000, 'one question matches "film"');
+    await decided.getByRole('button', { name: /^Archive/ }).click();
+    await alice.getByText('No decided question matches.').waitFor();
+    await search.fill('');
+    assert.equal(
+      await alice.getByRole('heading', { name: 'Which film?' }).count(),
+      0,
+      'archived: out of the list',
+    );
+    await alice.getByLabel('Show').selectOption('archived');
+    await alice.getByRole('heading', { name: 'Which film?' }).waitFor();
+    await alice.getByLabel('Show').selectOption('all');
+    await shot(alice, '14-history-1280');
+
+    // 420 px wide: the questions come first, the members after them.
+    await alice.setViewportSize({ width: 420, height: 900 });
+    const ask = await alice.getByRole('heading', { name: 'Ask a question' }).boundingBox();
+    const members = await alice.getByRole('heading', { name: /^Members/ }).boundingBox();
+    assert.ok(ask && members && ask.y < members.y, 'at 420 px the questions are above the members');
+    const overflow = (await alice.evaluate(
+      'document.documentElement.scrollWidth - window.innerWidth',
+    )) as number;
+    assert.ok(overflow <= 0, `nothing is wider than the window at 420 px (${overflow} px too wide)`);
+    await shot(alice, '15-narrow-420');
+    await alice.setViewportSize({ width: 1280, height: 900 });
   });
 
   it('a browser link works once: opened again, it opens nothing', async () => {

@@ -64,12 +64,20 @@ describe('a node on a full disk', () => {
       assert.match(status.storageError ?? '', /full/i);
       // Not voting any more: a proposal is refused with the same reason.
       await assert.rejects(node.propose({ questionId: kept, option: 'x' }), /questions\.log/);
-      // A small file on the full disk: refused with the reason, and the old file stays whole.
-      const peer = '12D3KooWDJ7kKqQZt8iS98UeqU4PBXZPxtML8UpPwsG4Bmwd4QtX';
-      await assert.rejects(
-        node.addPeer({ address: `/ip4/127.0.0.1/tcp/9/p2p/${peer}` }),
-        (error: unknown) => error instanceof SynodError && /group settings.*full/s.test(error.message),
-      );
+      // A small file on the full disk: refused with the reason, and the old file stays whole. (The
+      // address is a member's that answers: an address where nobody does is not written at all.)
+      const bobDir = await mkdtemp(join(tmpdir(), 'synod-full-bob-'));
+      const bob = await SynodNode.start({ dataDir: bobDir, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+      try {
+        await bob.joinGroup({ invite: (await node.invite()).invite, displayName: 'Bob' });
+        await assert.rejects(
+          node.addPeer({ address: (await bob.status()).addresses[0] ?? '' }),
+          (error: unknown) => error instanceof SynodError && /group settings.*full/s.test(error.message),
+        );
+      } finally {
+        await bob.stop();
+        await rm(bobDir, { recursive: true, force: true });
+      }
       assert.deepEqual(JSON.parse(await readFile(join(dataDir, 'group.json'), 'utf8')).staticPeers, []);
     } finally {
       await node.stop().catch(() => undefined);

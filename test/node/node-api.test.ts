@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SynodError } from '../../src/api/types.ts';
+import { decodeInvite, encodeInvite } from '../../src/model/invite.ts';
 import { SynodNode } from '../../src/node/synod-node.ts';
 
 const dirs: string[] = [];
@@ -14,6 +15,19 @@ async function startNode(dir?: string): Promise<{ node: SynodNode; dir: string }
   if (dir === undefined) dirs.push(dataDir);
   const node = await SynodNode.start({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
   return { node, dir: dataDir };
+}
+
+async function staticPeersOf(dir: string): Promise<string[]> {
+  return (JSON.parse(await readFile(join(dir, 'group.json'), 'utf8')) as { staticPeers: string[] })
+    .staticPeers;
+}
+
+async function waitUntil(condition: () => Promise<unknown>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 const code = (expected: string) => (error: unknown) => error instanceof SynodError && error.code === expected;
@@ -59,19 +73,93 @@ describe('SynodNode API', () => {
     }
   });
 
-  it('a peer added by address is remembered across restarts', async () => {
-    const { node, dir } = await startNode();
-    const address = '/ip4/127.0.0.1/tcp/9/p2p/12D3KooWDJ7kKqQZt8iS98UeqU4PBXZPxtML8UpPwsG4Bmwd4QtX';
-    await node.createGroup({ groupName: 'G', displayName: 'Ann' });
-    await node.addPeer({ address }); // nobody listens there: kept, and retried later
-    await node.stop();
+  it('a member is added by address only when a member of this group answers there; then remembered', async () => {
+    const { node: ann, dir } = await startNode();
+    const { node: bob } = await startNode();
+    const { node: stranger } = await startNode();
+    try {
+      await ann.createGroup({ groupName: 'G', displayName: 'Ann' });
+      const nobody = '/ip4/127.0.0.1/tcp/9/p2p/12D3KooWDJ7kKqQZt8iS98UeqU4PBXZPxtML8UpPwsG4Bmwd4QtX';
+      await assert.rejects(
+        ann.addPeer({ address: nobody }),
+        (error: unknown) =>
+          error instanceof SynodError &&
+          error.code === 'unreachable' &&
+          /nobody answered at .*tcp\/9.*Nothing was added/s.test(error.message),
+      );
+      // A laptop of another group: its network key differs, so it cannot answer as a member.
+      await stranger.createGroup({ groupName: 'Other', displayName: 'Sam' });
+      const strangerAddress = (await stranger.status()).addresses[0] ?? '';
+      await assert.rejects(ann.addPeer({ address: strangerAddress }), code('unreachable'));
+      assert.deepEqual(await staticPeersOf(dir), []);
+      await assert.rejects(ann.addPeer({ address: (await ann.status()).addresses[0] ?? '' }), /own address/);
+
+      await bob.joinGroup({ invite: (await ann.invite()).invite, displayName: 'Bob' });
+      const bobAddress = (await bob.status()).addresses[0] ?? '';
+      const added = await ann.addPeer({ address: bobAddress });
+      assert.deepEqual(added, { peerId: bob.peerId, name: 'Bob' });
+      const bobView = (await ann.peers()).find((p) => p.peerId === bob.peerId);
+      assert.equal(bobView?.online, true);
+      assert.ok(bobView.connectedSince !== null && bobView.connectedSince <= Date.now());
+      assert.equal(bobView.lastDial?.error, null);
+    } finally {
+      await Promise.all([bob.stop(), stranger.stop()]);
+      await ann.stop();
+    }
     const again = await startNode(dir);
     try {
-      const saved = JSON.parse(await readFile(join(dir, 'group.json'), 'utf8')) as { staticPeers: string[] };
-      assert.deepEqual(saved.staticPeers, [address]);
+      assert.equal((await staticPeersOf(dir)).length, 1);
       assert.equal((await again.node.status()).group?.name, 'G');
+      // Bob is gone: Ann's view of him says when the connection ended, and why dialing him fails.
+      await waitUntil(async () => (await again.node.peers()).some((p) => p.lastDial?.error), 15_000);
+      const bob = (await again.node.peers()).find((p) => p.name === 'Bob');
+      assert.equal(bob?.online, false);
+      assert.equal(bob.connectedSince, null);
+      assert.ok(bob.lastSeen !== null);
+      assert.match(bob.lastDial?.error ?? '', /ECONNREFUSED|refused|connect/i);
     } finally {
       await again.node.stop();
+    }
+  });
+
+  it("a join says whom it reached, or that it reached nobody; an invite carries other members' addresses", async () => {
+    const { node: ann } = await startNode();
+    const { node: bob } = await startNode();
+    const { node: carol } = await startNode();
+    const { node: dave } = await startNode();
+    try {
+      await ann.createGroup({ groupName: 'Trip', displayName: 'Ann' });
+      const joined = await bob.joinGroup({ invite: (await ann.invite()).invite, displayName: 'Bob' });
+      assert.equal(joined.problem, null);
+      assert.deepEqual(joined.reached, [{ peerId: ann.peerId, name: 'Ann' }]);
+      await waitUntil(async () => (await ann.peers()).some((p) => p.online), 10_000);
+      const invite = decodeInvite((await ann.invite()).invite);
+      const bobAddresses = (await bob.status()).addresses;
+      assert.ok(
+        bobAddresses.some((a) => invite.addresses.includes(a)),
+        'the invite names Bob too',
+      );
+
+      // Ann's laptop goes away: her invite still leads to the group, through Bob.
+      await ann.stop();
+      const viaBob = await carol.joinGroup({ invite: encodeInvite(invite), displayName: 'Carol' });
+      assert.deepEqual(
+        viaBob.reached.map((m) => m.name),
+        ['Bob'],
+      );
+
+      // An invite whose only address is dead: in the group, but told that it reached nobody.
+      const stale = encodeInvite({
+        ...invite,
+        addresses: invite.addresses.filter((a) => a.endsWith(ann.peerId)),
+      });
+      const alone = await dave.joinGroup({ invite: stale, displayName: 'Dave', waitMs: 1_500 });
+      assert.deepEqual(alone.reached, []);
+      assert.equal(alone.status.group?.name, 'Trip');
+      assert.match(alone.problem ?? '', /reached no member of "Trip".*nobody answered at the invite's/s);
+      assert.match(alone.problem ?? '', /ECONNREFUSED|refused/i);
+    } finally {
+      await Promise.all([bob.stop(), carol.stop(), dave.stop()]);
     }
   });
 

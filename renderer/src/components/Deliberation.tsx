@@ -1,3 +1,5 @@
+import { LIMITS } from '../../../src/model/limits.ts';
+import { LengthHint } from './LengthHint.tsx';
 import { useEffect, useState, type FormEvent } from 'react';
 import type { QuestionView, SynodApi, TallyView } from '../../../src/api/types.ts';
 import { formatTime } from '../format.ts';
@@ -118,7 +120,12 @@ export function Deliberation(props: {
             >
               <label className="field grow">
                 <span>{q.options.length > 0 ? 'Or vote for another answer' : 'Your answer'}</span>
-                <input value={other} onChange={(e) => setOther(e.target.value)} maxLength={200} />
+                <input
+                  value={other}
+                  onChange={(e) => setOther(e.target.value)}
+                  maxLength={LIMITS.optionChars}
+                />
+                <LengthHint id={`other-limit-${q.id}`} value={other} max={LIMITS.optionChars} />
               </label>
               <button type="submit" disabled={busy}>
                 Vote

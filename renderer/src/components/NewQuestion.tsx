@@ -1,4 +1,6 @@
 import { useState, type FormEvent } from 'react';
+import { LIMITS } from '../../../src/model/limits.ts';
+import { LengthHint } from './LengthHint.tsx';
 import type { DecisionRule, SynodApi } from '../../../src/api/types.ts';
 import { useAction } from '../use-action.ts';
 import { ErrorText } from './ErrorText.tsx';
@@ -54,9 +56,11 @@ export function NewQuestion({ api }: { readonly api: SynodApi }) {
         <input
           value={title}
           onChange={(e) => setTitle(e.target.value)}
-          maxLength={200}
+          maxLength={LIMITS.titleChars}
+          aria-describedby="title-limit"
           placeholder="When do we meet?"
         />
+        <LengthHint id="title-limit" value={title} max={LIMITS.titleChars} />
       </label>
       <label className="field">
         <span>Options (one per line, optional)</span>
@@ -65,7 +69,11 @@ export function NewQuestion({ api }: { readonly api: SynodApi }) {
           onChange={(e) => setOptions(e.target.value)}
           rows={3}
           placeholder={'Monday\nTuesday'}
+          aria-describedby="options-limit"
         />
+        <span id="options-limit" className="small muted">
+          At most {LIMITS.optionsPerQuestion} options of {LIMITS.optionChars} characters each
+        </span>
       </label>
       <label className="check">
         <input type="checkbox" checked={allowOther} onChange={(e) => setAllowOther(e.target.checked)} />

@@ -1,7 +1,11 @@
 import { useState, type FormEvent } from 'react';
 import type { SynodApi } from '../../../src/api/types.ts';
+import { LIMITS } from '../../../src/model/limits.ts';
 import { useAction } from '../use-action.ts';
 import { ErrorText } from './ErrorText.tsx';
+import { LengthHint } from './LengthHint.tsx';
+
+const NAME_CHARS = LIMITS.displayNameChars;
 
 /** First run: a display name, then create a group or join one with an invite. */
 export function Onboarding({
@@ -9,16 +13,28 @@ export function Onboarding({
   onDone,
 }: {
   readonly api: SynodApi;
-  readonly onDone: () => Promise<void>;
+  /** Called once in a group, with what the user should know (a join that reached nobody). */
+  readonly onDone: (notice: string | null) => Promise<void>;
 }) {
   const [displayName, setDisplayName] = useState('');
   const [groupName, setGroupName] = useState('');
   const [invite, setInvite] = useState('');
-  const { busy, error, run: runAction } = useAction();
+  const creating = useAction();
+  const joining = useAction();
+  const busy = creating.busy || joining.busy;
 
-  const run = (action: () => Promise<unknown>) => async (event: FormEvent) => {
+  const create = async (event: FormEvent) => {
     event.preventDefault();
-    if (await runAction(action)) await onDone();
+    if (await creating.run(() => api.createGroup({ groupName, displayName }))) await onDone(null);
+  };
+  const join = async (event: FormEvent) => {
+    event.preventDefault();
+    let notice: string | null = null;
+    const joined = await joining.run(async () => {
+      const result = await api.joinGroup({ invite, displayName });
+      notice = result.problem === null ? null : `You joined, but ${result.problem}.`;
+    });
+    if (joined) await onDone(notice);
   };
 
   return (
@@ -30,22 +46,31 @@ export function Onboarding({
         <input
           value={displayName}
           onChange={(e) => setDisplayName(e.target.value)}
-          maxLength={64}
+          maxLength={NAME_CHARS}
+          aria-describedby="name-limit"
           autoFocus
         />
+        <LengthHint id="name-limit" value={displayName} max={NAME_CHARS} />
       </label>
       <div className="two-columns">
-        <form className="card" onSubmit={run(() => api.createGroup({ groupName, displayName }))}>
+        <form className="card" onSubmit={(e) => void create(e)}>
           <h3>Start a new group</h3>
           <label className="field">
             <span>Group name</span>
-            <input value={groupName} onChange={(e) => setGroupName(e.target.value)} maxLength={64} />
+            <input
+              value={groupName}
+              onChange={(e) => setGroupName(e.target.value)}
+              maxLength={LIMITS.groupNameChars}
+              aria-describedby="group-name-limit"
+            />
+            <LengthHint id="group-name-limit" value={groupName} max={LIMITS.groupNameChars} />
           </label>
           <button type="submit" disabled={busy}>
-            Create group
+            {creating.busy ? 'Creating…' : 'Create group'}
           </button>
+          <ErrorText error={creating.error} />
         </form>
-        <form className="card" onSubmit={run(() => api.joinGroup({ invite, displayName }))}>
+        <form className="card" onSubmit={(e) => void join(e)}>
           <h3>Join a group</h3>
           <label className="field">
             <span>Invite</span>
@@ -57,11 +82,11 @@ export function Onboarding({
             />
           </label>
           <button type="submit" disabled={busy}>
-            Join group
+            {joining.busy ? 'Joining… (waiting for a member to answer)' : 'Join group'}
           </button>
+          <ErrorText error={joining.error} />
         </form>
       </div>
-      <ErrorText error={error} />
     </main>
   );
 }

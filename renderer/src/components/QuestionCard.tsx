@@ -1,3 +1,5 @@
+import { LIMITS } from '../../../src/model/limits.ts';
+import { LengthHint } from './LengthHint.tsx';
 import { useState, type FormEvent } from 'react';
 import type { QuestionView, SynodApi } from '../../../src/api/types.ts';
 import { formatTime } from '../format.ts';
@@ -15,7 +17,7 @@ function story(q: QuestionView): string | null {
   const agreed = outcome.certificate?.acceptedBy.map((a) => a.name) ?? [];
   const laptops = agreed.length > 0 ? ` ${listNames(agreed)}'s laptops agreed on it; it is final.` : '';
   if (outcome.close === null) {
-    return `${outcome.proposedByName} proposed “${outcome.option ?? ''}”, and it was the first proposal a majority of the acceptors accepted.${laptops}`;
+    return `${outcome.proposedByName} proposed “${outcome.option ?? ''}”, and it was the first proposal a majority of the question's voters accepted.${laptops}`;
   }
   const when = formatTime(outcome.close.closedAt);
   const counted = outcome.close.tally?.counted ?? 0;
@@ -45,8 +47,10 @@ export function QuestionCard(props: {
   readonly question: QuestionView;
   readonly names: ReadonlyMap<string, string>;
   readonly self: string;
+  /** For a decided question: whether it is archived in this view, and the button that changes it. */
+  readonly archive?: { readonly archived: boolean; readonly toggle: () => void };
 }) {
-  const { api, question: q, names, self } = props;
+  const { api, question: q, names, self, archive } = props;
   const [other, setOther] = useState('');
   const { error, run } = useAction();
   const [notice, setNotice] = useState<string | null>(null);
@@ -80,6 +84,12 @@ export function QuestionCard(props: {
           {formatTime(q.createdAt)}
           {q.deadline !== null && q.outcome === null && <> · closes {formatTime(q.deadline)}</>}
         </p>
+        {archive !== undefined && (
+          <button type="button" className="link-button small" onClick={archive.toggle}>
+            {archive.archived ? 'Back to the list' : 'Archive'}
+            <span className="visually-hidden"> “{q.title}”</span>
+          </button>
+        )}
       </header>
       {q.outcome !== null ? (
         <div className="outcome" role="status" data-testid="outcome">
@@ -122,15 +132,19 @@ export function QuestionCard(props: {
             : `Signed both: ${listNames(q.safetyViolation.signedBoth.map((l) => l.name))}.`}
         </div>
       )}
-      <p className="acceptors small">
-        Decided by ({quorumText(q)}):{' '}
-        {q.acceptors.map((a) => (
-          <span key={a.peerId} className={`chip ${a.online ? 'online' : 'offline'}`}>
-            {a.name}
-            <span className="visually-hidden">{a.online ? ' (reachable)' : ' (unreachable)'}</span>
-          </span>
-        ))}
-      </p>
+      {q.outcome !== null ? (
+        <p className="acceptors small">Its voters: {listNames(q.acceptors.map((a) => a.name))}</p>
+      ) : (
+        <p className="acceptors small">
+          Decided by ({quorumText(q)}):{' '}
+          {q.acceptors.map((a) => (
+            <span key={a.peerId} className={`chip ${a.online ? 'online' : 'offline'}`}>
+              {a.name}
+              <span className="visually-hidden">{a.online ? ' (reachable)' : ' (unreachable)'}</span>
+            </span>
+          ))}
+        </p>
+      )}
       {q.outcome === null && q.rule !== 'quick' && <Deliberation api={api} question={q} self={self} />}
       {q.outcome === null && q.rule === 'quick' && (
         <div className="propose">
@@ -150,7 +164,12 @@ export function QuestionCard(props: {
             <form onSubmit={submitOther} className="inline">
               <label className="field grow">
                 <span>{q.options.length > 0 ? 'Or another option' : 'Your option'}</span>
-                <input value={other} onChange={(e) => setOther(e.target.value)} maxLength={200} />
+                <input
+                  value={other}
+                  onChange={(e) => setOther(e.target.value)}
+                  maxLength={LIMITS.optionChars}
+                />
+                <LengthHint id={`other-limit-${q.id}`} value={other} max={LIMITS.optionChars} />
               </label>
               <button type="submit">Propose</button>
             </form>
