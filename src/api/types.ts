@@ -64,7 +64,11 @@ export interface OutcomeView {
   readonly close: CloseView | null;
   /** Whether this node's proposal, vote or bid won; null when it took no part. */
   readonly youWon: boolean | null;
-  /** Epoch ms when this node learned the outcome. */
+  /**
+   * Epoch ms when the group decided: when this node learned it, or, for a node that was away, the
+   * time the member it caught up from had (not signed: a lying member can shift it, within the
+   * question's lifetime).
+   */
   readonly decidedAt: number | null;
   /**
    * Why this is the outcome: the acceptors whose signed Accepted it carries, and at which ballot. Null

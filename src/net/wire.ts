@@ -74,6 +74,11 @@ export const wireSchema = z.discriminatedUnion('type', [
     type: z.literal('question'),
     question: questionDefinitionSchema,
     outcome: z.object({ value, certificate }).nullable(),
+    /**
+     * When the group decided it, as the sender has it (the time the first member learned it, passed
+     * on): shown to people, never used to decide anything, so it needs no signature.
+     */
+    decidedAt: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullable().optional(),
   }),
   /**
    * A digest of the sender's catalog, in chunks, sent on connect: the receiver answers with only the
@@ -116,7 +121,12 @@ export const wireSchema = z.discriminatedUnion('type', [
 export type WireMessage =
   | { readonly type: 'hello'; readonly group: string; readonly member: MemberAnnouncement }
   | { readonly type: 'members'; readonly members: readonly MemberAnnouncement[] }
-  | { readonly type: 'question'; readonly question: QuestionDefinition; readonly outcome: Outcome | null }
+  | {
+      readonly type: 'question';
+      readonly question: QuestionDefinition;
+      readonly outcome: Outcome | null;
+      readonly decidedAt?: number | null;
+    }
   | { readonly type: 'catalog'; readonly entries: readonly CatalogEntry[]; readonly done: boolean }
   | { readonly type: 'question-request'; readonly id: string }
   | { readonly type: 'paxos'; readonly message: PaxosMessage }

@@ -68,7 +68,7 @@ export class MessageRouter {
         this.#members(from, message.members);
         return;
       case 'question':
-        ctx.exchange?.learn(from, message.question, message.outcome);
+        ctx.exchange?.learn(from, message.question, message.outcome, message.decidedAt ?? null);
         return;
       case 'catalog':
         ctx.exchange?.digest(from, message.entries, message.done);

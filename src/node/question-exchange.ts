@@ -19,6 +19,7 @@ export interface ExchangeContext {
   rejected(from: string, reason: string): void;
   /** A question was learned or its outcome became known: the UI should hear of it. */
   changed(record: QuestionRecord): void;
+  now(): number;
 }
 
 /**
@@ -61,11 +62,24 @@ export class QuestionExchange {
     const record = this.#ctx.catalog.get(id);
     // A question kept from before questions were signed cannot be checked by anyone: not passed on.
     if (record === undefined || record.definition.signature === undefined) return;
-    this.#ctx.send(to, { type: 'question', question: record.definition, outcome: this.#outcome(id) });
+    this.#ctx.send(to, {
+      type: 'question',
+      question: record.definition,
+      outcome: this.#outcome(id),
+      decidedAt: record.decidedAt,
+    });
   }
 
-  /** A question from a peer, with its outcome when the peer knows it. */
-  learn(from: string, definition: QuestionDefinition, outcome: Outcome | null): void {
+  /**
+   * A question from a peer, with its outcome when the peer knows it, and when the group decided it:
+   * a laptop that was away shows that time, not the time it came back.
+   */
+  learn(
+    from: string,
+    definition: QuestionDefinition,
+    outcome: Outcome | null,
+    decidedAt: number | null,
+  ): void {
     const { catalog, driver } = this.#ctx;
     const known = catalog.get(definition.id);
     if (known !== undefined && JSON.stringify(known.definition) !== JSON.stringify(definition)) {
@@ -97,6 +111,16 @@ export class QuestionExchange {
       });
     }
     if (outcome !== null && outcomeProblem === null) {
+      // Unsigned, so only believed within what is possible: after the question, and not in the future.
+      if (
+        decidedAt !== null &&
+        catalog.get(definition.id)?.decidedAt === null &&
+        (driver.core.decision(definition.id)?.chosen ?? null) === null
+      )
+        catalog.markDecided(
+          definition.id,
+          Math.min(Math.max(decidedAt, definition.createdAt), this.#ctx.now()),
+        );
       driver.input({
         kind: 'receive',
         from,
@@ -116,7 +140,13 @@ export class QuestionExchange {
     if (outcome === null || record.definition.signature === undefined) return;
     const listed = new Set([...record.definition.acceptors, ...record.definition.learners]);
     for (const peer of this.#ctx.connectedPeers()) {
-      if (!listed.has(peer)) this.#ctx.send(peer, { type: 'question', question: record.definition, outcome });
+      if (!listed.has(peer))
+        this.#ctx.send(peer, {
+          type: 'question',
+          question: record.definition,
+          outcome,
+          decidedAt: record.decidedAt,
+        });
     }
   }
 

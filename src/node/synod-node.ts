@@ -175,6 +175,7 @@ export class SynodNode implements SynodApi {
               this.#emit({ type: 'question', question: this.#questionView(record) });
               if (record.definition.deadline !== null) this.#desk?.schedule();
             },
+            now: () => Date.now(),
           });
     this.#desk = storage === null ? null : this.#createDesk(storage);
     this.#router = new MessageRouter({
