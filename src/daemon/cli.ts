@@ -223,7 +223,7 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
         });
       out(
         q,
-        `asked ${q.id}: ${q.title}\n  acceptors: ${q.acceptors.map((a) => a.name).join(', ')} (needs ${q.quorum} of these ${q.acceptors.length} online)\n`,
+        `asked ${q.id}: ${q.title}\n  voters: ${q.acceptors.map((a) => a.name).join(', ')} (needs ${q.quorum} of these ${q.acceptors.length} online)\n`,
       );
       return 0;
     }

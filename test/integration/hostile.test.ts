@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { SynodError } from '../../src/api/types.ts';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +30,11 @@ describe('outsiders and bad input on the wire', () => {
       await outsider.client.createGroup({ groupName: 'other group', displayName: 'Mallory' });
       const address = (await n1.client.status()).addresses[0];
       assert.ok(address);
-      await outsider.client.addPeer({ address });
+      // Without the key nobody of the group can answer there: refused, and nothing is remembered.
+      await assert.rejects(
+        outsider.client.addPeer({ address }),
+        (error: unknown) => error instanceof SynodError && error.code === 'unreachable',
+      );
       await sleep(3_000);
       const seenByOutsider = await outsider.client.peers();
       assert.ok(
