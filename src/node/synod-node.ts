@@ -424,6 +424,7 @@ export class SynodNode implements SynodApi {
     try {
       await network.dialAddress(address);
     } catch (error) {
+      this.#emitPeers([]); // the member's details show the failed attempt
       throw new SynodError(
         'unreachable',
         `nobody answered at ${address} (${describeDialError(error)}). Nothing was added: check that Synod runs on ` +
@@ -443,6 +444,7 @@ export class SynodNode implements SynodApi {
       await this.#saveGroup(updated);
       this.#group = updated;
     }
+    this.#emitPeers([]); // the member's details show the attempt that connected
     return { peerId: peer, name: this.#nameOf(peer) };
   }
 

@@ -327,6 +327,7 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
     await carolRow.getByText('Details').click();
     await carolRow.getByText(carolId, { exact: true }).waitFor();
     assert.match((await carolRow.textContent()) ?? '', /online since/);
+    await carolRow.getByTestId('last-dial').filter({ hasText: 'connected' }).waitFor({ timeout: 5_000 });
 
     // History: search, then archive one from this view.
     const search = alice.getByLabel('Search decided questions');
