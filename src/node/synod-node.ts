@@ -21,14 +21,13 @@ import {
   type TimelineEntry,
   type VoteInput,
 } from '../api/types.ts';
-import { decodeInvite, encodeInvite, InvalidInviteError, inviteAddresses } from '../model/invite.ts';
 import { LIMITS } from '../model/limits.ts';
-import type { WireMessage } from '../net/wire.ts';
 import { DEFAULT_CORE_OPTIONS, SynodCore, type CoreOptions, type DurableDecision } from '../paxos/index.ts';
-import { StorageWriteError, type StateLog } from '../storage/index.ts';
+import type { StateLog } from '../storage/index.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
 import type { QuestionRecord } from './catalog.ts';
-import { loadGroupConfig, saveGroupConfig, type GroupConfig } from './group-config.ts';
+import { loadGroupConfig, type GroupConfig } from './group-config.ts';
+import { GroupLink } from './group-link.ts';
 import { acquireDataDirLock, type DataDirLock, type OwnerKind } from './data-dir-lock.ts';
 import { prepareDataDir, tightenFileModes } from './data-dir.ts';
 import { createIdentity, loadIdentity, refuseLostIdentity } from './identity.ts';
@@ -37,8 +36,7 @@ import { MemberRegistry } from './members.ts';
 import { MemberSessions } from './member-sessions.ts';
 import { MessageRouter } from './message-router.ts';
 import { NodeEvents } from './node-events.ts';
-import { isDialable, Membership } from './membership.ts';
-import { describeDialError, NodeNetwork, peerOf } from './node-network.ts';
+import { Membership } from './membership.ts';
 import { PaxosDriver } from './paxos-driver.ts';
 import { QuestionCatalog, type QuestionLimits } from './question-catalog.ts';
 import { QuestionExchange } from './question-exchange.ts';
@@ -49,13 +47,6 @@ import { Timelines } from './timeline.ts';
 import { VoteBook, type VoteBookRecord } from './vote-book.ts';
 import { VoteChecks } from './vote-checks.ts';
 import { VoteDesk } from './vote-desk.ts';
-
-/** How long a join waits for a member to answer, unless told. */
-const JOIN_WAIT_MS = 8_000;
-/** How long an added member has to say its hello once connected. */
-const ADD_PEER_GREETING_MS = 3_000;
-/** Addresses given by hand that group.json keeps (its reader refuses more than 64). */
-const MAX_STATIC_PEERS = 32;
 
 export interface NodeOptions {
   readonly dataDir: string;
@@ -96,7 +87,6 @@ const DEFAULT_WAIT_MS = 10_000;
  */
 export class SynodNode implements SynodApi {
   readonly peerId: string;
-  readonly #dataDir: string;
   readonly #privateKey: PrivateKey;
   readonly #options: NodeOptions;
   readonly #log: Logger;
@@ -106,13 +96,10 @@ export class SynodNode implements SynodApi {
   readonly #storage: Storage | null;
   readonly #lock: DataDirLock;
   #storageError: string | null;
-  #group: GroupConfig | null;
+  readonly #link: GroupLink;
   /** This node's signatures and the checks of others', for its group (null until it is in one). */
   #votes: { readonly signing: Signing; readonly checks: VoteChecks } | null = null;
-  #network: NodeNetwork | null = null;
   #rejectedMessages = 0;
-  #messagesSent = 0;
-  #messagesReceived = 0;
   readonly #events: NodeEvents;
   readonly #timelines = new Timelines();
   readonly #exchange: QuestionExchange | null;
@@ -130,18 +117,47 @@ export class SynodNode implements SynodApi {
   ) {
     this.#lock = lock;
     this.#options = options;
-    this.#dataDir = options.dataDir;
     this.#privateKey = privateKey;
     this.peerId = peerIdFromPrivateKey(privateKey).toString();
     this.#log = options.log ?? silentLogger;
     this.#events = new NodeEvents(this.#log);
     this.#members = members;
     this.#membership = new Membership(members, this.peerId, Date.now(), () => this.#votes?.signing ?? null);
+    this.#link = new GroupLink(
+      {
+        dataDir: options.dataDir,
+        privateKey,
+        self: this.peerId,
+        log: this.#log,
+        members,
+        ...(options.listen === undefined ? {} : { listen: options.listen }),
+        ...(options.mdns === undefined ? {} : { mdns: options.mdns }),
+        ...(options.mdnsIntervalMs === undefined ? {} : { mdnsIntervalMs: options.mdnsIntervalMs }),
+        ...(options.staticPeers === undefined ? {} : { extraPeers: options.staticPeers }),
+      },
+      {
+        hints: () => this.#membership.hints(),
+        greeted: () => this.#sessions.members(),
+        received: (from, message) => this.#sessions.receive(from, message),
+        connected: (peer) => this.#sessions.connected(peer),
+        disconnected: (peer) => this.#onDisconnected(peer),
+        rejected: (from, reason) => {
+          this.#rejectedMessages++;
+          this.#log.warn('rejected a message', { from, reason });
+        },
+        useKeys: (config) => this.#useGroupKeys(config),
+        joined: () => this.#emit({ type: 'status', status: this.#status() }),
+        peersChanged: () => this.#emitPeers([]),
+        nameOf: (peer) => this.#nameOf(peer),
+      },
+      group,
+    );
     this.#sessions = new MemberSessions(this.#membership, {
-      groupId: () => this.#group?.group.id ?? null,
-      ownRecord: () => this.#membership.ownRecord(this.#group?.displayName ?? 'me', this.#ownAddresses()),
-      send: (peer, message) => this.#send(peer, message),
-      hangUp: (peer) => this.#network?.hangUp(peer),
+      groupId: () => this.#link.config?.group.id ?? null,
+      ownRecord: () =>
+        this.#membership.ownRecord(this.#link.config?.displayName ?? 'me', this.#ownAddresses()),
+      send: (peer, message) => this.#link.send(peer, message),
+      hangUp: (peer) => this.#link.hangUp(peer),
       rejected: (from, reason) => {
         this.#rejectedMessages++;
         this.#log.warn('rejected a message', { from, reason });
@@ -149,7 +165,6 @@ export class SynodNode implements SynodApi {
       greeted: (peer) => this.#router.greeted(peer),
       message: (from, message) => this.#router.message(from, message),
     });
-    this.#group = group;
     if (group !== null) this.#useGroupKeys(group);
     this.#storage = storage;
     this.#storageError = storageError;
@@ -159,8 +174,8 @@ export class SynodNode implements SynodApi {
         : new QuestionExchange({
             catalog: storage.catalog,
             driver: storage.driver,
-            send: (to, message) => this.#send(to, message),
-            connectedPeers: () => this.#connectedPeers(),
+            send: (to, message) => this.#link.send(to, message),
+            connectedPeers: () => this.#link.connectedPeers(),
             questionProblem: (definition) =>
               this.#requireVotes().checks.questionProblem(definition, Date.now(), (peer) =>
                 this.#membership.knows(peer),
@@ -186,9 +201,9 @@ export class SynodNode implements SynodApi {
       exchange: this.#exchange,
       desk: this.#desk,
       checks: () => this.#votes?.checks ?? null,
-      connectedPeers: () => this.#connectedPeers(),
-      send: (to, message) => this.#send(to, message),
-      redialSoon: (peer) => this.#network?.redialSoon(peer),
+      connectedPeers: () => this.#link.connectedPeers(),
+      send: (to, message) => this.#link.send(to, message),
+      redialSoon: (peer) => this.#link.redialSoon(peer),
       memberAnnouncements: () => this.#memberAnnouncements(),
       peersChanged: (changed) => this.#emitPeers(changed),
       questionChanged: (record) => this.#emit({ type: 'question', question: this.#questionView(record) }),
@@ -214,8 +229,8 @@ export class SynodNode implements SynodApi {
       chosen: (id) => this.#chosen(id),
       checks: () => this.#requireVotes().checks,
       isMember: (peer) => peer === this.peerId || this.#membership.knows(peer),
-      connectedPeers: () => this.#connectedPeers(),
-      send: (to, message) => this.#send(to, message),
+      connectedPeers: () => this.#link.connectedPeers(),
+      send: (to, message) => this.#link.send(to, message),
       rejected: (from, reason) => {
         this.#rejectedMessages++;
         this.#log.warn('rejected a message', { from, reason });
@@ -283,7 +298,7 @@ export class SynodNode implements SynodApi {
         send: (to, message) => {
           if (node === null) return;
           node.#log.debug('paxos out', { to, message });
-          node.#send(to, { type: 'paxos', message });
+          node.#link.send(to, { type: 'paxos', message });
         },
         event: (event) => {
           if (node !== null) node.#router.coreEvent(event);
@@ -318,17 +333,15 @@ export class SynodNode implements SynodApi {
     node = new SynodNode(options, privateKey, members, group, storage, storageError, lock);
     node.#reopenCatalogQuestions();
     node.#desk?.schedule();
-    if (group !== null) await node.#startNetwork(group);
+    await node.#link.start();
     log.info('node started', { peerId: self, group: group?.group.name ?? null, storageError });
     return node;
   }
 
   async stop(): Promise<void> {
     this.#desk?.stop();
-    const network = this.#network;
     await this.#storage?.driver.stop();
-    await network?.stop();
-    this.#network = null;
+    await this.#link.stop();
     await this.#storage?.paxos.close();
     await this.#storage?.catalogLog.close();
     await this.#storage?.votesLog.close();
@@ -343,119 +356,25 @@ export class SynodNode implements SynodApi {
   }
 
   async createGroup(input: CreateGroupInput): Promise<NodeStatus> {
-    const { groupName, displayName } = parseInput(inputSchemas.createGroup, input);
-    this.#requireNoGroup();
-    const group = {
-      id: randomBytes(8).toString('hex'),
-      name: groupName,
-      key: randomBytes(32).toString('hex'),
-    };
-    await this.#joinAs({ group, displayName, staticPeers: [] });
+    await this.#link.create(input);
     return this.#status();
   }
 
   async joinGroup(input: JoinGroupInput): Promise<JoinResult> {
-    const { invite: text, displayName, waitMs } = parseInput(inputSchemas.joinGroup, input);
-    this.#requireNoGroup();
-    let invite;
-    try {
-      invite = decodeInvite(text);
-    } catch (error) {
-      if (error instanceof InvalidInviteError) throw new SynodError('invalid-input', error.message);
-      throw error;
-    }
-    const { id, name, key } = invite;
-    const addresses = invite.addresses.filter(isDialable);
-    await this.#joinAs({ group: { id, name, key }, displayName, staticPeers: addresses });
-    const wait = waitMs ?? JOIN_WAIT_MS;
-    const reached = await this.#waitForMembers(wait);
-    const status = this.#status();
-    if (reached.length > 0) {
-      return { status, reached: reached.map((p) => ({ peerId: p, name: this.#nameOf(p) })), problem: null };
-    }
-    const errors = [
-      ...new Set(
-        addresses.flatMap((a) => {
-          const peer = peerOf(a);
-          return (peer === null ? null : this.#network?.lastDial(peer)?.error) ?? [];
-        }),
-      ),
-    ];
-    const tried =
-      addresses.length === 0
-        ? 'the invite carries no address, and no member answered on the local network'
-        : `nobody answered at the invite's ${addresses.length} address${addresses.length === 1 ? '' : 'es'}` +
-          (errors.length > 0 ? ` (${errors.join('; ')})` : '');
-    return {
-      status,
-      reached: [],
-      problem:
-        `reached no member of "${name}" within ${Math.round(wait / 1000)} s: ${tried}. This laptop is in ` +
-        'the group and keeps trying; ask a member for a new invite (it carries their current addresses), ' +
-        'or add a member by address',
-    };
+    const { reached, problem } = await this.#link.join(input);
+    return { status: this.#status(), reached, problem };
   }
 
   async invite(): Promise<{ invite: string }> {
-    const group = this.#requireGroup();
-    const online = this.#connectedPeers().flatMap((p) => this.#members.get(p) ?? []);
-    return {
-      invite: encodeInvite({ ...group.group, addresses: inviteAddresses(this.#ownAddresses(), online) }),
-    };
+    return { invite: this.#link.invite() };
   }
 
   async peers(): Promise<PeerView[]> {
     return this.#peerViews();
   }
 
-  async addPeer(input: { address: string }): Promise<AddPeerResult> {
-    const { address } = parseInput(inputSchemas.addPeer, input);
-    const group = this.#requireGroup();
-    const peer = isDialable(address) ? peerOf(address) : null;
-    if (peer === null) {
-      throw new SynodError(
-        'invalid-input',
-        `"${address}" is not a full address: it looks like /ip4/192.168.1.20/tcp/4001/p2p/12D3KooW… (the other laptop shows it in its member details, or in "synod status")`,
-      );
-    }
-    if (peer === this.peerId) throw new SynodError('invalid-input', "that is this laptop's own address");
-    const network = this.#network;
-    if (network === null) throw new SynodError('no-group', 'this node is not connected to its group yet');
-    try {
-      await network.dialAddress(address);
-    } catch (error) {
-      this.#emitPeers([]); // the member's details show the failed attempt
-      throw new SynodError(
-        'unreachable',
-        `nobody answered at ${address} (${describeDialError(error)}). Nothing was added: check that Synod runs on ` +
-          'that laptop, that it is in this group, and that the address is its current one',
-      );
-    }
-    if ((await this.#waitForMembers(ADD_PEER_GREETING_MS, peer)).length === 0) {
-      throw new SynodError(
-        'unreachable',
-        `${address} answered but did not introduce itself as a member of this group. Nothing was added`,
-      );
-    }
-    if (!group.staticPeers.includes(address)) {
-      // The newest addresses are kept: the oldest given by hand are the likeliest to be out of date.
-      const staticPeers = [...group.staticPeers, address].slice(-MAX_STATIC_PEERS);
-      const updated = { ...group, staticPeers };
-      await this.#saveGroup(updated);
-      this.#group = updated;
-    }
-    this.#emitPeers([]); // the member's details show the attempt that connected
-    return { peerId: peer, name: this.#nameOf(peer) };
-  }
-
-  /** Waits until a member (or `only` that one) has said its hello here; the members that have. */
-  async #waitForMembers(timeoutMs: number, only?: string): Promise<string[]> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const greeted = this.#connectedPeers().filter((p) => only === undefined || p === only);
-      if (greeted.length > 0 || Date.now() >= deadline) return greeted;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+  addPeer(input: { address: string }): Promise<AddPeerResult> {
+    return this.#link.addPeer(input);
   }
 
   async questions(): Promise<QuestionView[]> {
@@ -464,7 +383,7 @@ export class SynodNode implements SynodApi {
 
   async createQuestion(input: CreateQuestionInput): Promise<QuestionView> {
     const request = parseInput(inputSchemas.createQuestion, input);
-    this.#requireGroup();
+    this.#link.requireGroup();
     const storage = this.#requireStorage();
     // The same limits as every other member applies to this node's questions.
     const now = Date.now();
@@ -487,8 +406,8 @@ export class SynodNode implements SynodApi {
     const record = storage.catalog.get(definition.id) ?? { id: definition.id, definition, decidedAt: null };
     storage.driver.input({ kind: 'open', decision: definition.id, config: { acceptors, learners } });
     await storage.driver.settled();
-    for (const peer of this.#connectedPeers())
-      this.#send(peer, { type: 'question', question: definition, outcome: null });
+    for (const peer of this.#link.connectedPeers())
+      this.#link.send(peer, { type: 'question', question: definition, outcome: null });
     const view = this.#questionView(record);
     this.#emit({ type: 'question', question: view });
     this.#desk?.schedule();
@@ -506,7 +425,7 @@ export class SynodNode implements SynodApi {
   }
 
   async #cast(questionId: string, option: string | undefined, amount: number | null): Promise<QuestionView> {
-    this.#requireGroup();
+    this.#link.requireGroup();
     const storage = this.#requireStorage();
     await this.#requireDesk().cast(questionId, option, amount);
     const record = storage.catalog.get(questionId);
@@ -520,7 +439,7 @@ export class SynodNode implements SynodApi {
    */
   async close(input: CloseInput): Promise<ProposeResult> {
     const { questionId, waitMs } = parseInput(inputSchemas.close, input);
-    this.#requireGroup();
+    this.#link.requireGroup();
     const storage = this.#requireStorage();
     // Closed already: the outcome is the answer, as for a late proposal.
     if (this.#chosen(questionId) !== null && storage.catalog.get(questionId) !== undefined)
@@ -535,7 +454,7 @@ export class SynodNode implements SynodApi {
 
   async propose(input: ProposeInput): Promise<ProposeResult> {
     const { questionId, option, waitMs } = parseInput(inputSchemas.propose, input);
-    this.#requireGroup();
+    this.#link.requireGroup();
     const storage = this.#requireStorage();
     const record = storage.catalog.get(questionId);
     if (record === undefined) throw new SynodError('not-found', `there is no question ${questionId}`);
@@ -571,78 +490,9 @@ export class SynodNode implements SynodApi {
     return this.#events.subscribe(listener);
   }
 
-  // ---- group and network ----------------------------------------------------------------------
-
-  /** group.json is not acceptor state: a failed write is refused with its reason, and voting goes on. */
-  async #saveGroup(config: GroupConfig): Promise<void> {
-    try {
-      await saveGroupConfig(this.#dataDir, config);
-    } catch (error) {
-      if (error instanceof StorageWriteError) throw new SynodError('storage-refused', error.message);
-      throw error;
-    }
-  }
-
-  async #joinAs(config: GroupConfig): Promise<void> {
-    await this.#saveGroup(config);
-    this.#group = config;
-    this.#useGroupKeys(config);
-    await this.#startNetwork(config);
-    this.#emit({ type: 'status', status: this.#status() });
-  }
-
-  async #startNetwork(config: GroupConfig): Promise<void> {
-    this.#network = await NodeNetwork.start(
-      {
-        privateKey: this.#privateKey,
-        self: this.peerId,
-        group: config.group,
-        listen: this.#options.listen ?? ['/ip4/0.0.0.0/tcp/0'],
-        mdns: this.#options.mdns ?? true,
-        ...(this.#options.mdnsIntervalMs === undefined
-          ? {}
-          : { mdnsIntervalMs: this.#options.mdnsIntervalMs }),
-        staticPeers: () => [...(this.#group?.staticPeers ?? []), ...(this.#options.staticPeers ?? [])],
-        members: this.#members,
-        hints: () => this.#membership.hints(),
-        log: this.#log,
-      },
-      {
-        onMessage: (from, message) => {
-          this.#messagesReceived++;
-          this.#sessions.receive(from, message);
-        },
-        onRejected: (from, reason) => {
-          this.#rejectedMessages++;
-          this.#log.warn('rejected a message', { from, reason });
-        },
-        onConnected: (peer) => this.#onConnected(peer),
-        onDisconnected: (peer) => this.#onDisconnected(peer),
-      },
-    );
-  }
-
-  /** The peers connected now that said a valid hello: the members messages go to. */
-  #connectedPeers(): string[] {
-    const network = this.#network;
-    return network === null ? [] : this.#sessions.members().filter((peer) => network.isConnected(peer));
-  }
-
-  #send(peer: string, message: WireMessage): void {
-    if (this.#network === null) return;
-    this.#messagesSent++;
-    this.#network.send(peer, message);
-  }
-
-  #onConnected(peer: string): void {
-    if (this.#group === null) return;
-    this.#network?.redialSoon(peer);
-    // Nothing is shared with the peer until it says a valid hello (see #onGreeted).
-    this.#sessions.connected(peer);
-  }
+  // ---- connections ----------------------------------------------------------------------------
 
   #onDisconnected(peer: string): void {
-    if (this.#network?.isConnected(peer)) return;
     this.#sessions.disconnected(peer);
     this.#exchange?.disconnected(peer);
     // A connection that never said hello is no member: nothing to note about it.
@@ -678,21 +528,24 @@ export class SynodNode implements SynodApi {
   #status(): NodeStatus {
     return {
       peerId: this.peerId,
-      displayName: this.#group?.displayName ?? null,
-      group: this.#group === null ? null : { id: this.#group.group.id, name: this.#group.group.name },
+      displayName: this.#link.config?.displayName ?? null,
+      group:
+        this.#link.config === null
+          ? null
+          : { id: this.#link.config.group.id, name: this.#link.config.group.name },
       addresses: this.#ownAddresses(),
       storageError: this.#storageError,
       rejectedMessages: this.#rejectedMessages,
-      traffic: { sent: this.#messagesSent, received: this.#messagesReceived },
+      traffic: this.#link.traffic,
     };
   }
 
   #ownAddresses(): string[] {
-    return this.#network?.ownAddresses() ?? [];
+    return this.#link.ownAddresses();
   }
 
   #memberAnnouncements() {
-    return this.#membership.announcements(this.#group?.displayName ?? 'me', this.#ownAddresses());
+    return this.#membership.announcements(this.#link.config?.displayName ?? 'me', this.#ownAddresses());
   }
 
   #peerViews(): PeerView[] {
@@ -706,7 +559,7 @@ export class SynodNode implements SynodApi {
         lastSeen: m.lastSeen,
         connectedSince: m.online ? m.lastSeen : null,
         addresses: m.addresses,
-        lastDial: this.#network?.lastDial(m.peerId) ?? null,
+        lastDial: this.#link.lastDial(m.peerId),
       }));
   }
 
@@ -725,7 +578,7 @@ export class SynodNode implements SynodApi {
   }
 
   #nameOf(peerId: string): string {
-    return peerId === this.peerId ? (this.#group?.displayName ?? 'me') : this.#members.nameOf(peerId);
+    return peerId === this.peerId ? (this.#link.config?.displayName ?? 'me') : this.#members.nameOf(peerId);
   }
 
   #questionView(record: QuestionRecord): QuestionView {
@@ -744,25 +597,6 @@ export class SynodNode implements SynodApi {
   }
 
   // ---- guards ---------------------------------------------------------------------------------
-
-  #requireGroup(): GroupConfig {
-    if (this.#group === null) {
-      throw new SynodError(
-        'no-group',
-        'this node is in no group yet: create one, or join one with an invite',
-      );
-    }
-    return this.#group;
-  }
-
-  #requireNoGroup(): void {
-    if (this.#group !== null) {
-      throw new SynodError(
-        'already-in-group',
-        `this node is already in the group "${this.#group.group.name}"`,
-      );
-    }
-  }
 
   #useGroupKeys(config: GroupConfig): void {
     const signing = new Signing(config.group.id, this.#privateKey);
