@@ -1,5 +1,4 @@
-import { LIMITS } from '../../../src/model/limits.ts';
-import { LengthHint } from './LengthHint.tsx';
+import { OptionField } from './OptionField.tsx';
 import { useEffect, useState, type FormEvent } from 'react';
 import type { QuestionView, SynodApi, TallyView } from '../../../src/api/types.ts';
 import { formatTime } from '../format.ts';
@@ -118,15 +117,12 @@ export function Deliberation(props: {
                 setOther('');
               }}
             >
-              <label className="field grow">
-                <span>{q.options.length > 0 ? 'Or vote for another answer' : 'Your answer'}</span>
-                <input
-                  value={other}
-                  onChange={(e) => setOther(e.target.value)}
-                  maxLength={LIMITS.optionChars}
-                />
-                <LengthHint id={`other-limit-${q.id}`} value={other} max={LIMITS.optionChars} />
-              </label>
+              <OptionField
+                id={`other-${q.id}`}
+                label={q.options.length > 0 ? 'Or vote for another answer' : 'Your answer'}
+                value={other}
+                onChange={setOther}
+              />
               <button type="submit" disabled={busy}>
                 Vote
               </button>

@@ -2,6 +2,7 @@ import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
 import type { SynodApi } from '../../../src/api/types.ts';
 import { errorText } from '../format.ts';
+import { Addresses } from './Addresses.tsx';
 
 /** The invite as text (to copy) and as a QR code (to scan), and this node's addresses. */
 export function InvitePanel({
@@ -60,13 +61,7 @@ export function InvitePanel({
       {qr !== null && <img className="qr" src={qr} alt="QR code of the invite" width={220} height={220} />}
       <details>
         <summary>This node's addresses</summary>
-        <ul className="addresses">
-          {addresses.map((a) => (
-            <li key={a}>
-              <code>{a}</code>
-            </li>
-          ))}
-        </ul>
+        <Addresses list={addresses} />
       </details>
     </section>
   );

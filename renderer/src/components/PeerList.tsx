@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { NodeStatus, PeerView, SynodApi } from '../../../src/api/types.ts';
 import { errorText, formatTime, nameTags } from '../format.ts';
+import { Addresses } from './Addresses.tsx';
 
 /**
  * The members: this laptop's own first, marked as you, then the others. Peer ids, addresses and why a
@@ -100,19 +101,6 @@ export function PeerList({
       {peers.length === 0 && <p className="muted">Nobody else yet: share the invite below.</p>}
       <AddMember api={api} />
     </section>
-  );
-}
-
-function Addresses({ list }: { readonly list: readonly string[] }) {
-  if (list.length === 0) return <span className="muted">none known</span>;
-  return (
-    <ul className="addresses">
-      {list.map((a) => (
-        <li key={a}>
-          <code>{a}</code>
-        </li>
-      ))}
-    </ul>
   );
 }
 

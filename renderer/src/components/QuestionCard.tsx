@@ -1,5 +1,4 @@
-import { LIMITS } from '../../../src/model/limits.ts';
-import { LengthHint } from './LengthHint.tsx';
+import { OptionField } from './OptionField.tsx';
 import { useState, type FormEvent } from 'react';
 import type { QuestionView, SynodApi } from '../../../src/api/types.ts';
 import { formatTime } from '../format.ts';
@@ -162,15 +161,12 @@ export function QuestionCard(props: {
           )}
           {(q.allowOther || q.options.length === 0) && (
             <form onSubmit={submitOther} className="inline">
-              <label className="field grow">
-                <span>{q.options.length > 0 ? 'Or another option' : 'Your option'}</span>
-                <input
-                  value={other}
-                  onChange={(e) => setOther(e.target.value)}
-                  maxLength={LIMITS.optionChars}
-                />
-                <LengthHint id={`other-limit-${q.id}`} value={other} max={LIMITS.optionChars} />
-              </label>
+              <OptionField
+                id={`other-${q.id}`}
+                label={q.options.length > 0 ? 'Or another option' : 'Your option'}
+                value={other}
+                onChange={setOther}
+              />
               <button type="submit">Propose</button>
             </form>
           )}
