@@ -27,6 +27,7 @@ Run a node:
       --api-port PORT         port of the local API on 127.0.0.1 (default: the one this data directory
                               used before, chosen once, so the browser's address stays the same)
       --max-acceptors N       acceptors of the questions this node asks (1-15, default 7)
+      --unlimited-questions   for benchmarks: no per-member question limits (every member must use it)
       --verbose               log protocol traffic
 
 Talk to the running node (all take --data-dir DIR and --json):
@@ -84,6 +85,7 @@ async function runDaemon(args: readonly string[]): Promise<number> {
       'no-mdns': { type: 'boolean', default: false },
       'api-port': { type: 'string', default: '0' },
       'max-acceptors': { type: 'string', default: String(LIMITS.defaultAcceptors) },
+      'unlimited-questions': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
     },
   });
@@ -106,6 +108,7 @@ async function runDaemon(args: readonly string[]): Promise<number> {
     mdns: !values['no-mdns'],
     apiPort,
     acceptorsPerQuestion,
+    unlimitedQuestions: values['unlimited-questions'],
     verbose: values.verbose,
   });
   const status = await daemon.node.status();

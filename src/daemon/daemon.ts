@@ -14,6 +14,11 @@ export interface DaemonOptions {
   /** The local API's port; 0 for the one this data directory used before (chosen once, then kept). */
   readonly apiPort: number;
   readonly acceptorsPerQuestion?: number;
+  /**
+   * Lifts the per-member question limits, for benchmarks: every member of the group must run with
+   * it, or the others refuse the questions beyond their limits.
+   */
+  readonly unlimitedQuestions?: boolean;
   readonly verbose: boolean;
 }
 
@@ -44,6 +49,9 @@ export async function startDaemon(
     ...(options.acceptorsPerQuestion === undefined
       ? {}
       : { acceptorsPerQuestion: options.acceptorsPerQuestion }),
+    ...(options.unlimitedQuestions === true
+      ? { questionLimits: { perMinute: Number.POSITIVE_INFINITY, total: Number.POSITIVE_INFINITY } }
+      : {}),
     log,
     ownerKind: 'daemon',
   });

@@ -1,0 +1,328 @@
+/**
+ * Synod beside etcd, in one run on this machine: three etcd members and three Synod daemons on
+ * loopback, each driven through its own HTTP API with kept-alive connections. Per decision, etcd does
+ * a create-if-absent transaction; Synod asks a question and proposes an option until it is decided.
+ * Prints both columns and their ratios; asserts nothing.
+ *   npm run bench:vs-etcd [-- --decisions 300 --seconds 10 --clients 64]
+ * etcd comes from Debian's etcd-server: installed when missing and run as root; otherwise Synod is
+ * measured alone.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { SynodEvent } from '../src/api/types.ts';
+import { DaemonProcess, freePort } from '../test/helpers/daemons.ts';
+
+const { values } = parseArgs({
+  options: {
+    decisions: { type: 'string', default: '300' },
+    seconds: { type: 'string', default: '10' },
+    clients: { type: 'string', default: '64' },
+  },
+});
+const DECISIONS = Number(values.decisions);
+const SECONDS = Number(values.seconds);
+const CLIENTS = Number(values.clients);
+
+interface Figures {
+  decisionP50: number;
+  decisionP99: number;
+  proposeP50: number | null;
+  everywhereP50: number | null;
+  perSecond: number;
+  readyMs: number[];
+  rssMb: number[];
+}
+
+const percentile = (sorted: readonly number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+const sortNumbers = (list: number[]) => list.sort((x, y) => x - y);
+
+async function rssMb(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return Number.NaN;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  return kb / 1024;
+}
+
+/** Runs `clients` loops of `one` for `seconds`; decisions per second. */
+async function throughput(
+  clients: number,
+  seconds: number,
+  one: (client: number) => Promise<void>,
+): Promise<number> {
+  const end = performance.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, client) => {
+      while (performance.now() < end) {
+        await one(client);
+        done++;
+      }
+    }),
+  );
+  return done / seconds;
+}
+
+// ---- etcd ---------------------------------------------------------------------------------------
+
+function etcdAvailable(): string | null {
+  if (existsSync('/usr/bin/etcd')) return null;
+  if (process.getuid?.() !== 0)
+    return 'etcd is not installed (Debian: etcd-server) and installing it needs root';
+  try {
+    console.log('installing etcd-server from Debian …');
+    execFileSync('apt-get', ['install', '-y', 'etcd-server'], { stdio: 'ignore' });
+    return existsSync('/usr/bin/etcd') ? null : 'apt-get did not install /usr/bin/etcd';
+  } catch (error) {
+    return `apt-get install etcd-server failed: ${String(error).split('\n')[0]}`;
+  }
+}
+
+async function startEtcd(
+  base: string,
+): Promise<{ urls: string[]; processes: ChildProcess[]; readyMs: number[] }> {
+  const members = await Promise.all(
+    ['e1', 'e2', 'e3'].map(async (name) => ({ name, client: await freePort(), peer: await freePort() })),
+  );
+  const cluster = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',');
+  const started = performance.now();
+  const processes = members.map((m) =>
+    spawn(
+      '/usr/bin/etcd',
+      [
+        '--name',
+        m.name,
+        '--data-dir',
+        join(base, m.name),
+        '--listen-client-urls',
+        `http://127.0.0.1:${m.client}`,
+        '--advertise-client-urls',
+        `http://127.0.0.1:${m.client}`,
+        '--listen-peer-urls',
+        `http://127.0.0.1:${m.peer}`,
+        '--initial-advertise-peer-urls',
+        `http://127.0.0.1:${m.peer}`,
+        '--initial-cluster',
+        cluster,
+        '--initial-cluster-state',
+        'new',
+        '--initial-cluster-token',
+        'synod-bench',
+        '--log-level',
+        'error',
+      ],
+      { stdio: 'ignore' },
+    ),
+  );
+  const urls = members.map((m) => `http://127.0.0.1:${m.client}`);
+  const readyMs: number[] = [];
+  for (const url of urls) {
+    for (;;) {
+      const ok = await fetch(`${url}/health`)
+        .then((r) => r.json() as Promise<{ health?: string }>)
+        .then((j) => j.health === 'true')
+        .catch(() => false);
+      if (ok) break;
+      if (performance.now() - started > 30_000) throw new Error('etcd did not start');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    readyMs.push(performance.now() - started);
+  }
+  return { urls, processes, readyMs };
+}
+
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+/** One decision in etcd: the first writer of a key wins, everyone reads the winner. */
+async function etcdDecide(url: string, key: string, value: string): Promise<void> {
+  const res = await fetch(`${url}/v3/kv/txn`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      compare: [{ target: 'CREATE', key: b64(key), create_revision: '0' }],
+      success: [{ request_put: { key: b64(key), value: b64(value) } }],
+      failure: [{ request_range: { key: b64(key) } }],
+    }),
+  });
+  if (!res.ok) throw new Error(`etcd: HTTP ${res.status}`);
+  await res.arrayBuffer();
+}
+
+async function measureEtcd(base: string): Promise<Figures> {
+  const { urls, processes, readyMs } = await startEtcd(base);
+  try {
+    const url = urls[0] ?? '';
+    for (let i = 0; i < 20; i++) await etcdDecide(url, `warm/${i}`, 'x');
+    const latencies: number[] = [];
+    for (let i = 0; i < DECISIONS; i++) {
+      const t = performance.now();
+      await etcdDecide(url, `one/${i}`, `v${i}`);
+      latencies.push(performance.now() - t);
+    }
+    sortNumbers(latencies);
+    let n = 0;
+    const perSecond = await throughput(CLIENTS, SECONDS, (client) =>
+      etcdDecide(urls[client % urls.length] ?? url, `many/${n++}`, 'x'),
+    );
+    return {
+      decisionP50: percentile(latencies, 0.5),
+      decisionP99: percentile(latencies, 0.99),
+      proposeP50: null,
+      everywhereP50: null,
+      perSecond,
+      readyMs,
+      rssMb: await Promise.all(processes.map((p) => rssMb(p.pid))),
+    };
+  } finally {
+    for (const p of processes) p.kill('SIGTERM');
+    await Promise.all(
+      processes.map(
+        (p) => new Promise((resolve) => (p.exitCode === null ? p.once('exit', resolve) : resolve(null))),
+      ),
+    );
+  }
+}
+
+// ---- Synod --------------------------------------------------------------------------------------
+
+async function measureSynod(base: string): Promise<Figures> {
+  const daemons = ['a', 'b', 'c'].map((n) => new DaemonProcess(n, join(base, n), ['--unlimited-questions']));
+  const readyMs: number[] = [];
+  try {
+    for (const d of daemons) {
+      const t = performance.now();
+      await d.start();
+      readyMs.push(performance.now() - t);
+    }
+    const [a, b, c] = daemons as [DaemonProcess, DaemonProcess, DaemonProcess];
+    await a.client.createGroup({ groupName: 'bench', displayName: 'a' });
+    const { invite } = await a.client.invite();
+    await b.client.joinGroup({ invite, displayName: 'b' });
+    await c.client.joinGroup({ invite, displayName: 'c' });
+    while ((await a.client.peers()).filter((p) => p.online).length < 2) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    // When each node's event stream shows a question decided.
+    const decidedAt = new Map<string, number[]>();
+    const unsubscribe = daemons.map((d) =>
+      d.client.subscribe((event: SynodEvent) => {
+        if (event.type !== 'question' || event.question.outcome === null) return;
+        const seen = decidedAt.get(event.question.id) ?? [];
+        if (seen.length < 3) seen.push(performance.now());
+        decidedAt.set(event.question.id, seen);
+      }),
+    );
+    const decide = async (client: DaemonProcess, i: string) => {
+      const q = await client.client.createQuestion({ title: `q ${i}`, options: [] });
+      const t = performance.now();
+      const result = await client.client.propose({ questionId: q.id, option: `v${i}` });
+      if (result.state !== 'decided') throw new Error(`question ${i} was not decided`);
+      return { id: q.id, proposeMs: performance.now() - t };
+    };
+    for (let i = 0; i < 20; i++) await decide(a, `warm ${i}`);
+
+    const latencies: number[] = [];
+    const proposeOnly: number[] = [];
+    const everywhere: number[] = [];
+    for (let i = 0; i < DECISIONS; i++) {
+      const t = performance.now();
+      const { id, proposeMs } = await decide(a, String(i));
+      latencies.push(performance.now() - t);
+      proposeOnly.push(proposeMs);
+      const deadline = performance.now() + 5_000;
+      while ((decidedAt.get(id)?.length ?? 0) < 3 && performance.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      const seen = decidedAt.get(id) ?? [];
+      if (seen.length === 3) everywhere.push(Math.max(...seen) - t);
+      decidedAt.delete(id);
+    }
+    for (const stop of unsubscribe) stop();
+    sortNumbers(latencies);
+    sortNumbers(proposeOnly);
+    sortNumbers(everywhere);
+    let n = 0;
+    const perSecond = await throughput(CLIENTS, SECONDS, async (client) => {
+      await decide(daemons[client % 3] ?? a, `many ${n++}`);
+    });
+    return {
+      decisionP50: percentile(latencies, 0.5),
+      decisionP99: percentile(latencies, 0.99),
+      proposeP50: percentile(proposeOnly, 0.5),
+      everywhereP50: percentile(everywhere, 0.5),
+      perSecond,
+      readyMs,
+      rssMb: await Promise.all(daemons.map((d) => rssMb(d.process?.pid))),
+    };
+  } finally {
+    await Promise.all(daemons.map((d) => d.stop()));
+  }
+}
+
+// ---- the table ----------------------------------------------------------------------------------
+
+const base = await mkdtemp(join(tmpdir(), 'synod-vs-etcd-'));
+try {
+  const missing = etcdAvailable();
+  if (missing !== null) console.log(`etcd is not measured: ${missing}`);
+  const etcd = missing === null ? await measureEtcd(join(base, 'etcd')) : null;
+  const synod = await measureSynod(join(base, 'synod'));
+  const ms = (v: number | null | undefined) =>
+    v === null || v === undefined || Number.isNaN(v) ? '—' : `${v.toFixed(1)} ms`;
+  const ratio = (s: number | null, e: number | null | undefined) =>
+    s === null || e === null || e === undefined ? '—' : `${(s / e).toFixed(2)}×`;
+  const range = (list: readonly number[], unit: string, digits = 0) =>
+    `${Math.min(...list).toFixed(digits)}–${Math.max(...list).toFixed(digits)} ${unit}`;
+  const rows: [string, string, string, string][] = [
+    [
+      'one decision, p50',
+      ms(etcd?.decisionP50),
+      ms(synod.decisionP50),
+      ratio(synod.decisionP50, etcd?.decisionP50),
+    ],
+    [
+      'one decision, p99',
+      ms(etcd?.decisionP99),
+      ms(synod.decisionP99),
+      ratio(synod.decisionP99, etcd?.decisionP99),
+    ],
+    ['propose only, p50', '—', ms(synod.proposeP50), '—'],
+    [
+      'decided on all three nodes (event stream), p50',
+      '—',
+      ms(synod.everywhereP50),
+      ratio(synod.everywhereP50, etcd?.decisionP50),
+    ],
+    [
+      `decisions per second, ${CLIENTS} concurrent clients`,
+      etcd === null ? '—' : etcd.perSecond.toFixed(0),
+      synod.perSecond.toFixed(0),
+      etcd === null ? '—' : `${(synod.perSecond / etcd.perSecond).toFixed(2)}×`,
+    ],
+    [
+      'ready (API answering) after start',
+      etcd === null ? '—' : range(etcd.readyMs, 'ms'),
+      range(synod.readyMs, 'ms'),
+      '—',
+    ],
+    [
+      'resident memory after the run',
+      etcd === null ? '—' : range(etcd.rssMb, 'MB'),
+      range(synod.rssMb, 'MB'),
+      '—',
+    ],
+  ];
+  console.log(
+    `\n${DECISIONS} decisions one after another, then ${CLIENTS} clients for ${SECONDS} s; 3 members each, loopback\n`,
+  );
+  console.log('| figure | etcd 3.4 | Synod | Synod / etcd |');
+  console.log('|---|---|---|---|');
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+} finally {
+  await rm(base, { recursive: true, force: true });
+}
