@@ -24,23 +24,6 @@ export async function writeToken(dataDir: string, token: string): Promise<void> 
   await writeFileDurably(join(dataDir, FILES.apiToken), token, { what: 'the API token' });
 }
 
-/**
- * The API port this data directory's daemon used before, so that the browser's address (and with it
- * the page's saved session and any bookmark) stays the same across restarts. Null for none yet.
- */
-export async function rememberedApiPort(dataDir: string): Promise<number | null> {
-  try {
-    const port = Number((await readFile(join(dataDir, FILES.apiPort), 'utf8')).trim());
-    return Number.isInteger(port) && port > 0 && port <= 65535 ? port : null;
-  } catch {
-    return null;
-  }
-}
-
-export async function rememberApiPort(dataDir: string, port: number): Promise<void> {
-  await writeFileDurably(join(dataDir, FILES.apiPort), String(port), { what: 'the API port' });
-}
-
 export interface ApiInfo {
   readonly port: number;
   readonly pid: number;

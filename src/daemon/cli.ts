@@ -21,7 +21,8 @@ Run a node:
   daemon                      run a headless node and its local API
       --data-dir DIR          where this node keeps its state (default: the app's per-user directory,
                               or $SYNOD_DATA_DIR)
-      --listen MULTIADDR      listen address, repeatable (default /ip4/0.0.0.0/tcp/0)
+      --listen MULTIADDR      listen address, repeatable (default /ip4/0.0.0.0/tcp/0); a port 0 is
+                              chosen once and kept, so this node's addresses stay the same
       --peer MULTIADDR        a member to dial (…/p2p/<peer id>), repeatable; for this run only (add-peer remembers one)
       --no-mdns               do not discover peers by multicast (use --peer or add-peer instead)
       --api-port PORT         port of the local API on 127.0.0.1 (default: the one this data directory
@@ -103,7 +104,7 @@ async function runDaemon(args: readonly string[]): Promise<number> {
   const dataDir = values['data-dir'] ?? defaultDataDir();
   const daemon = await startDaemon({
     dataDir,
-    listen: values.listen ?? ['/ip4/0.0.0.0/tcp/0'],
+    ...(values.listen === undefined ? {} : { listen: values.listen }),
     peers: values.peer ?? [],
     mdns: !values['no-mdns'],
     apiPort,

@@ -3,12 +3,15 @@ import { fileURLToPath } from 'node:url';
 import { SynodNode } from '../node/synod-node.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
 import { ApiAccess } from './api-access.ts';
-import { rememberApiPort, rememberedApiPort, removeApiInfo, writeApiInfo } from './api-files.ts';
+import { FILES } from '../node/data-dir.ts';
+import { rememberedPort, rememberPort } from '../node/remembered-port.ts';
+import { removeApiInfo, writeApiInfo } from './api-files.ts';
 import { startHttpApi, type HttpApiOptions, type RunningHttpApi } from './http-api.ts';
 
 export interface DaemonOptions {
   readonly dataDir: string;
-  readonly listen: readonly string[];
+  /** Network listen addresses; default all interfaces, on the port this data directory used before. */
+  readonly listen?: readonly string[];
   readonly peers: readonly string[];
   readonly mdns: boolean;
   /** The local API's port; 0 for the one this data directory used before (chosen once, then kept). */
@@ -43,7 +46,7 @@ export async function startDaemon(
 ): Promise<RunningDaemon> {
   const node = await SynodNode.start({
     dataDir: options.dataDir,
-    listen: options.listen,
+    ...(options.listen === undefined ? {} : { listen: options.listen }),
     mdns: options.mdns,
     staticPeers: options.peers,
     ...(options.acceptorsPerQuestion === undefined
@@ -87,7 +90,7 @@ async function startApiOnStablePort(
   log: Logger,
   options: Omit<HttpApiOptions, 'port'>,
 ): Promise<RunningHttpApi> {
-  const remembered = requested === 0 ? await rememberedApiPort(dataDir) : null;
+  const remembered = requested === 0 ? await rememberedPort(dataDir, FILES.apiPort) : null;
   let api: RunningHttpApi;
   try {
     api = await startHttpApi({ ...options, port: requested === 0 ? (remembered ?? 0) : requested });
@@ -100,7 +103,7 @@ async function startApiOnStablePort(
   }
   if (api.port !== remembered) {
     try {
-      await rememberApiPort(dataDir, api.port);
+      await rememberPort(dataDir, FILES.apiPort, api.port, 'the API port');
     } catch (error) {
       log.warn('could not remember the API port: the next start may choose another', {
         error: String(error),

@@ -27,6 +27,7 @@ export const FILES = {
   apiInfo: 'api.json',
   apiSessions: 'api-sessions.json',
   apiPort: 'api-port',
+  networkPort: 'network-port',
 } as const;
 
 /**

@@ -12,10 +12,12 @@ import { decodeInvite, encodeInvite, InvalidInviteError, inviteAddresses } from 
 import type { WireMessage } from '../net/wire.ts';
 import { StorageWriteError } from '../storage/index.ts';
 import type { Logger } from '../util/logger.ts';
+import { FILES } from './data-dir.ts';
 import { saveGroupConfig, type GroupConfig } from './group-config.ts';
 import type { MemberRegistry } from './members.ts';
 import { isDialable } from './membership.ts';
 import { describeDialError, NodeNetwork, peerOf, type DialRecord } from './node-network.ts';
+import { rememberedPort, rememberPort } from './remembered-port.ts';
 
 /** How long a join waits for a member to answer, unless told. */
 const JOIN_WAIT_MS = 8_000;
@@ -274,14 +276,46 @@ export class GroupLink {
     this.#handlers.joined();
   }
 
+  /**
+   * Starts the network on the TCP port this data directory used before (a listen address with port 0
+   * gets it), so that invites and the addresses other members keep stay true across restarts. A port
+   * another program took meanwhile is given up for a new one, which is kept from then on.
+   */
   async #startNetwork(config: GroupConfig): Promise<void> {
+    const { dataDir, log } = this.#options;
+    const listen = this.#options.listen ?? ['/ip4/0.0.0.0/tcp/0'];
+    const remembered = await rememberedPort(dataDir, FILES.networkPort);
+    const onRemembered = listen.map((a) =>
+      remembered === null ? a : a.replace(/\/tcp\/0$/, `/tcp/${remembered}`),
+    );
+    try {
+      this.#network = await this.#startNetworkOn(config, onRemembered);
+    } catch (error) {
+      if (onRemembered.every((a, i) => a === listen[i])) throw error;
+      log.warn('the network port this node used before is taken: its addresses change', {
+        port: remembered,
+        error: String(error),
+      });
+      this.#network = await this.#startNetworkOn(config, listen);
+    }
+    const port = tcpPort(this.#network.ownAddresses()[0]);
+    if (port !== null && port !== remembered && listen.some((a) => a.endsWith('/tcp/0'))) {
+      await rememberPort(dataDir, FILES.networkPort, port, 'the network port').catch((error: unknown) =>
+        log.warn('could not remember the network port: the next start may choose another', {
+          error: String(error),
+        }),
+      );
+    }
+  }
+
+  #startNetworkOn(config: GroupConfig, listen: readonly string[]): Promise<NodeNetwork> {
     const options = this.#options;
-    this.#network = await NodeNetwork.start(
+    return NodeNetwork.start(
       {
         privateKey: options.privateKey,
         self: options.self,
         group: config.group,
-        listen: options.listen ?? ['/ip4/0.0.0.0/tcp/0'],
+        listen,
         mdns: options.mdns ?? true,
         ...(options.mdnsIntervalMs === undefined ? {} : { mdnsIntervalMs: options.mdnsIntervalMs }),
         staticPeers: () => [...(this.#config?.staticPeers ?? []), ...(options.extraPeers ?? [])],
@@ -308,4 +342,10 @@ export class GroupLink {
       },
     );
   }
+}
+
+/** The TCP port of a multiaddr such as /ip4/127.0.0.1/tcp/4001/p2p/…, or null. */
+function tcpPort(address: string | undefined): number | null {
+  const match = /\/tcp\/(\d+)/.exec(address ?? '');
+  return match === null ? null : Number(match[1]);
 }

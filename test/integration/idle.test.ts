@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SynodEvent } from '../../src/api/types.ts';
 import { DaemonGroup, decidedOption, question, sleep, waitFor } from '../helpers/daemons.ts';
@@ -27,10 +29,12 @@ describe('an idle group of 5 nodes', { timeout: 180_000 }, () => {
       await n2.client.propose({ questionId: q.id, option: 'Soup' });
       for (const d of group.daemons) assert.equal(await decidedOption(d.client, q.id), 'Soup');
     }
-    // Two members come back on new ports; the others hold their old addresses.
+    // Two members come back on new ports (their remembered port forgotten, as when another program
+    // took it meanwhile); the others hold their old addresses.
     for (const d of [n2, n3]) {
       const before = (await d.client.status()).addresses;
       await d.stop();
+      await rm(join(d.dataDir, 'network-port'), { force: true });
       await d.start();
       assert.notDeepEqual((await d.client.status()).addresses, before, 'a new port');
     }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -160,6 +161,39 @@ describe('SynodNode API', () => {
       assert.match(alone.problem ?? '', /ECONNREFUSED|refused/i);
     } finally {
       await Promise.all([bob.stop(), carol.stop(), dave.stop()]);
+    }
+  });
+
+  it("keeps its network port across restarts, so that invites and members' lists stay true", async () => {
+    const { node, dir } = await startNode();
+    await node.createGroup({ groupName: 'G', displayName: 'Ann' });
+    const first = (await node.status()).addresses[0] ?? '';
+    const invite = (await node.invite()).invite;
+    await node.stop();
+    const again = await startNode(dir);
+    try {
+      assert.equal((await again.node.status()).addresses[0], first, 'the same address after a restart');
+      assert.deepEqual(
+        decodeInvite((await again.node.invite()).invite).addresses,
+        decodeInvite(invite).addresses,
+      );
+    } finally {
+      await again.node.stop();
+    }
+    // Another program took the port meanwhile: a new one, kept from then on.
+    const port = Number(/\/tcp\/(\d+)/.exec(first)?.[1]);
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
+    try {
+      const moved = await startNode(dir);
+      const second = (await moved.node.status()).addresses[0] ?? '';
+      await moved.node.stop();
+      assert.notEqual(second, first);
+      const back = await startNode(dir);
+      assert.equal((await back.node.status()).addresses[0], second);
+      await back.node.stop();
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
     }
   });
 
