@@ -27,8 +27,13 @@ const fileSchema = z.array(
     lastSeen: z.number().nullable(),
     seq: z.number().int().nonnegative().default(0),
     signature: z.string().nullable().default(null),
+    /** When the file was written while the member was connected: it was seen until then at least. */
+    seenUntil: z.number().nullable().default(null),
   }),
 );
+
+/** While members are connected, the file is written this often, so that a crash loses little of when they were last seen. */
+const SEEN_UNTIL_INTERVAL_MS = 5 * 60_000;
 
 /**
  * Members one node keeps at most. When full, a newcomer takes the place of the member offline the
@@ -44,6 +49,7 @@ export class MemberRegistry {
   readonly #path: string;
   readonly #members = new Map<string, Member>();
   #saveTimer: NodeJS.Timeout | null = null;
+  #seenTimer: NodeJS.Timeout | null = null;
   #saving: Promise<void> = Promise.resolve();
 
   private constructor(path: string) {
@@ -55,12 +61,34 @@ export class MemberRegistry {
     try {
       const parsed = fileSchema.safeParse(JSON.parse(await readFile(registry.#path, 'utf8')));
       if (parsed.success) {
-        for (const m of parsed.data) registry.#members.set(m.peerId, { ...m, online: false });
+        for (const { seenUntil, ...m } of parsed.data) {
+          // Connected when this node last wrote the file and never noted the end (it crashed): last
+          // seen then.
+          const lastSeen = seenUntil !== null && seenUntil > (m.lastSeen ?? 0) ? seenUntil : m.lastSeen;
+          registry.#members.set(m.peerId, { ...m, lastSeen, online: false });
+        }
       }
     } catch {
       // Missing or unreadable: start empty; peers are rediscovered.
     }
     return registry;
+  }
+
+  /**
+   * Writes the file every few minutes while a member is connected, and once more at `stop`, so
+   * that "last seen" stays close to the truth even when this node crashes.
+   */
+  startNotingConnections(intervalMs = SEEN_UNTIL_INTERVAL_MS): void {
+    this.#seenTimer ??= setInterval(() => {
+      if ([...this.#members.values()].some((m) => m.online)) void this.flush();
+    }, intervalMs);
+    this.#seenTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#seenTimer !== null) clearInterval(this.#seenTimer);
+    this.#seenTimer = null;
+    await this.flush();
   }
 
   get(peerId: string): Member | undefined {
@@ -148,14 +176,18 @@ export class MemberRegistry {
       clearTimeout(this.#saveTimer);
       this.#saveTimer = null;
     }
-    const data = [...this.#members.values()].map(({ peerId, name, addresses, lastSeen, seq, signature }) => ({
-      peerId,
-      name,
-      addresses,
-      lastSeen,
-      seq,
-      signature,
-    }));
+    const now = Date.now();
+    const data = [...this.#members.values()].map(
+      ({ peerId, name, addresses, lastSeen, seq, signature, online }) => ({
+        peerId,
+        name,
+        addresses,
+        lastSeen,
+        seq,
+        signature,
+        seenUntil: online ? now : null,
+      }),
+    );
     this.#saving = this.#saving
       .then(() => writeFileDurably(this.#path, JSON.stringify(data, null, 2), { what: 'the member list' }))
       .catch(() => undefined);

@@ -280,6 +280,7 @@ export class SynodNode implements SynodApi {
     }
     privateKey ??= await createIdentity(dir);
     const members = await MemberRegistry.load(dir);
+    members.startNotingConnections();
     const group = await loadGroupConfig(dir);
     const self = peerIdFromPrivateKey(privateKey).toString();
 
@@ -345,7 +346,7 @@ export class SynodNode implements SynodApi {
     await this.#storage?.paxos.close();
     await this.#storage?.catalogLog.close();
     await this.#storage?.votesLog.close();
-    await this.#members.flush();
+    await this.#members.stop();
     await this.#lock.release();
   }
 

@@ -40,4 +40,24 @@ describe('member registry', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('a member connected when this node crashed was last seen when the file was last written', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'synod-members-'));
+    try {
+      const members = await MemberRegistry.load(dir);
+      members.upsert(peer, { name: 'Bob', addresses: [address], online: true }, 3);
+      const before = Date.now();
+      await members.flush(); // what the periodic write does while Bob is connected
+      // No disconnection is noted: the process dies here. The next start:
+      const reloaded = await MemberRegistry.load(dir);
+      const bob = reloaded.get(peer);
+      assert.equal(bob?.online, false);
+      assert.ok(
+        (bob.lastSeen ?? 0) >= before,
+        `last seen at the write, not at the connection (${bob.lastSeen})`,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
