@@ -17,15 +17,14 @@ export function voteSchemas(parts: {
   readonly maxSigners: number;
 }) {
   const { ballot, node, value, signature, maxSigners } = parts;
+  const promise = z.object({ acceptor: node, accepted: z.object({ ballot, value }).nullable(), signature });
   const certificate = z.object({
     ballot,
     accepted: z
       .array(z.object({ acceptor: node, signature }))
       .min(1)
       .max(maxSigners),
-    promises: z
-      .array(z.object({ acceptor: node, accepted: z.object({ ballot, value }).nullable(), signature }))
-      .max(maxSigners),
+    promises: z.array(promise).max(maxSigners),
   }) satisfies z.ZodType<Certificate>;
   const conflict = z.object({
     value,
@@ -33,5 +32,7 @@ export function voteSchemas(parts: {
     liars: z.array(node).max(maxSigners),
     signedBoth: z.array(node).max(maxSigners),
   }) satisfies z.ZodType<Conflict>;
-  return { certificate, conflict };
+  /** The signed Promises an Accept carries (its phase 1). */
+  const promises = z.array(promise).max(maxSigners);
+  return { certificate, conflict, promises };
 }

@@ -16,7 +16,7 @@ import {
  * LIMITS.messageBytes on a long-lived libp2p stream; a breaking change gets a new protocol id.
  * The sender is never read from a message: it is the Noise-authenticated peer of the connection.
  */
-export const PROTOCOL = '/synod/2.0.0';
+export const PROTOCOL = '/synod/3.0.0';
 
 const ballot = z.object({
   round: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
@@ -26,7 +26,7 @@ const ballot = z.object({
 const value = z.string().max(LIMITS.optionChars * 2 + 512);
 const decision = questionIdSchema;
 const signature = signatureSchema;
-const { certificate } = voteSchemas({
+const { certificate, promises } = voteSchemas({
   ballot,
   node: peerIdSchema,
   value,
@@ -43,7 +43,7 @@ const paxosSchema = z.discriminatedUnion('kind', [
     accepted: z.object({ ballot, value }).nullable(),
     signature,
   }),
-  z.object({ kind: z.literal('accept'), decision, ballot, value }),
+  z.object({ kind: z.literal('accept'), decision, ballot, value, promises }),
   z.object({ kind: z.literal('accepted'), decision, ballot, value, signature }),
   z.object({ kind: z.literal('nack'), decision, ballot, promised: ballot }),
   z.object({ kind: z.literal('decided'), decision, value, certificate }),

@@ -69,6 +69,20 @@ export class VoteChecks {
         const close = question.rule === 'quick' ? null : decodeClose(message.value);
         if (close !== null && close.at > now + MAX_CLOCK_AHEAD_MS)
           return `a close dated ${Math.round((close.at - now) / 60_000)} minutes in the future`;
+        const { decision, ballot } = message;
+        // Its phase 1: each Promise signed by its acceptor for this very ballot (the core checks that
+        // they are a majority and that the value is the one they allow).
+        for (const { acceptor, accepted, signature } of message.promises) {
+          const key = `promise\n${decision}\n${JSON.stringify(ballot)}\n${acceptor}\n${signature}\n${JSON.stringify(accepted)}`;
+          if (this.#goodValues.has(key)) continue;
+          if (!this.#signing.verify(acceptor, { kind: 'promise', decision, ballot, accepted }, signature))
+            return `an accept with a promise that is not ${acceptor}'s`;
+          if (accepted !== null) {
+            const problem = this.valueProblem(question, accepted.value);
+            if (problem !== null) return `an accept with a promise of an invalid value: ${problem}`;
+          }
+          remember(this.#goodValues, key);
+        }
         return this.valueProblem(question, message.value);
       }
       case 'promise': {

@@ -17,6 +17,7 @@ import type { CoreOptions } from './options.ts';
 import {
   beginProposal,
   finish,
+  highestAccepted,
   IDLE_PROPOSER,
   noteRound,
   onNack,
@@ -282,6 +283,10 @@ function actAsAcceptor(
   }
   if (!isAcceptor(state.config, ctx.self))
     return refuse(state, from, `a ${message.kind} sent to a node that is no acceptor`);
+  if (message.kind === 'accept') {
+    const problem = justificationProblem(state.config, quorum(state, ctx), message);
+    if (problem !== null) return refuse(state, from, problem);
+  }
   const step =
     message.kind === 'prepare'
       ? onPrepare(state.acceptor, state.id, message.ballot, ctx.sign)
@@ -398,4 +403,30 @@ function quiet(state: DecisionState): DecisionStep {
 
 function refuse(state: DecisionState, from: NodeId | null, reason: string): DecisionStep {
   return { ...quiet(state), events: [{ kind: 'refused', decision: state.id, from, reason }] };
+}
+
+/**
+ * Whether an Accept shows its phase 1: Promises for its ballot from a strict majority of distinct
+ * acceptors, none reporting a ballot at or above it, and the value the highest-ballot one reports (or
+ * any value when none reports one). This is what makes Paxos safe against a proposer that lies: the
+ * signatures of the Promises are checked where messages enter the node.
+ */
+export function justificationProblem(
+  config: DecisionConfig,
+  quorum: number,
+  accept: Extract<PaxosMessage, { kind: 'accept' }>,
+): string | null {
+  const promisers = accept.promises.map((p) => p.acceptor);
+  if (new Set(promisers).size !== promisers.length || promisers.some((p) => !isAcceptor(config, p)))
+    return "an accept whose promises do not come from the decision's acceptors, once each";
+  if (promisers.length < quorum)
+    return `an accept with ${promisers.length} promises where ${quorum} are needed (phase 1 skipped)`;
+  if (
+    accept.promises.some((p) => p.accepted !== null && compareBallots(p.accepted.ballot, accept.ballot) >= 0)
+  )
+    return 'an accept with a promise that reports a ballot it could not have accepted yet';
+  const highest = highestAccepted(accept.promises);
+  if (highest !== null && highest.value !== accept.value)
+    return 'an accept of another value than the highest one its promises report';
+  return null;
 }

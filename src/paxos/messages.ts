@@ -88,7 +88,19 @@ export type PaxosMessage =
       readonly accepted: Proposal | null;
       readonly signature: Signature;
     }
-  | { readonly kind: 'accept'; readonly decision: DecisionId; readonly ballot: Ballot; readonly value: Value }
+  | {
+      readonly kind: 'accept';
+      readonly decision: DecisionId;
+      readonly ballot: Ballot;
+      readonly value: Value;
+      /**
+       * The signed Promises for this ballot that the proposer chose `value` from: a strict majority of
+       * the acceptors, and `value` is the highest-ballot value they report (any value when they report
+       * none). An acceptor checks this before it accepts, so a member cannot skip phase 1 and make
+       * acceptors that do not know the outcome yet accept a second value.
+       */
+      readonly promises: readonly PromiseEvidence[];
+    }
   | {
       readonly kind: 'accepted';
       readonly decision: DecisionId;

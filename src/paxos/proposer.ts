@@ -101,11 +101,17 @@ export function onPromise(
     return unchanged({ ...seen, phase: { ...phase, promises } });
   }
   // Phase 2a: the value of the highest-ballot proposal any promiser accepted, or else our own.
-  const value = highestAccepted(promises)?.value ?? seen.proposal;
+  const value = highestAccepted(promises.values())?.value ?? seen.proposal;
   if (value === null) return unchanged({ ...seen, phase: { name: 'idle' } });
-  const accept: PaxosMessage = { kind: 'accept', decision: ctx.decision, ballot, value };
-  const deadline = ctx.now + ctx.phaseTimeoutMs;
   const quorumPromises = [...promises.values()];
+  const accept: PaxosMessage = {
+    kind: 'accept',
+    decision: ctx.decision,
+    ballot,
+    value,
+    promises: quorumPromises,
+  };
+  const deadline = ctx.now + ctx.phaseTimeoutMs;
   return {
     state: {
       ...seen,
@@ -168,9 +174,9 @@ function backOff(p: ProposerState, ctx: ProposerContext): ProposerState {
   return { ...p, attempt, phase: { name: 'backoff', retryAt } };
 }
 
-function highestAccepted(promises: ReadonlyMap<NodeId, PromiseEvidence>): Proposal | null {
+export function highestAccepted(promises: Iterable<PromiseEvidence>): Proposal | null {
   let best: Proposal | null = null;
-  for (const { accepted } of promises.values()) {
+  for (const { accepted } of promises) {
     if (accepted !== null && isAbove(accepted.ballot, best?.ballot ?? null)) best = accepted;
   }
   return best;

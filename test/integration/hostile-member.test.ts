@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { encodeProposal, type QuestionDefinition } from '../../src/model/question.ts';
-import type { Ballot, Certificate } from '../../src/paxos/index.ts';
+import type { Ballot, Certificate, PaxosMessage, PromiseEvidence } from '../../src/paxos/index.ts';
 import {
   DaemonGroup,
   decidedOption,
@@ -218,10 +218,91 @@ describe('a member who lies', () => {
     const ballot = { round: Number.MAX_SAFE_INTEGER, node: mallory.peerId };
     toEveryone({ type: 'paxos', message: { kind: 'prepare', decision: q.id, ballot } });
     const value = mallory.checks.propose(await definitionOf(q.id), 'The park', mallory.peerId);
-    toEveryone({ type: 'paxos', message: { kind: 'accept', decision: q.id, ballot, value } });
+    toEveryone({ type: 'paxos', message: { kind: 'accept', decision: q.id, ballot, value, promises: [] } });
     await sleep(500);
     await n3.client.propose({ questionId: q.id, option: 'The café' });
     for (const d of honest) assert.equal(await decidedOption(d.client, q.id), 'The café');
+  });
+
+  it('a member cannot skip phase 1: acceptors that do not know the outcome yet accept no second value', async () => {
+    const q = await ask('Where to meet?');
+    const definition = await definitionOf(q.id);
+    const park = mallory.checks.propose(definition, 'The park', mallory.peerId);
+    const cafe = mallory.checks.propose(definition, 'The café', mallory.peerId);
+    const replies: { from: string; message: PaxosMessage }[] = [];
+    mallory.answer((from, message) => {
+      if (message.type === 'paxos' && message.message.decision === q.id)
+        replies.push({ from, message: message.message });
+    });
+    const honestReplies = (kind: PaxosMessage['kind'], round: number) =>
+      replies.filter(
+        (r) => r.message.kind === kind && 'ballot' in r.message && r.message.ballot.round === round,
+      );
+    const phase1 = async (round: number): Promise<PromiseEvidence[]> => {
+      const ballot = { round, node: mallory.peerId };
+      toEveryone({ type: 'paxos', message: { kind: 'prepare', decision: q.id, ballot } });
+      await waitFor(
+        async () => honestReplies('promise', round).length === 3,
+        10_000,
+        `promises for round ${round}`,
+      );
+      return honestReplies('promise', round).flatMap(({ from, message }) =>
+        message.kind === 'promise'
+          ? [{ acceptor: from, accepted: message.accepted, signature: message.signature }]
+          : [],
+      );
+    };
+    try {
+      // Without phase 1 (no promises): refused by every acceptor, nothing accepted.
+      const skip = { round: 5, node: mallory.peerId };
+      toEveryone({
+        type: 'paxos',
+        message: { kind: 'accept', decision: q.id, ballot: skip, value: park, promises: [] },
+      });
+      await sleep(500);
+      assert.equal(honestReplies('accepted', 5).length, 0);
+
+      // With phase 1, The park is chosen by the three honest acceptors, and nobody is told.
+      const first = await phase1(6);
+      const ballot6 = { round: 6, node: mallory.peerId };
+      toEveryone({
+        type: 'paxos',
+        message: { kind: 'accept', decision: q.id, ballot: ballot6, value: park, promises: first },
+      });
+      await waitFor(async () => honestReplies('accepted', 6).length === 3, 10_000, 'The park accepted');
+
+      // A second value at a higher ballot: its promises report The park, so it is refused, whether
+      // Mallory shows them all or only those that suit her (a majority always includes one of them).
+      const second = await phase1(7);
+      assert.ok(
+        second.every((p) => p.accepted?.value === park),
+        'the promises report The park',
+      );
+      const ballot7 = { round: 7, node: mallory.peerId };
+      toEveryone({
+        type: 'paxos',
+        message: { kind: 'accept', decision: q.id, ballot: ballot7, value: cafe, promises: second },
+      });
+      toEveryone({
+        type: 'paxos',
+        message: {
+          kind: 'accept',
+          decision: q.id,
+          ballot: ballot7,
+          value: cafe,
+          promises: second.slice(0, 1),
+        },
+      });
+      await sleep(500);
+      assert.equal(honestReplies('accepted', 7).length, 0, 'no acceptor accepted a second value');
+
+      // An honest proposal now finds The park and finishes it: one outcome, everywhere.
+      await n2.client.propose({ questionId: q.id, option: 'The café' });
+      for (const d of honest) assert.equal(await decidedOption(d.client, q.id), 'The park');
+      for (const d of honest) assert.equal((await question(d.client, q.id))?.safetyViolation, null);
+    } finally {
+      mallory.answer(() => undefined);
+    }
   });
 
   it('nothing forged survives a restart: every outcome kept is the honest one, with its certificate', async () => {

@@ -48,7 +48,7 @@ describe('wire format', () => {
         type: 'paxos',
         message: { kind: 'promise', decision, ballot, accepted: { ballot, value: 'v' }, signature },
       },
-      { type: 'paxos', message: { kind: 'accept', decision, ballot, value: 'v' } },
+      { type: 'paxos', message: { kind: 'accept', decision, ballot, value: 'v', promises: [] } },
       { type: 'paxos', message: { kind: 'accepted', decision, ballot, value: 'v', signature } },
       { type: 'paxos', message: { kind: 'nack', decision, ballot, promised: ballot } },
       { type: 'paxos', message: { kind: 'decided', decision, value: 'v', certificate } },

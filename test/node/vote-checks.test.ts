@@ -247,7 +247,13 @@ describe('votes, bids and closes', () => {
 
   it('an acceptor does not take a close dated far ahead of its clock', () => {
     const future = alice.checks.close(vote, [], alice.id, Date.now() + 3_600_000);
-    const accept = { kind: 'accept', decision: vote.id, ballot, value: encodeClose(future) } as const;
+    const accept = {
+      kind: 'accept',
+      decision: vote.id,
+      ballot,
+      value: encodeClose(future),
+      promises: [],
+    } as const;
     assert.match(bob.checks.problem(vote, alice.id, accept) ?? '', /in the future/);
   });
 });
