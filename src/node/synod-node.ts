@@ -22,8 +22,7 @@ import {
   type VoteInput,
 } from '../api/types.ts';
 import { LIMITS } from '../model/limits.ts';
-import { DEFAULT_CORE_OPTIONS, SynodCore, type CoreOptions, type DurableDecision } from '../paxos/index.ts';
-import type { StateLog } from '../storage/index.ts';
+import type { CoreOptions } from '../paxos/index.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
 import type { QuestionRecord } from './catalog.ts';
 import { loadGroupConfig, type GroupConfig } from './group-config.ts';
@@ -32,19 +31,18 @@ import { acquireDataDirLock, type DataDirLock, type OwnerKind } from './data-dir
 import { prepareDataDir, tightenFileModes } from './data-dir.ts';
 import { createIdentity, loadIdentity, refuseLostIdentity } from './identity.ts';
 import { openNodeStorage, type NodeStorage } from './node-storage.ts';
+import { assembleNodeState, closeNodeState, reopenCatalogQuestions, type NodeState } from './node-state.ts';
 import { MemberRegistry } from './members.ts';
 import { MemberSessions } from './member-sessions.ts';
 import { MessageRouter } from './message-router.ts';
 import { NodeEvents } from './node-events.ts';
 import { Membership } from './membership.ts';
-import { PaxosDriver } from './paxos-driver.ts';
-import { QuestionCatalog, type QuestionLimits } from './question-catalog.ts';
+import type { QuestionLimits } from './question-catalog.ts';
 import { QuestionExchange } from './question-exchange.ts';
 import { checkProposal, defineQuestion, resultOf } from './question-requests.ts';
 import { questionView } from './question-views.ts';
 import { Signing } from './signing.ts';
 import { Timelines } from './timeline.ts';
-import { VoteBook, type VoteBookRecord } from './vote-book.ts';
 import { VoteChecks } from './vote-checks.ts';
 import { VoteDesk } from './vote-desk.ts';
 
@@ -69,15 +67,6 @@ export interface NodeOptions {
   readonly ownerKind?: OwnerKind;
 }
 
-interface Storage {
-  readonly paxos: StateLog<DurableDecision>;
-  readonly catalogLog: StateLog<QuestionRecord>;
-  readonly catalog: QuestionCatalog;
-  readonly driver: PaxosDriver;
-  readonly votesLog: StateLog<VoteBookRecord>;
-  readonly votes: VoteBook;
-}
-
 const DEFAULT_WAIT_MS = 10_000;
 
 /**
@@ -93,7 +82,7 @@ export class SynodNode implements SynodApi {
   readonly #members: MemberRegistry;
   readonly #membership: Membership;
   readonly #sessions: MemberSessions;
-  readonly #storage: Storage | null;
+  readonly #storage: NodeState | null;
   readonly #lock: DataDirLock;
   #storageError: string | null;
   readonly #link: GroupLink;
@@ -111,7 +100,7 @@ export class SynodNode implements SynodApi {
     privateKey: PrivateKey,
     members: MemberRegistry,
     group: GroupConfig | null,
-    storage: Storage | null,
+    storage: NodeState | null,
     storageError: string | null,
     lock: DataDirLock,
   ) {
@@ -216,7 +205,7 @@ export class SynodNode implements SynodApi {
     });
   }
 
-  #createDesk(storage: Storage): VoteDesk {
+  #createDesk(storage: NodeState): VoteDesk {
     return new VoteDesk({
       self: this.peerId,
       book: storage.votes,
@@ -284,55 +273,33 @@ export class SynodNode implements SynodApi {
     const group = await loadGroupConfig(dir);
     const self = peerIdFromPrivateKey(privateKey).toString();
 
-    let storage: Storage | null = null;
     let node: SynodNode | null = null;
-    if (opened !== null) {
-      const core = SynodCore.recover(
-        self,
-        opened.decisions,
-        { now: Date.now(), random: Math.random },
-        options.coreOptions ?? DEFAULT_CORE_OPTIONS,
-        // Signed with the group's domain; a node in no group has no decision to vote on yet.
-        (statement) => (node === null ? '' : (node.#votes?.signing.sign(statement) ?? '')),
-      );
-      const driver = new PaxosDriver(core, opened.paxos, {
-        send: (to, message) => {
-          if (node === null) return;
-          node.#log.debug('paxos out', { to, message });
-          node.#link.send(to, { type: 'paxos', message });
-        },
-        event: (event) => {
-          if (node !== null) node.#router.coreEvent(event);
-        },
-        failed: (error) => {
-          if (node !== null) node.#onStorageFailure(error);
-        },
-        sent: (to, message) => {
-          if (node === null) return;
-          node.#timelines.record('sent', to, message);
-          // A message to itself is delivered locally at once: it is also received.
-          if (to === self) node.#timelines.record('received', to, message);
-        },
-      });
-      const catalog = new QuestionCatalog(
-        opened.catalog,
-        opened.questions,
-        (error) => {
-          if (node !== null) node.#onStorageFailure(error);
-        },
-        options.questionLimits,
-      );
-      storage = {
-        paxos: opened.paxos,
-        catalogLog: opened.catalog,
-        catalog,
-        driver,
-        votesLog: opened.votes,
-        votes: new VoteBook(opened.votes, opened.voteRecords),
-      };
-    }
+    const storage =
+      opened === null
+        ? null
+        : assembleNodeState(self, opened, options, {
+            // Signed with the group's domain; a node in no group has no decision to vote on yet.
+            sign: (statement) => (node === null ? '' : (node.#votes?.signing.sign(statement) ?? '')),
+            send: (to, message) => {
+              if (node === null) return;
+              node.#log.debug('paxos out', { to, message });
+              node.#link.send(to, { type: 'paxos', message });
+            },
+            event: (event) => {
+              if (node !== null) node.#router.coreEvent(event);
+            },
+            failed: (error) => {
+              if (node !== null) node.#onStorageFailure(error);
+            },
+            sent: (to, message) => {
+              if (node === null) return;
+              node.#timelines.record('sent', to, message);
+              // A message to itself is delivered locally at once: it is also received.
+              if (to === self) node.#timelines.record('received', to, message);
+            },
+          });
     node = new SynodNode(options, privateKey, members, group, storage, storageError, lock);
-    node.#reopenCatalogQuestions();
+    if (storage !== null) reopenCatalogQuestions(storage, Date.now());
     node.#desk?.schedule();
     await node.#link.start();
     log.info('node started', { peerId: self, group: group?.group.name ?? null, storageError });
@@ -343,9 +310,7 @@ export class SynodNode implements SynodApi {
     this.#desk?.stop();
     await this.#storage?.driver.stop();
     await this.#link.stop();
-    await this.#storage?.paxos.close();
-    await this.#storage?.catalogLog.close();
-    await this.#storage?.votesLog.close();
+    if (this.#storage !== null) await closeNodeState(this.#storage);
     await this.#members.stop();
     await this.#lock.release();
   }
@@ -507,23 +472,6 @@ export class SynodNode implements SynodApi {
     this.#emit({ type: 'status', status: this.#status() });
   }
 
-  #reopenCatalogQuestions(): void {
-    const storage = this.#storage;
-    if (storage === null) return;
-    // Questions whose state is on disk were restored with it; only a question whose catalog write
-    // landed just before a crash, ahead of its state, is opened here.
-    const now = Date.now();
-    for (const record of storage.catalog.values()) {
-      const decision = storage.driver.core.decision(record.id);
-      // Decided on disk, but the catalog's note of when was lost in a crash: it is known since now.
-      if ((decision?.chosen ?? null) !== null && record.decidedAt === null)
-        storage.catalog.markDecided(record.id, now);
-      if (decision !== undefined) continue;
-      const { acceptors, learners } = record.definition;
-      storage.driver.input({ kind: 'open', decision: record.id, config: { acceptors, learners } });
-    }
-  }
-
   // ---- views ----------------------------------------------------------------------------------
 
   #status(): NodeStatus {
@@ -615,7 +563,7 @@ export class SynodNode implements SynodApi {
     return this.#desk;
   }
 
-  #requireStorage(): Storage {
+  #requireStorage(): NodeState {
     if (this.#storage === null || this.#storageError !== null) {
       throw new SynodError('storage-refused', this.#storageError ?? 'the state on disk cannot be used');
     }

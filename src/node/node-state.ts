@@ -1,0 +1,77 @@
+import {
+  DEFAULT_CORE_OPTIONS,
+  SynodCore,
+  type CoreOptions,
+  type DurableDecision,
+  type Signer,
+} from '../paxos/index.ts';
+import type { StateLog } from '../storage/index.ts';
+import type { QuestionRecord } from './catalog.ts';
+import type { NodeStorage } from './node-storage.ts';
+import { PaxosDriver, type DriverHooks } from './paxos-driver.ts';
+import { QuestionCatalog, type QuestionLimits } from './question-catalog.ts';
+import { VoteBook, type VoteBookRecord } from './vote-book.ts';
+
+/** A node's durable state, opened and wired: the Paxos core and its driver, the catalog, the votes. */
+export interface NodeState {
+  readonly paxos: StateLog<DurableDecision>;
+  readonly catalogLog: StateLog<QuestionRecord>;
+  readonly catalog: QuestionCatalog;
+  readonly driver: PaxosDriver;
+  readonly votesLog: StateLog<VoteBookRecord>;
+  readonly votes: VoteBook;
+}
+
+/** What the state tells the rest of the node: the driver's hooks, and how it signs. */
+export interface NodeStateHooks extends DriverHooks {
+  readonly sign: Signer;
+}
+
+/** Recovers the core from the state log and wires the driver, the catalog and the vote book to it. */
+export function assembleNodeState(
+  self: string,
+  opened: NodeStorage,
+  options: { readonly coreOptions?: CoreOptions; readonly questionLimits?: QuestionLimits },
+  hooks: NodeStateHooks,
+): NodeState {
+  const core = SynodCore.recover(
+    self,
+    opened.decisions,
+    { now: Date.now(), random: Math.random },
+    options.coreOptions ?? DEFAULT_CORE_OPTIONS,
+    hooks.sign,
+  );
+  const driver = new PaxosDriver(core, opened.paxos, hooks);
+  const catalog = new QuestionCatalog(opened.catalog, opened.questions, hooks.failed, options.questionLimits);
+  return {
+    paxos: opened.paxos,
+    catalogLog: opened.catalog,
+    catalog,
+    driver,
+    votesLog: opened.votes,
+    votes: new VoteBook(opened.votes, opened.voteRecords),
+  };
+}
+
+/**
+ * Opens the decision of every catalog question that has no state yet (its catalog write landed just
+ * before a crash, ahead of its state; the others were restored with it), and notes now as the time
+ * of a decision whose catalog note was lost.
+ */
+export function reopenCatalogQuestions(state: NodeState, now: number): void {
+  for (const record of state.catalog.values()) {
+    const decision = state.driver.core.decision(record.id);
+    if ((decision?.chosen ?? null) !== null && record.decidedAt === null)
+      state.catalog.markDecided(record.id, now);
+    if (decision !== undefined) continue;
+    const { acceptors, learners } = record.definition;
+    state.driver.input({ kind: 'open', decision: record.id, config: { acceptors, learners } });
+  }
+}
+
+/** Closes the logs (after the driver stopped: nothing new is written). */
+export async function closeNodeState(state: NodeState): Promise<void> {
+  await state.paxos.close();
+  await state.catalogLog.close();
+  await state.votesLog.close();
+}
