@@ -16,10 +16,10 @@ import {
  * LIMITS.messageBytes on a long-lived libp2p stream; a breaking change gets a new protocol id.
  * The sender is never read from a message: it is the Noise-authenticated peer of the connection.
  */
-export const PROTOCOL = '/synod/3.0.0';
+export const PROTOCOL = '/synod/4.0.0';
 
 const ballot = z.object({
-  round: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  round: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   node: peerIdSchema,
 });
 /** A value is a signed proposal: the option (escaped in JSON), who proposed it, and the signature. */

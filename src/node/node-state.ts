@@ -11,6 +11,7 @@ import type { NodeStorage } from './node-storage.ts';
 import { PaxosDriver, type DriverHooks } from './paxos-driver.ts';
 import { QuestionCatalog, type QuestionLimits } from './question-catalog.ts';
 import { VoteBook, type VoteBookRecord } from './vote-book.ts';
+import { decisionConfigOf } from './question-voters.ts';
 
 /** A node's durable state, opened and wired: the Paxos core and its driver, the catalog, the votes. */
 export interface NodeState {
@@ -64,8 +65,7 @@ export function reopenCatalogQuestions(state: NodeState, now: number): void {
     if ((decision?.chosen ?? null) !== null && record.decidedAt === null)
       state.catalog.markDecided(record.id, now);
     if (decision !== undefined) continue;
-    const { acceptors, learners } = record.definition;
-    state.driver.input({ kind: 'open', decision: record.id, config: { acceptors, learners } });
+    state.driver.input({ kind: 'open', decision: record.id, config: decisionConfigOf(record.definition) });
   }
 }
 

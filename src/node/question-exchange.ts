@@ -5,6 +5,7 @@ import type { QuestionRecord } from './catalog.ts';
 import { CatalogSync } from './catalog-sync.ts';
 import type { PaxosDriver } from './paxos-driver.ts';
 import type { QuestionCatalog } from './question-catalog.ts';
+import { decisionConfigOf } from './question-voters.ts';
 
 export interface ExchangeContext {
   readonly catalog: QuestionCatalog;
@@ -107,7 +108,7 @@ export class QuestionExchange {
       driver.input({
         kind: 'open',
         decision: definition.id,
-        config: { acceptors: definition.acceptors, learners: definition.learners },
+        config: decisionConfigOf(definition),
       });
     }
     if (outcome !== null && outcomeProblem === null) {

@@ -1,4 +1,6 @@
 import { LIMITS } from '../model/limits.ts';
+import type { QuestionDefinition } from '../model/question.ts';
+import type { DecisionConfig } from '../paxos/index.ts';
 import type { Member } from './members.ts';
 
 /**
@@ -23,4 +25,16 @@ export function chooseVoters(
     .slice(0, LIMITS.maxLearners)
     .map((m) => m.peerId);
   return { acceptors, learners };
+}
+
+/**
+ * The Paxos configuration of a question, all from its signed definition: its voters, and its asker as
+ * the holder of the first ballot (round 0, which needs no phase 1).
+ */
+export function decisionConfigOf(definition: QuestionDefinition): DecisionConfig {
+  return {
+    acceptors: definition.acceptors,
+    learners: definition.learners,
+    firstProposer: definition.createdBy,
+  };
 }

@@ -45,6 +45,7 @@ import { Signing } from './signing.ts';
 import { Timelines } from './timeline.ts';
 import { VoteChecks } from './vote-checks.ts';
 import { VoteDesk } from './vote-desk.ts';
+import { decisionConfigOf } from './question-voters.ts';
 
 export interface NodeOptions {
   readonly dataDir: string;
@@ -365,15 +366,20 @@ export class SynodNode implements SynodApi {
         checks: this.#requireVotes().checks,
       },
     );
-    const { acceptors, learners } = definition;
-    await storage.catalog.add(definition).catch((error: unknown) => {
-      throw new SynodError('storage-refused', error instanceof Error ? error.message : String(error));
-    });
-    const record = storage.catalog.get(definition.id) ?? { id: definition.id, definition, decidedAt: null };
-    storage.driver.input({ kind: 'open', decision: definition.id, config: { acceptors, learners } });
-    await storage.driver.settled();
+    // The question goes to the catalog and its acceptor set to the state log side by side (two files,
+    // two fsyncs at once), and to the other members meanwhile: they record it themselves, and a member
+    // that hears of it while this node fails to keep it gives it back in the catalog exchange.
+    const cataloged = storage.catalog.add(definition);
+    storage.driver.input({ kind: 'open', decision: definition.id, config: decisionConfigOf(definition) });
     for (const peer of this.#link.connectedPeers())
       this.#link.send(peer, { type: 'question', question: definition, outcome: null });
+    await Promise.all([
+      cataloged.catch((error: unknown) => {
+        throw new SynodError('storage-refused', error instanceof Error ? error.message : String(error));
+      }),
+      storage.driver.settled(),
+    ]);
+    const record = storage.catalog.get(definition.id) ?? { id: definition.id, definition, decidedAt: null };
     const view = this.#questionView(record);
     this.#emit({ type: 'question', question: view });
     this.#desk?.schedule();

@@ -22,6 +22,7 @@ import {
   type MemberVote,
 } from '../model/rules.ts';
 import type { Signing } from './signing.ts';
+import { decisionConfigOf } from './question-voters.ts';
 
 /** How far ahead of this node's clock another member's may be: laptops' clocks drift, not by hours. */
 export const MAX_CLOCK_AHEAD_MS = 10 * 60_000;
@@ -206,7 +207,7 @@ export class VoteChecks {
     if (this.#goodCertificates.has(key)) return null;
     const valueProblem = this.valueProblem(question, value);
     if (valueProblem !== null) return valueProblem;
-    const config = { acceptors: question.acceptors, learners: question.learners };
+    const config = decisionConfigOf(question);
     const shape = certificateProblem(config, certificate, quorumSize(config));
     if (shape !== null) return shape;
     const decision = question.id;

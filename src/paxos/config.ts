@@ -9,7 +9,17 @@ export interface DecisionConfig {
   readonly acceptors: readonly NodeId[];
   /** Members that learn the outcome without voting. */
   readonly learners: readonly NodeId[];
+  /**
+   * The node that holds the decision's first ballot, round 0 (the question's asker). Round 0 is below
+   * every other ballot, so no value can have been accepted before it: its holder may send Accepts at
+   * once, without phase 1, and save a round trip and an fsync. No one else may use round 0, for
+   * Prepare or Accept. Absent (decisions recorded before it existed): every ballot needs phase 1.
+   */
+  readonly firstProposer?: NodeId | null;
 }
+
+/** The round of the first proposer's ballot, which needs no phase 1. */
+export const FIRST_ROUND = 0;
 
 export const DEFAULT_MAX_ACCEPTORS = 7;
 
@@ -35,7 +45,11 @@ export function checkConfig(config: DecisionConfig, maxAcceptors = DEFAULT_MAX_A
   }
   if (new Set(acceptors).size !== acceptors.length) return 'the acceptor list names a node twice';
   if (new Set(learners).size !== learners.length) return 'the learner list names a node twice';
-  if (acceptors.some((a) => a.length === 0) || learners.some((l) => l.length === 0)) {
+  if (
+    acceptors.some((a) => a.length === 0) ||
+    learners.some((l) => l.length === 0) ||
+    config.firstProposer === ''
+  ) {
     return 'node ids must not be empty';
   }
   return null;
@@ -44,5 +58,7 @@ export function checkConfig(config: DecisionConfig, maxAcceptors = DEFAULT_MAX_A
 export function sameConfig(a: DecisionConfig, b: DecisionConfig): boolean {
   const sameList = (x: readonly NodeId[], y: readonly NodeId[]) =>
     x.length === y.length && x.every((v, i) => v === y[i]);
+  // The first proposer is not compared: it comes from the same signed definition as the voters, and a
+  // decision recorded before it existed keeps its record (every ballot of it then needs phase 1).
   return sameList(a.acceptors, b.acceptors) && sameList(a.learners, b.learners);
 }

@@ -1,7 +1,7 @@
 import { compareBallots, type Ballot, type NodeId } from './ballot.ts';
 import { onAccept, onPrepare, type AcceptorState } from './acceptor.ts';
 import { certificateProblem, conflictBetween } from './certificate.ts';
-import { isAcceptor, members, quorumSize, type DecisionConfig } from './config.ts';
+import { FIRST_ROUND, isAcceptor, members, quorumSize, type DecisionConfig } from './config.ts';
 import { EMPTY_TALLY, tallyAccepted, type AcceptedTally, type Chosen } from './learner.ts';
 import type {
   Certificate,
@@ -283,8 +283,12 @@ function actAsAcceptor(
   }
   if (!isAcceptor(state.config, ctx.self))
     return refuse(state, from, `a ${message.kind} sent to a node that is no acceptor`);
+  if (message.kind === 'prepare' && message.ballot.round === FIRST_ROUND)
+    return refuse(state, from, 'a prepare of round 0, which belongs to the first proposer without phase 1');
   if (message.kind === 'accept') {
-    const problem = justificationProblem(state.config, quorum(state, ctx), message);
+    const problem = justificationProblem(state.config, quorum(state, ctx), message, (node) =>
+      mayUseFirstBallot(state.config, node, ctx),
+    );
     if (problem !== null) return refuse(state, from, problem);
   }
   const step =
@@ -364,7 +368,13 @@ function proposerContext(state: DecisionState, ctx: StepContext): ProposerContex
     backoff: ctx.options.backoff,
     quorum: quorum(state, ctx),
     floorRound: state.acceptor.promised?.round ?? 0,
+    holdsFirstBallot: mayUseFirstBallot(state.config, ctx.self, ctx),
   };
+}
+
+function mayUseFirstBallot(config: DecisionConfig, node: NodeId, ctx: StepContext): boolean {
+  if (ctx.options.unsafeFirstBallotForAnyoneForNegativeControl === true) return true;
+  return config.firstProposer !== undefined && config.firstProposer === node;
 }
 
 function quorum(state: DecisionState, ctx: StepContext): number {
@@ -409,13 +419,22 @@ function refuse(state: DecisionState, from: NodeId | null, reason: string): Deci
  * Whether an Accept shows its phase 1: Promises for its ballot from a strict majority of distinct
  * acceptors, none reporting a ballot at or above it, and the value the highest-ballot one reports (or
  * any value when none reports one). This is what makes Paxos safe against a proposer that lies: the
- * signatures of the Promises are checked where messages enter the node.
+ * signatures of the Promises are checked where messages enter the node. The one exception is round 0,
+ * the first proposer's ballot (`mayUseFirstBallot`), below every other: it needs no phase 1, since
+ * there is nothing below it that phase 1 could find.
  */
 export function justificationProblem(
   config: DecisionConfig,
   quorum: number,
   accept: Extract<PaxosMessage, { kind: 'accept' }>,
+  mayUseFirstBallot: (node: NodeId) => boolean = (node) => config.firstProposer === node,
 ): string | null {
+  if (accept.ballot.round === FIRST_ROUND) {
+    if (!mayUseFirstBallot(accept.ballot.node))
+      return "an accept of round 0, which belongs to the question's first proposer only";
+    if (accept.promises.length > 0) return 'an accept of round 0 with promises (round 0 has no phase 1)';
+    return null;
+  }
   const promisers = accept.promises.map((p) => p.acceptor);
   if (new Set(promisers).size !== promisers.length || promisers.some((p) => !isAcceptor(config, p)))
     return "an accept whose promises do not come from the decision's acceptors, once each";

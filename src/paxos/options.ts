@@ -37,6 +37,11 @@ export interface CoreOptions {
    * its oracle catches a broken quorum; nothing else may set it.
    */
   readonly unsafeQuorumForNegativeControl?: (acceptorCount: number) => number;
+  /**
+   * Lets every proposer use round 0 without phase 1, and every acceptor accept it from anyone. Exists
+   * only so the simulator's negative control can show that its oracle catches it; nothing else may set it.
+   */
+  readonly unsafeFirstBallotForAnyoneForNegativeControl?: boolean;
 }
 
 /** Timings for a LAN: round trips take milliseconds, laptops sleep for minutes. */

@@ -1,6 +1,6 @@
 import { isAbove, MAX_ROUND_JUMP, sameBallot, type Ballot, type NodeId } from './ballot.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
-import { isAcceptor, type DecisionConfig } from './config.ts';
+import { FIRST_ROUND, isAcceptor, type DecisionConfig } from './config.ts';
 import type { DecisionId, Envelope, PaxosMessage, PromiseEvidence, Proposal, Value } from './messages.ts';
 
 export type ProposerPhase =
@@ -51,6 +51,8 @@ export interface ProposerContext {
   readonly quorum: number;
   /** A round the next ballot must exceed besides those the proposer tracks (the local acceptor's promise). */
   readonly floorRound: number;
+  /** Whether this node holds the decision's first ballot (round 0, no phase 1): see DecisionConfig. */
+  readonly holdsFirstBallot: boolean;
 }
 
 export interface ProposerStep {
@@ -62,10 +64,31 @@ export interface ProposerStep {
 
 const unchanged = (state: ProposerState): ProposerStep => ({ state, send: [], mustPersist: false });
 
-/** Starts proposing `value`; a proposal already under way is kept (one proposal per node and decision). */
+/**
+ * Starts proposing `value`; a proposal already under way is kept (one proposal per node and decision).
+ * The holder of the first ballot sends Accepts for it at once, when nothing shows that anyone else
+ * has started: round 0 is below every ballot, so no value can have been accepted before it, and phase
+ * 1 would find nothing. Its value is the proposal, which is on disk before the Accepts leave and never
+ * changes (one proposal per node and decision; after a restart the proposal is resumed from round 1
+ * on), so round 0 never carries two values. If an acceptor has promised a higher ballot meanwhile, it
+ * refuses, and the proposer backs off and goes on with phase 1 like anyone else.
+ */
 export function beginProposal(p: ProposerState, value: Value, ctx: ProposerContext): ProposerStep {
   if (p.proposal !== null) return unchanged(p);
-  return startRound({ ...p, proposal: value, attempt: 0 }, ctx);
+  const fresh = { ...p, proposal: value, attempt: 0 };
+  const untouched = p.roundUsed === 0 && p.roundSeen === 0 && ctx.floorRound === 0;
+  if (!ctx.holdsFirstBallot || !untouched) return startRound(fresh, ctx);
+  const ballot: Ballot = { round: FIRST_ROUND, node: ctx.self };
+  const accept: PaxosMessage = { kind: 'accept', decision: ctx.decision, ballot, value, promises: [] };
+  return {
+    state: {
+      ...fresh,
+      phase: { name: 'accepting', ballot, value, deadline: ctx.now + ctx.phaseTimeoutMs },
+      justified: { ballot, promises: [] },
+    },
+    send: ctx.config.acceptors.map((to) => ({ to, message: accept })),
+    mustPersist: true,
+  };
 }
 
 /** Phase 1a with a ballot above every round used, seen or persisted. */

@@ -19,6 +19,7 @@ const BUGS: readonly InjectedBug[] = [
   'deterministic-backoff',
   'half-is-quorum',
   'lying-promise',
+  'first-ballot-for-anyone',
 ];
 
 const { values } = parseArgs({

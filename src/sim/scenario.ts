@@ -25,7 +25,12 @@ export type InjectedBug =
    * disk would). With one liar among three acceptors Paxos cannot keep agreement; the oracle must catch
    * it, and the nodes must detect the two certificates and name n1 as the liar.
    */
-  | 'lying-promise';
+  | 'lying-promise'
+  /**
+   * Every proposer sends Accepts of round 0 without phase 1, and acceptors take them from anyone, not
+   * only from the decision's first proposer: two proposers can then each get a value chosen.
+   */
+  | 'first-ballot-for-anyone';
 
 /** The acceptor that lies in the 'lying-promise' control. */
 export const LIAR: NodeId = 'n1';
@@ -121,7 +126,10 @@ export function generateScenario(seed: number, bug: InjectedBug | null = null): 
       const node = rng.pick(bug === 'lying-promise' ? proposers.filter((n) => n !== LIAR) : proposers);
       proposals.push({ at: rng.int(0, CHAOS_MS), node, value: `d${d}-v${p}` });
     }
-    decisions.push({ id: `d${d}`, config, proposals });
+    // In two decisions of three (without a draw from the generator, so that each seed keeps its
+    // scenario), one proposer holds the first ballot: its first attempt races the others' phase 1.
+    const firstProposer = (seed + d) % 3 === 0 ? null : (proposals[0]?.node ?? null);
+    decisions.push({ id: `d${d}`, config: { ...config, firstProposer }, proposals });
   }
   // The negative controls for durability need crashes soon after writes, so they crash much more often.
   const crashProne = bug === 'reply-before-persist' || bug === 'reuse-ballot-after-restart';

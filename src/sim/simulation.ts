@@ -123,7 +123,9 @@ class Simulation {
         ? { ...SIM_CORE_OPTIONS, unsafeQuorumForNegativeControl: () => 1 }
         : scenario.bug === 'half-is-quorum'
           ? { ...SIM_CORE_OPTIONS, unsafeQuorumForNegativeControl: (n) => Math.ceil(n / 2) }
-          : SIM_CORE_OPTIONS;
+          : scenario.bug === 'first-ballot-for-anyone'
+            ? { ...SIM_CORE_OPTIONS, unsafeFirstBallotForAnyoneForNegativeControl: true }
+            : SIM_CORE_OPTIONS;
     for (const id of scenario.nodes) this.#nodes.set(id, new SimNode(id, this.#coreOptions));
   }
 

@@ -4,7 +4,7 @@ import type { DurableDecision } from '../paxos/index.ts';
 
 /** Files on disk are a trust boundary too: every record read back is checked against this schema. */
 const nodeId = z.string().min(1).max(256);
-const ballot = z.object({ round: z.number().int().positive(), node: nodeId });
+const ballot = z.object({ round: z.number().int().nonnegative(), node: nodeId });
 const { certificate, conflict } = voteSchemas({
   ballot,
   node: nodeId,
@@ -15,7 +15,12 @@ const { certificate, conflict } = voteSchemas({
 
 export const durableDecisionSchema = z.object({
   id: z.string().min(1).max(256),
-  config: z.object({ acceptors: z.array(nodeId).min(1), learners: z.array(nodeId) }),
+  config: z.object({
+    acceptors: z.array(nodeId).min(1),
+    learners: z.array(nodeId),
+    // Records written before the first ballot existed have none: all their ballots need phase 1.
+    firstProposer: nodeId.nullable().optional(),
+  }),
   promised: ballot.nullable(),
   accepted: z.object({ ballot, value: z.string() }).nullable(),
   roundUsed: z.number().int().nonnegative(),

@@ -259,8 +259,17 @@ describe('a member who lies', () => {
         type: 'paxos',
         message: { kind: 'accept', decision: q.id, ballot: skip, value: park, promises: [] },
       });
+      // Nor through round 0, which needs no phase 1 but belongs to the asker: neither in Mallory's
+      // name nor in the asker's (the sender of a message is the one its connection proves).
+      for (const node of [mallory.peerId, definition.createdBy]) {
+        toEveryone({
+          type: 'paxos',
+          message: { kind: 'accept', decision: q.id, ballot: { round: 0, node }, value: park, promises: [] },
+        });
+      }
       await sleep(500);
       assert.equal(honestReplies('accepted', 5).length, 0);
+      assert.equal(honestReplies('accepted', 0).length, 0);
 
       // With phase 1, The park is chosen by the three honest acceptors, and nobody is told.
       const first = await phase1(6);

@@ -80,6 +80,22 @@ describe('deterministic simulation', () => {
     assert.ok(evenCaught >= even / 4, `${evenCaught} of ${even}`);
   });
 
+  it("the first proposer's round 0 (no phase 1) is taken in many executions, and refused in some", () => {
+    const traces = Array.from(
+      { length: 300 },
+      (_, i) => simulate(generateScenario(i + 1), { trace: true }).trace,
+    );
+    const accepted = traces.filter((t) => t.some((line) => / accepted d\d b=0\./.test(line))).length;
+    const refused = traces.filter((t) => t.some((line) => / nack d\d b=0\./.test(line))).length;
+    console.log(`round 0 accepted in ${accepted} of 300 executions, refused in ${refused}`);
+    assert.ok(accepted >= 100 && refused >= 5, `${accepted} accepted, ${refused} refused`);
+  });
+
+  it('negative control: round 0 without phase 1 for every proposer, not only the first, is caught', () => {
+    const kinds = kindsFound('first-ballot-for-anyone', 300);
+    assert.ok(kinds.has('agreement'), `found ${[...kinds].join(', ')}`);
+  });
+
   it('negative control: a quorum of 1 of 3 is caught', () => {
     const kinds = kindsFound('quorum-of-one', 200);
     assert.ok(kinds.has('agreement'), `found ${[...kinds].join(', ')}`);
