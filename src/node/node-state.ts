@@ -39,7 +39,10 @@ export function assembleNodeState(
     self,
     opened.decisions,
     { now: Date.now(), random: Math.random },
-    options.coreOptions ?? DEFAULT_CORE_OPTIONS,
+    // The catalog keeps each question's acceptor set and reopens its decision after a restart, and every
+    // record of a vote carries the set: the state log need not record a decision when it is opened.
+    // One fsync less per question on every member.
+    { ...(options.coreOptions ?? DEFAULT_CORE_OPTIONS), recordOnOpen: false },
     hooks.sign,
   );
   const driver = new PaxosDriver(core, opened.paxos, hooks);
@@ -71,6 +74,7 @@ export function reopenCatalogQuestions(state: NodeState, now: number): void {
 
 /** Closes the logs (after the driver stopped: nothing new is written). */
 export async function closeNodeState(state: NodeState): Promise<void> {
+  await state.catalog.flush().catch(() => undefined);
   await state.paxos.close();
   await state.catalogLog.close();
   await state.votesLog.close();

@@ -84,14 +84,15 @@ export class PaxosDriver {
     this.#released = Promise.all([previous, written]).then(
       () => {
         if (this.#failed) return;
+        // Messages to other nodes leave first; one to oneself is a local call, stepped after them,
+        // so that this node's own vote (a signature and a write) does not delay theirs.
         for (const { to, message } of ready.send) {
           this.#hooks.sent?.(to, message);
-          if (to === this.#core.self) {
-            // A message to oneself is a local call, delivered after this release like any other.
+          if (to !== this.#core.self) this.#hooks.send(to, message);
+        }
+        for (const { to, message } of ready.send) {
+          if (to === this.#core.self)
             queueMicrotask(() => this.input({ kind: 'receive', from: to, message }));
-          } else {
-            this.#hooks.send(to, message);
-          }
         }
         for (const event of ready.events) this.#hooks.event(event);
       },

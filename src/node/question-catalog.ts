@@ -9,6 +9,14 @@ export interface QuestionLimits {
   readonly total: number;
 }
 
+/**
+ * How long a decision's time waits to be written when nothing else is. It is only shown to people
+ * (never used to decide anything), so it need not cost an fsync of its own on the path of every
+ * question: it goes to disk with the next question, or after this delay. A crash in between loses it,
+ * and the restart notes its own time instead (see reopenCatalogQuestions).
+ */
+export const DECIDED_AT_WRITE_DELAY_MS = 1_000;
+
 export const DEFAULT_QUESTION_LIMITS: QuestionLimits = {
   perMinute: LIMITS.questionsPerMemberPerMinute,
   total: LIMITS.questionsPerMember,
@@ -28,6 +36,9 @@ export class QuestionCatalog {
   readonly #askedAt = new Map<string, number[]>();
   /** Newest first, rebuilt only after a question was added. */
   #newestFirst: QuestionRecord[] | null = null;
+  /** Records whose decision time is not written yet (see DECIDED_AT_WRITE_DELAY_MS). */
+  readonly #unwritten = new Map<string, QuestionRecord>();
+  #unwrittenTimer: NodeJS.Timeout | null = null;
 
   readonly #limits: QuestionLimits;
 
@@ -87,7 +98,7 @@ export class QuestionCatalog {
     this.#records.set(record.id, record);
     this.#noteAsked(definition);
     this.#newestFirst = null;
-    return this.#write(record);
+    return this.#write([...this.#takeUnwritten(), record]);
   }
 
   /** Notes when this node learned the outcome (the first time only); returns the updated record. */
@@ -97,8 +108,26 @@ export class QuestionCatalog {
     const updated = { ...record, decidedAt: at };
     this.#records.set(id, updated);
     this.#newestFirst = null;
-    void this.#write(updated).catch(() => undefined);
+    this.#unwritten.set(id, updated);
+    this.#unwrittenTimer ??= setTimeout(() => {
+      this.#unwrittenTimer = null;
+      void this.flush().catch(() => undefined);
+    }, DECIDED_AT_WRITE_DELAY_MS).unref();
     return updated;
+  }
+
+  /** Writes what waits to be written (decision times); resolves when it is on disk. */
+  flush(): Promise<void> {
+    const records = this.#takeUnwritten();
+    return records.length === 0 ? Promise.resolve() : this.#write(records);
+  }
+
+  #takeUnwritten(): QuestionRecord[] {
+    if (this.#unwrittenTimer !== null) clearTimeout(this.#unwrittenTimer);
+    this.#unwrittenTimer = null;
+    const records = [...this.#unwritten.values()];
+    this.#unwritten.clear();
+    return records;
   }
 
   #noteAsked(definition: QuestionDefinition): void {
@@ -107,8 +136,8 @@ export class QuestionCatalog {
     this.#askedAt.set(definition.createdBy, asked);
   }
 
-  #write(record: QuestionRecord): Promise<void> {
-    const written = this.#log.write([record]);
+  #write(records: QuestionRecord[]): Promise<void> {
+    const written = this.#log.write(records);
     written.catch((error: unknown) =>
       this.#onFailure(error instanceof Error ? error : new Error(String(error))),
     );

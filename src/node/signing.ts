@@ -1,5 +1,5 @@
 import type { PrivateKey } from '@libp2p/interface';
-import { peerIdFromString } from '@libp2p/peer-id';
+import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id';
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import type { CloseValue } from '../model/rules.ts';
 import type { Statement } from '../paxos/index.ts';
@@ -84,6 +84,13 @@ export function statementBytes(group: string, s: SignedStatement): Buffer {
 const MAX_CACHED_KEYS = 1_024;
 
 /**
+ * Signatures this node made or found valid, kept so that each is checked once: an Accepted is checked
+ * when it arrives and again inside the certificate that quotes it, a node's own signature comes back
+ * in certificates, a Promise in every Accept. A hit needs the same signer and the same bytes.
+ */
+const MAX_CACHED_SIGNATURES = 4_096;
+
+/**
  * Signs this node's statements with its identity key and checks others' with theirs. The peer id of
  * an Ed25519 key is the public key itself, so no key exchange is needed. Uses Node's own Ed25519.
  */
@@ -91,10 +98,15 @@ export class Signing {
   readonly group: string;
   readonly #key: KeyObject;
   readonly #publicKeys = new Map<string, KeyObject | null>();
+  readonly #valid = new Map<string, { readonly signer: string; readonly bytes: Buffer }>();
+  readonly #self: string;
+  /** Signature checks made (not answered from the cache): for benchmarks. */
+  checks = 0;
 
   constructor(group: string, privateKey: PrivateKey) {
     if (privateKey.type !== 'Ed25519') throw new Error('a Synod identity is an Ed25519 key');
     this.group = group;
+    this.#self = peerIdFromPublicKey(privateKey.publicKey).toString();
     const raw = privateKey.raw;
     this.#key = createPrivateKey({
       format: 'jwk',
@@ -108,16 +120,34 @@ export class Signing {
   }
 
   sign(statement: SignedStatement): string {
-    return sign(null, statementBytes(this.group, statement), this.#key).toString('base64url');
+    const bytes = statementBytes(this.group, statement);
+    const signature = sign(null, bytes, this.#key).toString('base64url');
+    this.#remember(signature, this.#self, bytes);
+    return signature;
   }
 
   /** True only for a valid signature by `signer`'s key of exactly this statement in this group. */
   verify(signer: string, statement: SignedStatement, signature: string): boolean {
+    const bytes = statementBytes(this.group, statement);
+    const known = this.#valid.get(signature);
+    if (known !== undefined && known.signer === signer && known.bytes.equals(bytes)) return true;
     const key = this.#publicKey(signer);
     if (key === null) return false;
-    const bytes = Buffer.from(signature, 'base64url');
-    if (bytes.length !== 64) return false;
-    return verify(null, statementBytes(this.group, statement), key, bytes);
+    const raw = Buffer.from(signature, 'base64url');
+    if (raw.length !== 64) return false;
+    this.checks++;
+    if (!verify(null, bytes, key, raw)) return false;
+    this.#remember(signature, signer, bytes);
+    return true;
+  }
+
+  #remember(signature: string, signer: string, bytes: Buffer): void {
+    // Oldest first out: the signatures of the questions under way are the ones asked for again.
+    if (this.#valid.size >= MAX_CACHED_SIGNATURES) {
+      const oldest = this.#valid.keys().next();
+      if (oldest.done !== true) this.#valid.delete(oldest.value);
+    }
+    this.#valid.set(signature, { signer, bytes });
   }
 
   #publicKey(peer: string): KeyObject | null {

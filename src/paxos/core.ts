@@ -145,8 +145,9 @@ export class SynodCore {
     if (problem !== null) return refusal(id, null, problem);
     const state = openDecision(id, config, ctx);
     this.#set(state);
-    // The acceptor set is recorded with the decision before anything is done with it.
-    return { persist: [toDurable(state)], send: [], events: [] };
+    // The acceptor set is recorded with the decision before anything is done with it: here, or (when
+    // the caller keeps it durably elsewhere) in the first record of a vote, which carries it.
+    return { persist: this.options.recordOnOpen ? [toDurable(state)] : [], send: [], events: [] };
   }
 
   #apply(steps: readonly DecisionStep[]): Ready {

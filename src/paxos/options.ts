@@ -33,6 +33,12 @@ export interface CoreOptions {
   };
   readonly maxAcceptors: number;
   /**
+   * Whether opening a decision writes its config to the state log at once. A node whose question
+   * catalog keeps the config durably (and reopens its decisions from it after a restart) need not: every
+   * later record of the decision carries the config anyway. The simulator, which has no catalog, does.
+   */
+  readonly recordOnOpen: boolean;
+  /**
    * Replaces the strict-majority quorum. Exists only so the simulator's negative control can show that
    * its oracle catches a broken quorum; nothing else may set it.
    */
@@ -50,4 +56,5 @@ export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   backoff: { baseMs: 40, maxMs: 2_000 },
   catchUp: { initialMs: 1_000, maxMs: 30_000, maxAttempts: 6, afterRestart: false, onOpen: false },
   maxAcceptors: DEFAULT_MAX_ACCEPTORS,
+  recordOnOpen: true,
 };

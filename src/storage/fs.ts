@@ -1,4 +1,5 @@
-import { chmod, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { writeSync } from 'node:fs';
+import { chmod, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 
 /** The part of an open file the storage uses (node's FileHandle has it). */
 export interface DurableFile {
@@ -30,7 +31,7 @@ export interface StorageFs {
 }
 
 export const nodeFs: StorageFs = {
-  open: (path, flags, mode) => open(path, flags, mode),
+  open: async (path, flags, mode) => directSmallWrites(await open(path, flags, mode)),
   readFile: (path) => readFile(path),
   rename: (from, to) => rename(from, to),
   rm: (path) => rm(path, { force: true }),
@@ -57,6 +58,28 @@ export const nodeFs: StorageFs = {
     }
   },
 };
+
+/** Writes up to this size go straight to the page cache from the calling thread. */
+const DIRECT_WRITE_BYTES = 64 * 1024;
+
+/**
+ * A record of a few hundred bytes is a copy into the page cache: made from the calling thread it takes
+ * microseconds, where a trip through libuv's thread pool costs a few hundred, and under load waits
+ * behind other work on the critical path of every vote. Larger writes (snapshots), and every fsync,
+ * stay asynchronous.
+ */
+function directSmallWrites(handle: FileHandle): DurableFile {
+  return {
+    write: async (buffer, offset, length, position) =>
+      length <= DIRECT_WRITE_BYTES
+        ? { bytesWritten: writeSync(handle.fd, buffer, offset, length, position) }
+        : handle.write(buffer, offset, length, position),
+    datasync: () => handle.datasync(),
+    sync: () => handle.sync(),
+    truncate: (length) => handle.truncate(length),
+    close: () => handle.close(),
+  };
+}
 
 /**
  * Writes every byte of `data` at `position`, or throws. A write may take fewer bytes than asked (a full

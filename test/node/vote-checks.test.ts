@@ -257,3 +257,31 @@ describe('votes, bids and closes', () => {
     assert.match(bob.checks.problem(vote, alice.id, accept) ?? '', /in the future/);
   });
 });
+
+describe('each signature is checked once', () => {
+  it('a valid signature checked again, or one this node made, costs no second check; a changed statement or another signer still fails', async () => {
+    const reader = await member();
+    const statement = {
+      kind: 'accepted',
+      decision: 'q1',
+      ballot: { round: 1, node: bob.id },
+      value: 'v',
+    } as const;
+    const signature = bob.signing.sign(statement);
+    const before = reader.signing.checks;
+    assert.ok(reader.signing.verify(bob.id, statement, signature));
+    assert.ok(reader.signing.verify(bob.id, statement, signature));
+    assert.equal(reader.signing.checks - before, 1);
+    assert.equal(reader.signing.verify(bob.id, { ...statement, value: 'w' }, signature), false);
+    assert.equal(reader.signing.verify(carol.id, statement, signature), false);
+    // Its own signature comes back (in a certificate): known without a check.
+    const own = reader.signing.sign(statement);
+    const afterOwn = reader.signing.checks;
+    assert.ok(reader.signing.verify(reader.id, statement, own));
+    assert.equal(reader.signing.checks, afterOwn);
+    // A bad signature is never remembered: it fails each time it is checked.
+    const forged = `${signature.slice(0, -4)}AAAA`;
+    assert.equal(reader.signing.verify(bob.id, statement, forged), false);
+    assert.equal(reader.signing.verify(bob.id, statement, forged), false);
+  });
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SynodCore, type DecisionConfig } from '../../src/paxos/index.ts';
+import { DEFAULT_CORE_OPTIONS, SynodCore, type DecisionConfig } from '../../src/paxos/index.ts';
 import { ManualCluster, all, from, kind, to } from '../helpers/manual-cluster.ts';
 
 const THREE: DecisionConfig = { acceptors: ['a', 'b', 'c'], learners: [] };
@@ -17,6 +17,20 @@ describe('core: persist, then send', () => {
     const core = new SynodCore('a');
     const ready = core.step({ kind: 'open', decision: 'd', config: THREE }, env);
     assert.deepEqual(ready.persist[0]?.config, THREE);
+  });
+
+  it('a node that keeps the acceptor set elsewhere (its catalog) writes nothing at open; its first vote records the set', () => {
+    const core = new SynodCore('a', { ...DEFAULT_CORE_OPTIONS, recordOnOpen: false });
+    assert.deepEqual(core.step({ kind: 'open', decision: 'd', config: THREE }, env).persist, []);
+    const promise = core.step(
+      {
+        kind: 'receive',
+        from: 'b',
+        message: { kind: 'prepare', decision: 'd', ballot: { round: 1, node: 'b' } },
+      },
+      env,
+    );
+    assert.deepEqual(promise.persist[0]?.config, THREE);
   });
 
   it('persists the ballot it is about to use together with the prepares that use it', () => {

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { catalogOptions } from '../../src/node/catalog.ts';
+import { DECIDED_AT_WRITE_DELAY_MS, QuestionCatalog } from '../../src/node/question-catalog.ts';
+import { StateLog } from '../../src/storage/index.ts';
+import { MemoryFs } from '../helpers/memory-fs.ts';
+import { DIR, question } from '../helpers/state-log-fixtures.ts';
+
+async function catalogOn(fs: MemoryFs) {
+  const { log, records } = await StateLog.open(DIR, { ...catalogOptions(true), fs });
+  const failures: Error[] = [];
+  return { log, catalog: new QuestionCatalog(log, records.values(), (e) => failures.push(e)), failures };
+}
+
+const commits = (fs: MemoryFs) => fs.ops.filter((op) => op.op === 'datasync').length;
+
+describe('the question catalog on disk', () => {
+  it('a decision time costs no fsync of its own: it goes to disk with the next question', async () => {
+    const fs = new MemoryFs();
+    const { log, catalog } = await catalogOn(fs);
+    await catalog.add(question(1).definition);
+    const before = commits(fs);
+    catalog.markDecided(question(1).id, 1234);
+    assert.equal(catalog.get(question(1).id)?.decidedAt, 1234, 'shown at once');
+    await catalog.add(question(2).definition);
+    assert.equal(commits(fs) - before, 1, 'one fsync for the new question and the decision time');
+    assert.equal(log.records.get(question(1).id)?.decidedAt, 1234);
+    await log.close();
+  });
+
+  it(`or by itself ${DECIDED_AT_WRITE_DELAY_MS} ms later, and at close`, async () => {
+    const fs = new MemoryFs();
+    const { log, catalog } = await catalogOn(fs);
+    await catalog.add(question(1).definition);
+    await catalog.add(question(2).definition);
+    catalog.markDecided(question(1).id, 1);
+    await new Promise((resolve) => setTimeout(resolve, DECIDED_AT_WRITE_DELAY_MS + 200));
+    assert.equal(log.records.get(question(1).id)?.decidedAt, 1);
+    catalog.markDecided(question(2).id, 2);
+    assert.equal(log.records.get(question(2).id)?.decidedAt, null);
+    await catalog.flush();
+    assert.equal(log.records.get(question(2).id)?.decidedAt, 2);
+    await log.close();
+  });
+});
