@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SynodNode } from '../node/synod-node.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
@@ -25,8 +26,18 @@ export interface DaemonOptions {
   readonly verbose: boolean;
 }
 
-/** Where `npm run build` puts the renderer. */
-export const RENDERER_DIST = fileURLToPath(new URL('../../renderer/dist/', import.meta.url));
+/** Where `npm run build` puts the renderer: in the project, above src/ (or above out/src/ once compiled). */
+export const RENDERER_DIST = join(projectRoot(), 'renderer', 'dist');
+
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) return dirname(dirname(fileURLToPath(import.meta.url)));
+    dir = parent;
+  }
+  return dir;
+}
 
 export interface RunningDaemon {
   readonly node: SynodNode;
@@ -59,7 +70,7 @@ export async function startDaemon(
     ownerKind: 'daemon',
   });
   const access = await ApiAccess.open(options.dataDir);
-  const hasUi = existsSync(`${RENDERER_DIST}index.html`);
+  const hasUi = existsSync(join(RENDERER_DIST, 'index.html'));
   const api = await startApiOnStablePort(options.dataDir, options.apiPort, log, {
     api: node,
     access,

@@ -53,6 +53,8 @@ export class PeerLinks {
    * timeout to fail.
    */
   readonly #queues = new Map<string, PeerQueue>();
+  /** Peer ids parsed from their text (base58 decoding on every send was a tenth of a busy node's time). */
+  readonly #peerIds = new Map<string, PeerId>();
   /** Messages handed to `send` for a connected peer, writes made, and messages dropped at the limit. */
   readonly stats = { messages: 0, writes: 0, dropped: 0 };
 
@@ -83,7 +85,7 @@ export class PeerLinks {
   }
 
   isConnected(peer: string): boolean {
-    return this.#host.getConnections(peerIdFromString(peer)).length > 0;
+    return this.#host.getConnections(this.#peerId(peer)).length > 0;
   }
 
   connectedPeers(): string[] {
@@ -109,6 +111,17 @@ export class PeerLinks {
     queue.writing = true;
     // After the current step: what it sends to this peer goes out in one write.
     queueMicrotask(() => void this.#drain(peer, queue));
+  }
+
+  #peerId(peer: string): PeerId {
+    let id = this.#peerIds.get(peer);
+    if (id === undefined) {
+      // Ids come from the network too: keep a bounded number (a group is far smaller).
+      if (this.#peerIds.size >= 1_024) this.#peerIds.clear();
+      id = peerIdFromString(peer);
+      this.#peerIds.set(peer, id);
+    }
+    return id;
   }
 
   async #drain(peer: string, queue: PeerQueue): Promise<void> {
@@ -137,7 +150,7 @@ export class PeerLinks {
   async #write(peer: string, frames: Uint8Array[]): Promise<void> {
     let out = this.#outbound.get(peer);
     if (out === undefined) {
-      out = this.#open(peerIdFromString(peer));
+      out = this.#open(this.#peerId(peer));
       this.#outbound.set(peer, out);
     }
     await (await out).lp.writeV(frames, { signal: AbortSignal.timeout(10_000) });

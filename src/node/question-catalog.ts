@@ -38,6 +38,8 @@ export class QuestionCatalog {
   #newestFirst: QuestionRecord[] | null = null;
   /** Records whose decision time is not written yet (see DECIDED_AT_WRITE_DELAY_MS). */
   readonly #unwritten = new Map<string, QuestionRecord>();
+  /** The votes and auctions (not quick decisions): the vote desk looks at these often, the rest never. */
+  readonly #ruleQuestions = new Set<string>();
   #unwrittenTimer: NodeJS.Timeout | null = null;
 
   readonly #limits: QuestionLimits;
@@ -55,6 +57,8 @@ export class QuestionCatalog {
       this.#records.set(record.id, record);
       this.#noteAsked(record.definition);
     }
+    for (const record of this.#records.values())
+      if (record.definition.rule !== 'quick') this.#ruleQuestions.add(record.id);
   }
 
   /** Why one more question by `createdBy`, dated `createdAt`, is over the limits, or null. */
@@ -84,6 +88,14 @@ export class QuestionCatalog {
     return this.#records.values();
   }
 
+  /** The questions decided by a vote or an auction rather than by the first proposal. */
+  *ruleQuestions(): IterableIterator<QuestionRecord> {
+    for (const id of this.#ruleQuestions) {
+      const record = this.#records.get(id);
+      if (record !== undefined) yield record;
+    }
+  }
+
   newestFirst(): readonly QuestionRecord[] {
     this.#newestFirst ??= [...this.#records.values()].sort(
       (a, b) => b.definition.createdAt - a.definition.createdAt || a.id.localeCompare(b.id),
@@ -97,6 +109,7 @@ export class QuestionCatalog {
     const record: QuestionRecord = { id: definition.id, definition, decidedAt: null };
     this.#records.set(record.id, record);
     this.#noteAsked(definition);
+    if (definition.rule !== 'quick') this.#ruleQuestions.add(record.id);
     this.#newestFirst = null;
     return this.#write([...this.#takeUnwritten(), record]);
   }

@@ -213,7 +213,7 @@ export class SynodNode implements SynodApi {
       log: this.#log,
       question: (id) => storage.catalog.get(id),
       openRuleQuestions: () =>
-        [...storage.catalog.values()].filter(
+        [...storage.catalog.ruleQuestions()].filter(
           (r) => r.definition.rule !== 'quick' && this.#chosen(r.id) === null,
         ),
       chosen: (id) => this.#chosen(id),

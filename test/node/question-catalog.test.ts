@@ -43,3 +43,17 @@ describe('the question catalog on disk', () => {
     await log.close();
   });
 });
+
+describe('the questions the vote desk watches', () => {
+  it('are the votes and auctions only, however many quick decisions there are', async () => {
+    const { log, catalog } = await catalogOn(new MemoryFs());
+    for (let n = 1; n <= 50; n++) await catalog.add(question(n).definition);
+    const vote = question(51).definition;
+    await catalog.add({ ...vote, rule: 'vote', deadline: vote.createdAt + 60_000 });
+    assert.deepEqual(
+      [...catalog.ruleQuestions()].map((r) => r.id),
+      [vote.id],
+    );
+    await log.close();
+  });
+});
