@@ -190,6 +190,10 @@ async function measureEtcd(base: string): Promise<Figures> {
 // ---- Synod --------------------------------------------------------------------------------------
 
 async function measureSynod(base: string): Promise<Figures> {
+  // The daemons run what the app runs: the compiled JavaScript (bin/synod.js takes it when it is
+  // newer than the sources), not the sources with their types stripped at each start.
+  console.log('compiling src (npm run build:electron) …');
+  execFileSync('npm', ['run', '--silent', 'build:electron'], { stdio: 'inherit' });
   const daemons = ['a', 'b', 'c'].map((n) => new DaemonProcess(n, join(base, n), ['--unlimited-questions']));
   const readyMs: number[] = [];
   try {

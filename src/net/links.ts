@@ -22,6 +22,8 @@ interface PeerQueue {
   frames: Uint8Array[];
   bytes: number;
   writing: boolean;
+  /** When the write under way began (null when none is). */
+  writingSince: number | null;
   live: boolean;
 }
 
@@ -30,6 +32,12 @@ interface PeerQueue {
  * must not make this node hold an unbounded backlog; Paxos tolerates loss and catch-up repairs it).
  */
 export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+/**
+ * A write that has not gone through after this long (a peer that stopped reading) breaks its stream:
+ * the messages are lost like any other, and the next write opens a new stream. One watchdog checks
+ * every queue, rather than a timer per write (thousands a second under load).
+ */
+const WRITE_TIMEOUT_MS = 10_000;
 /** How much goes out in one write: the frames that waited, together, up to this size. */
 const MAX_BATCH_BYTES = 256 * 1024;
 
@@ -71,6 +79,7 @@ export class PeerLinks {
         maxInboundStreams: 4,
       },
     );
+    setInterval(() => this.#breakStuckWrites(), WRITE_TIMEOUT_MS / 2).unref();
     this.#host.addEventListener('peer:connect', (event) =>
       this.#handlers.onConnected(event.detail.toString()),
     );
@@ -97,7 +106,7 @@ export class PeerLinks {
     const bytes = encodeWire(message);
     let queue = this.#queues.get(peer);
     if (queue === undefined) {
-      queue = { frames: [], bytes: 0, writing: false, live: true };
+      queue = { frames: [], bytes: 0, writing: false, writingSince: null, live: true };
       this.#queues.set(peer, queue);
     }
     this.stats.messages++;
@@ -124,6 +133,19 @@ export class PeerLinks {
     return id;
   }
 
+  #breakStuckWrites(): void {
+    const now = Date.now();
+    for (const [peer, queue] of this.#queues) {
+      if (queue.writingSince === null || now - queue.writingSince < WRITE_TIMEOUT_MS) continue;
+      const out = this.#outbound.get(peer);
+      this.#outbound.delete(peer);
+      void out?.then(
+        ({ stream }) => stream.abort(new Error(`a write to ${peer} took over ${WRITE_TIMEOUT_MS} ms`)),
+        () => undefined,
+      );
+    }
+  }
+
   async #drain(peer: string, queue: PeerQueue): Promise<void> {
     while (queue.live && queue.frames.length > 0) {
       let count = 0;
@@ -137,6 +159,7 @@ export class PeerLinks {
       queue.bytes -= size;
       try {
         this.stats.writes++;
+        queue.writingSince = Date.now();
         await this.#write(peer, batch);
       } catch {
         // The stream broke: these messages are lost like any other; the next write opens a new stream.
@@ -144,6 +167,7 @@ export class PeerLinks {
       }
     }
     queue.writing = false;
+    queue.writingSince = null;
     if (this.#queues.get(peer) === queue && queue.frames.length === 0) this.#queues.delete(peer);
   }
 
@@ -153,7 +177,7 @@ export class PeerLinks {
       out = this.#open(this.#peerId(peer));
       this.#outbound.set(peer, out);
     }
-    await (await out).lp.writeV(frames, { signal: AbortSignal.timeout(10_000) });
+    await (await out).lp.writeV(frames);
   }
 
   async #open(peer: PeerId): Promise<Outbound> {

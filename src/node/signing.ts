@@ -40,11 +40,11 @@ export type SignedStatement =
     };
 
 /**
- * The bytes a signature covers: a domain separator (protocol version and group id), the kind of
+ * What a signature covers (as UTF-8): a domain separator (protocol version and group id), the kind of
  * statement, and its fields in a fixed order. So a signature made for one group, kind or question can
  * never be replayed as another.
  */
-export function statementBytes(group: string, s: SignedStatement): Buffer {
+function statementText(group: string, s: SignedStatement): string {
   const fields = ((): unknown[] => {
     switch (s.kind) {
       case 'promise': {
@@ -77,7 +77,7 @@ export function statementBytes(group: string, s: SignedStatement): Buffer {
         return [s.peerId, s.name, s.addresses, s.seq];
     }
   })();
-  return Buffer.from(JSON.stringify(['synod/2', group, s.kind, ...fields]), 'utf8');
+  return JSON.stringify(['synod/2', group, s.kind, ...fields]);
 }
 
 /** Public keys decoded from peer ids, kept so that checking a signature costs one verify. */
@@ -98,7 +98,8 @@ export class Signing {
   readonly group: string;
   readonly #key: KeyObject;
   readonly #publicKeys = new Map<string, KeyObject | null>();
-  readonly #valid = new Map<string, { readonly signer: string; readonly bytes: Buffer }>();
+  // The statement is kept as text: a small Buffer would hold on to an 8 KB slab of Node's pool.
+  readonly #valid = new Map<string, { readonly signer: string; readonly text: string }>();
   readonly #self: string;
   /** Signature checks made (not answered from the cache): for benchmarks. */
   checks = 0;
@@ -120,34 +121,34 @@ export class Signing {
   }
 
   sign(statement: SignedStatement): string {
-    const bytes = statementBytes(this.group, statement);
-    const signature = sign(null, bytes, this.#key).toString('base64url');
-    this.#remember(signature, this.#self, bytes);
+    const text = statementText(this.group, statement);
+    const signature = sign(null, Buffer.from(text, 'utf8'), this.#key).toString('base64url');
+    this.#remember(signature, this.#self, text);
     return signature;
   }
 
   /** True only for a valid signature by `signer`'s key of exactly this statement in this group. */
   verify(signer: string, statement: SignedStatement, signature: string): boolean {
-    const bytes = statementBytes(this.group, statement);
+    const text = statementText(this.group, statement);
     const known = this.#valid.get(signature);
-    if (known !== undefined && known.signer === signer && known.bytes.equals(bytes)) return true;
+    if (known !== undefined && known.signer === signer && known.text === text) return true;
     const key = this.#publicKey(signer);
     if (key === null) return false;
     const raw = Buffer.from(signature, 'base64url');
     if (raw.length !== 64) return false;
     this.checks++;
-    if (!verify(null, bytes, key, raw)) return false;
-    this.#remember(signature, signer, bytes);
+    if (!verify(null, Buffer.from(text, 'utf8'), key, raw)) return false;
+    this.#remember(signature, signer, text);
     return true;
   }
 
-  #remember(signature: string, signer: string, bytes: Buffer): void {
+  #remember(signature: string, signer: string, text: string): void {
     // Oldest first out: the signatures of the questions under way are the ones asked for again.
     if (this.#valid.size >= MAX_CACHED_SIGNATURES) {
       const oldest = this.#valid.keys().next();
       if (oldest.done !== true) this.#valid.delete(oldest.value);
     }
-    this.#valid.set(signature, { signer, bytes });
+    this.#valid.set(signature, { signer, text });
   }
 
   #publicKey(peer: string): KeyObject | null {
