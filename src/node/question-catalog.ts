@@ -10,12 +10,14 @@ export interface QuestionLimits {
 }
 
 /**
- * How long a decision's time waits to be written when nothing else is. It is only shown to people
- * (never used to decide anything), so it need not cost an fsync of its own on the path of every
- * question: it goes to disk with the next question, or after this delay. A crash in between loses it,
- * and the restart notes its own time instead (see reopenCatalogQuestions).
+ * How long a write that need not cost an fsync of its own waits for one: a decision's time (shown to
+ * people, never used to decide anything), and a question learned from another member (this node has
+ * acknowledged it to no one, its acceptor set reaches the state log with its first vote anyway, and
+ * members send their catalogs to each other on every connection). They go to disk with the next write
+ * of the catalog, or after this delay. A crash in between loses them: the restart notes its own time
+ * for a decision (see reopenCatalogQuestions), and the question comes back from the members.
  */
-export const DECIDED_AT_WRITE_DELAY_MS = 1_000;
+export const DEFERRED_WRITE_MS = 1_000;
 
 export const DEFAULT_QUESTION_LIMITS: QuestionLimits = {
   perMinute: LIMITS.questionsPerMemberPerMinute,
@@ -36,7 +38,7 @@ export class QuestionCatalog {
   readonly #askedAt = new Map<string, number[]>();
   /** Newest first, rebuilt only after a question was added. */
   #newestFirst: QuestionRecord[] | null = null;
-  /** Records whose decision time is not written yet (see DECIDED_AT_WRITE_DELAY_MS). */
+  /** Records not written yet (see DEFERRED_WRITE_MS). */
   readonly #unwritten = new Map<string, QuestionRecord>();
   /** The votes and auctions (not quick decisions): the vote desk looks at these often, the rest never. */
   readonly #ruleQuestions = new Set<string>();
@@ -103,14 +105,21 @@ export class QuestionCatalog {
     return this.#newestFirst;
   }
 
-  /** Adds a question at once; resolves when it is on disk (rejects when the write failed). */
-  add(definition: QuestionDefinition): Promise<void> {
+  /**
+   * Adds a question at once; resolves when it is on disk (rejects when the write failed). A question
+   * learned from another member may wait for the next write (`soon`, see DEFERRED_WRITE_MS).
+   */
+  add(definition: QuestionDefinition, when: 'now' | 'soon' = 'now'): Promise<void> {
     if (this.#records.has(definition.id)) return Promise.resolve();
     const record: QuestionRecord = { id: definition.id, definition, decidedAt: null };
     this.#records.set(record.id, record);
     this.#noteAsked(definition);
     if (definition.rule !== 'quick') this.#ruleQuestions.add(record.id);
     this.#newestFirst = null;
+    if (when === 'soon') {
+      this.#writeSoon(record);
+      return Promise.resolve();
+    }
     return this.#write([...this.#takeUnwritten(), record]);
   }
 
@@ -121,15 +130,19 @@ export class QuestionCatalog {
     const updated = { ...record, decidedAt: at };
     this.#records.set(id, updated);
     this.#newestFirst = null;
-    this.#unwritten.set(id, updated);
-    this.#unwrittenTimer ??= setTimeout(() => {
-      this.#unwrittenTimer = null;
-      void this.flush().catch(() => undefined);
-    }, DECIDED_AT_WRITE_DELAY_MS).unref();
+    this.#writeSoon(updated);
     return updated;
   }
 
-  /** Writes what waits to be written (decision times); resolves when it is on disk. */
+  #writeSoon(record: QuestionRecord): void {
+    this.#unwritten.set(record.id, record);
+    this.#unwrittenTimer ??= setTimeout(() => {
+      this.#unwrittenTimer = null;
+      void this.flush().catch(() => undefined);
+    }, DEFERRED_WRITE_MS).unref();
+  }
+
+  /** Writes what waits to be written; resolves when it is on disk. */
   flush(): Promise<void> {
     const records = this.#takeUnwritten();
     return records.length === 0 ? Promise.resolve() : this.#write(records);

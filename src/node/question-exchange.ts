@@ -102,9 +102,9 @@ export class QuestionExchange {
       this.#ctx.rejected(from, `the outcome of question ${definition.id}: ${outcomeProblem}; ignored`);
     }
     if (known === undefined) {
-      // In memory at once (so the outcome below finds it), on disk in the background; a failed write
-      // stops this node from voting, like any storage failure.
-      void catalog.add(definition).catch(() => undefined);
+      // In memory at once (so the outcome below finds it), on disk with the catalog's next write (see
+      // DEFERRED_WRITE_MS); a failed write stops this node from voting, like any storage failure.
+      void catalog.add(definition, 'soon');
       driver.input({
         kind: 'open',
         decision: definition.id,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { catalogOptions } from '../../src/node/catalog.ts';
-import { DECIDED_AT_WRITE_DELAY_MS, QuestionCatalog } from '../../src/node/question-catalog.ts';
+import { DEFERRED_WRITE_MS, QuestionCatalog } from '../../src/node/question-catalog.ts';
 import { StateLog } from '../../src/storage/index.ts';
 import { MemoryFs } from '../helpers/memory-fs.ts';
 import { DIR, question } from '../helpers/state-log-fixtures.ts';
@@ -28,13 +28,27 @@ describe('the question catalog on disk', () => {
     await log.close();
   });
 
-  it(`or by itself ${DECIDED_AT_WRITE_DELAY_MS} ms later, and at close`, async () => {
+  it('a question learned from another member waits for the next write too', async () => {
+    const fs = new MemoryFs();
+    const { log, catalog } = await catalogOn(fs);
+    const before = commits(fs);
+    await catalog.add(question(1).definition, 'soon');
+    assert.ok(catalog.get(question(1).id), 'known at once');
+    assert.equal(commits(fs), before, 'no fsync of its own');
+    assert.equal(log.records.get(question(1).id), undefined);
+    await catalog.add(question(2).definition);
+    assert.equal(commits(fs) - before, 1);
+    assert.ok(log.records.get(question(1).id) && log.records.get(question(2).id));
+    await log.close();
+  });
+
+  it(`or by itself ${DEFERRED_WRITE_MS} ms later, and at close`, async () => {
     const fs = new MemoryFs();
     const { log, catalog } = await catalogOn(fs);
     await catalog.add(question(1).definition);
     await catalog.add(question(2).definition);
     catalog.markDecided(question(1).id, 1);
-    await new Promise((resolve) => setTimeout(resolve, DECIDED_AT_WRITE_DELAY_MS + 200));
+    await new Promise((resolve) => setTimeout(resolve, DEFERRED_WRITE_MS + 200));
     assert.equal(log.records.get(question(1).id)?.decidedAt, 1);
     catalog.markDecided(question(2).id, 2);
     assert.equal(log.records.get(question(2).id)?.decidedAt, null);
