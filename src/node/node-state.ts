@@ -58,9 +58,9 @@ export function assembleNodeState(
 }
 
 /**
- * Opens the decision of every catalog question that has no state yet (its catalog write landed just
- * before a crash, ahead of its state; the others were restored with it), and notes now as the time
- * of a decision whose catalog note was lost.
+ * Opens the decision of every catalog question that has no state yet (no vote on it yet: the state
+ * log records a decision from its first vote on; the others were restored with it), and notes now as
+ * the time of a decision whose catalog note was lost.
  */
 export function reopenCatalogQuestions(state: NodeState, now: number): void {
   for (const record of state.catalog.values()) {

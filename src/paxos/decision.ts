@@ -17,7 +17,7 @@ import type { CoreOptions } from './options.ts';
 import {
   beginProposal,
   finish,
-  highestAccepted,
+  allowedValue,
   IDLE_PROPOSER,
   noteRound,
   onNack,
@@ -418,8 +418,9 @@ function refuse(state: DecisionState, from: NodeId | null, reason: string): Deci
 /**
  * Whether an Accept shows its phase 1: Promises for its ballot from a strict majority of distinct
  * acceptors, none reporting a ballot at or above it, and the value the highest-ballot one reports (or
- * any value when none reports one). This is what makes Paxos safe against a proposer that lies: the
- * signatures of the Promises are checked where messages enter the node. The one exception is round 0,
+ * any value when none reports one; see `allowedValue` for promises that report two values at one
+ * ballot). This is what makes Paxos safe against a proposer that lies: the signatures of the Promises
+ * are checked where messages enter the node. The one exception is round 0,
  * the first proposer's ballot (`mayUseFirstBallot`), below every other: it needs no phase 1, since
  * there is nothing below it that phase 1 could find.
  */
@@ -444,8 +445,10 @@ export function justificationProblem(
     accept.promises.some((p) => p.accepted !== null && compareBallots(p.accepted.ballot, accept.ballot) >= 0)
   )
     return 'an accept with a promise that reports a ballot it could not have accepted yet';
-  const highest = highestAccepted(accept.promises);
-  if (highest !== null && highest.value !== accept.value)
-    return 'an accept of another value than the highest one its promises report';
+  const allowed = allowedValue(accept.promises, config.acceptors.length, quorum);
+  if (allowed === null)
+    return 'an accept whose promises report two values at one ballot that could each have been chosen (its proposer equivocated)';
+  if (allowed.value !== null && allowed.value !== accept.value)
+    return 'an accept of another value than the one its promises allow';
   return null;
 }

@@ -120,13 +120,13 @@ export function onPromise(
   if (phase.name !== 'preparing' || !sameBallot(phase.ballot, ballot)) return unchanged(seen);
   if (!isAcceptor(ctx.config, from) || phase.promises.has(from)) return unchanged(seen);
   const promises = new Map(phase.promises).set(from, evidence);
-  if (promises.size < ctx.quorum) {
-    return unchanged({ ...seen, phase: { ...phase, promises } });
-  }
-  // Phase 2a: the value of the highest-ballot proposal any promiser accepted, or else our own.
-  const value = highestAccepted(promises.values())?.value ?? seen.proposal;
-  if (value === null) return unchanged({ ...seen, phase: { name: 'idle' } });
   const quorumPromises = [...promises.values()];
+  const allowed = allowedValue(quorumPromises, ctx.config.acceptors.length, ctx.quorum);
+  // Too few promises yet, or too few to tell which of two values at one ballot to keep: wait for more.
+  if (allowed === null) return unchanged({ ...seen, phase: { ...phase, promises } });
+  // Phase 2a: the value of the highest-ballot proposal any promiser accepted, or else our own.
+  const value = allowed.value ?? seen.proposal;
+  if (value === null) return unchanged({ ...seen, phase: { name: 'idle' } });
   const accept: PaxosMessage = {
     kind: 'accept',
     decision: ctx.decision,
@@ -197,6 +197,38 @@ function backOff(p: ProposerState, ctx: ProposerContext): ProposerState {
   return { ...p, attempt, phase: { name: 'backoff', retryAt } };
 }
 
+/**
+ * The value a phase 1 allows: `{ value }` (null: any value), or null when it allows none yet. Usually
+ * the highest-ballot value the promises report. When they report two values at that ballot, its
+ * proposer equivocated (sent each to different acceptors), and taking the first would choose a second
+ * outcome if the other had been chosen. A value can have been chosen at that ballot only if the
+ * promises reporting it, with the acceptors that made no promise here, are a quorum: when exactly one
+ * value can, it is the one; when none can, nothing was chosen there or below (a ballot above a chosen
+ * one carries only the chosen value), and any value is allowed; when several can, more promises are
+ * needed. The same rule decides for the proposer and for the acceptors that check its Accept.
+ */
+export function allowedValue(
+  promises: readonly PromiseEvidence[],
+  acceptorCount: number,
+  quorum: number,
+): { readonly value: Value | null } | null {
+  if (promises.length < quorum) return null;
+  const highest = highestAccepted(promises);
+  if (highest === null) return { value: null };
+  const reported = new Map<Value, number>();
+  for (const { accepted } of promises) {
+    if (accepted !== null && sameBallot(accepted.ballot, highest.ballot))
+      reported.set(accepted.value, (reported.get(accepted.value) ?? 0) + 1);
+  }
+  if (reported.size === 1) return { value: highest.value };
+  const silent = acceptorCount - promises.length;
+  const possible = [...reported].filter(([, count]) => count + silent >= quorum);
+  if (possible.length === 0) return { value: null };
+  const [only] = possible;
+  return possible.length === 1 && only !== undefined ? { value: only[0] } : null;
+}
+
+/** The highest-ballot proposal the promises report (the first of them, if two report one ballot). */
 export function highestAccepted(promises: Iterable<PromiseEvidence>): Proposal | null {
   let best: Proposal | null = null;
   for (const { accepted } of promises) {

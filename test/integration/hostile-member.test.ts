@@ -229,29 +229,7 @@ describe('a member who lies', () => {
     const definition = await definitionOf(q.id);
     const park = mallory.checks.propose(definition, 'The park', mallory.peerId);
     const cafe = mallory.checks.propose(definition, 'The café', mallory.peerId);
-    const replies: { from: string; message: PaxosMessage }[] = [];
-    mallory.answer((from, message) => {
-      if (message.type === 'paxos' && message.message.decision === q.id)
-        replies.push({ from, message: message.message });
-    });
-    const honestReplies = (kind: PaxosMessage['kind'], round: number) =>
-      replies.filter(
-        (r) => r.message.kind === kind && 'ballot' in r.message && r.message.ballot.round === round,
-      );
-    const phase1 = async (round: number): Promise<PromiseEvidence[]> => {
-      const ballot = { round, node: mallory.peerId };
-      toEveryone({ type: 'paxos', message: { kind: 'prepare', decision: q.id, ballot } });
-      await waitFor(
-        async () => honestReplies('promise', round).length === 3,
-        10_000,
-        `promises for round ${round}`,
-      );
-      return honestReplies('promise', round).flatMap(({ from, message }) =>
-        message.kind === 'promise'
-          ? [{ acceptor: from, accepted: message.accepted, signature: message.signature }]
-          : [],
-      );
-    };
+    const { honestReplies, phase1 } = mallorysPaxos(q.id);
     try {
       // Without phase 1 (no promises): refused by every acceptor, nothing accepted.
       const skip = { round: 5, node: mallory.peerId };
@@ -314,6 +292,52 @@ describe('a member who lies', () => {
     }
   });
 
+  it('a member that sends two values at one ballot cannot get the second chosen at the next', async () => {
+    const q = await ask('Lunch where?');
+    const definition = await definitionOf(q.id);
+    const park = mallory.checks.propose(definition, 'The park', mallory.peerId);
+    const cafe = mallory.checks.propose(definition, 'The café', mallory.peerId);
+    const { honestReplies, phase1 } = mallorysPaxos(q.id);
+    const [toAlice, toBob, toCarol] = ids as [string, string, string];
+    const accept = (round: number, value: string, promises: PromiseEvidence[]) => ({
+      type: 'paxos' as const,
+      message: {
+        kind: 'accept' as const,
+        decision: q.id,
+        ballot: { round, node: mallory.peerId },
+        value,
+        promises,
+      },
+    });
+    try {
+      // Round 3: The park to Alice, The café to Bob and Carol (with Mallory's own vote, three of the
+      // four acceptors hold The café: it may be chosen). Nobody is told.
+      const first = await phase1(3);
+      mallory.send(toAlice, accept(3, park, first));
+      mallory.send(toBob, accept(3, cafe, first));
+      mallory.send(toCarol, accept(3, cafe, first));
+      await waitFor(async () => honestReplies('accepted', 3).length === 3, 10_000, 'round 3 accepted');
+
+      // Round 4: Alice reports The park at round 3, Bob and Carol The café. The park could not have been
+      // chosen there (Alice and Mallory are two of four); The café could: it is the only value allowed.
+      // Alice's promise first: taking the first value reported at the highest ballot would take The park.
+      const second = await phase1(4);
+      const alicesFirst = [...second].sort(
+        (x, y) => Number(y.acceptor === toAlice) - Number(x.acceptor === toAlice),
+      );
+      toEveryone(accept(4, park, alicesFirst));
+      await sleep(500);
+      assert.equal(honestReplies('accepted', 4).length, 0, 'no acceptor accepted The park at round 4');
+
+      // An honest proposal, with Mallory silent, finds The café and finishes it: one outcome, everywhere.
+      await n2.client.propose({ questionId: q.id, option: 'The park' });
+      for (const d of honest) assert.equal(await decidedOption(d.client, q.id), 'The café');
+      for (const d of honest) assert.equal((await question(d.client, q.id))?.safetyViolation, null);
+    } finally {
+      mallory.answer(() => undefined);
+    }
+  });
+
   it('nothing forged survives a restart: every outcome kept is the honest one, with its certificate', async () => {
     const beforeRestart = await n2.client.questions();
     await n2.stop();
@@ -326,6 +350,34 @@ describe('a member who lies', () => {
     assert.ok(afterRestart.every((q) => q.outcome === null || q.outcome.certificate !== null));
     assert.ok(afterRestart.every((q) => q.safetyViolation === null));
   });
+
+  /** Mallory's view of her Paxos messages on one question: the honest replies, and her phase 1. */
+  function mallorysPaxos(questionId: string) {
+    const replies: { from: string; message: PaxosMessage }[] = [];
+    mallory.answer((from, message) => {
+      if (message.type === 'paxos' && message.message.decision === questionId)
+        replies.push({ from, message: message.message });
+    });
+    const honestReplies = (kind: PaxosMessage['kind'], round: number) =>
+      replies.filter(
+        (r) => r.message.kind === kind && 'ballot' in r.message && r.message.ballot.round === round,
+      );
+    const phase1 = async (round: number): Promise<PromiseEvidence[]> => {
+      const ballot = { round, node: mallory.peerId };
+      toEveryone({ type: 'paxos', message: { kind: 'prepare', decision: questionId, ballot } });
+      await waitFor(
+        async () => honestReplies('promise', round).length === 3,
+        10_000,
+        `promises for round ${round}`,
+      );
+      return honestReplies('promise', round).flatMap(({ from, message }) =>
+        message.kind === 'promise'
+          ? [{ acceptor: from, accepted: message.accepted, signature: message.signature }]
+          : [],
+      );
+    };
+    return { honestReplies, phase1 };
+  }
 
   async function definitionOf(id: string): Promise<QuestionDefinition> {
     const view = await question(n1.client, id);

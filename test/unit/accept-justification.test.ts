@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { justificationProblem, type PaxosMessage, type PromiseEvidence } from '../../src/paxos/index.ts';
+import {
+  allowedValue,
+  justificationProblem,
+  type PaxosMessage,
+  type PromiseEvidence,
+} from '../../src/paxos/index.ts';
 
 const config = { acceptors: ['a', 'b', 'c'], learners: [] };
 const ballot = { round: 4, node: 'p' };
@@ -50,5 +55,54 @@ describe("an Accept shows its phase 1 (the acceptor's check, without signatures)
       justificationProblem(config, 2, accept('x', [promise('a', same), promise('b')])) ?? '',
       /could not have accepted yet/,
     );
+  });
+});
+
+describe('a proposer that equivocated (two values at one ballot)', () => {
+  const earlier = { round: 2, node: 'm' };
+  const at = (acceptor: string, value: string) => promise(acceptor, { ballot: earlier, value });
+  const four = { acceptors: ['a', 'b', 'c', 'm'], learners: [] };
+
+  it('when both values could have been chosen, no value is allowed until more acceptors answer', () => {
+    // Three acceptors, two promises: a says park, b says café; c, silent, may hold either.
+    const promises = [at('a', 'park'), at('b', 'cafe')];
+    assert.equal(allowedValue(promises, 3, 2), null);
+    for (const value of ['park', 'cafe'])
+      assert.match(
+        justificationProblem(config, 2, accept(value, promises)) ?? '',
+        /could each have been chosen/,
+      );
+    // c answers: café has a majority (b and c), park cannot have one: café it is.
+    assert.deepEqual(allowedValue([...promises, at('c', 'cafe')], 3, 2), { value: 'cafe' });
+    assert.equal(justificationProblem(config, 2, accept('cafe', [...promises, at('c', 'cafe')])), null);
+    assert.match(
+      justificationProblem(config, 2, accept('park', [...promises, at('c', 'cafe')])) ?? '',
+      /another value/,
+    );
+  });
+
+  it('the value that alone could have been chosen is the one, counting the silent acceptors', () => {
+    // Four acceptors, quorum 3; m (the equivocator) is silent: café (b, c, and maybe m) could have
+    // been chosen, park (a, and maybe m) could not.
+    const promises = [at('a', 'park'), at('b', 'cafe'), at('c', 'cafe')];
+    assert.deepEqual(allowedValue(promises, 4, 3), { value: 'cafe' });
+    assert.equal(justificationProblem(four, 3, accept('cafe', promises)), null);
+    assert.match(justificationProblem(four, 3, accept('park', promises)) ?? '', /another value/);
+  });
+
+  it('when neither could have been chosen, nothing was, and any value is allowed', () => {
+    const promises = [at('a', 'park'), at('b', 'cafe'), at('c', 'tea'), promise('m')];
+    assert.deepEqual(allowedValue(promises, 4, 3), { value: null });
+    assert.equal(justificationProblem(four, 3, accept('mine', promises)), null);
+  });
+
+  it('two values at a lower ballot, under a higher one, do not matter: the highest decides', () => {
+    const promises = [
+      at('a', 'park'),
+      promise('b', { ballot: { round: 3, node: 'q' }, value: 'cafe' }),
+      at('c', 'cafe'),
+    ];
+    assert.equal(justificationProblem(config, 2, accept('cafe', promises)), null);
+    assert.match(justificationProblem(config, 2, accept('park', promises)) ?? '', /another value/);
   });
 });
