@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { PeerView } from '../api/types.ts';
 import { writeFileDurably } from '../storage/index.ts';
 import { FILES } from './data-dir.ts';
 
@@ -193,4 +194,23 @@ export class MemberRegistry {
       .catch(() => undefined);
     await this.#saving;
   }
+}
+
+/** The other members as the UI shows them, with the last dial this node made to each. */
+export function peerViews(
+  members: readonly Member[],
+  self: string,
+  lastDial: (peer: string) => PeerView['lastDial'],
+): PeerView[] {
+  return members
+    .filter((m) => m.peerId !== self)
+    .map((m) => ({
+      peerId: m.peerId,
+      name: m.name,
+      online: m.online,
+      lastSeen: m.lastSeen,
+      connectedSince: m.online ? m.lastSeen : null,
+      addresses: m.addresses,
+      lastDial: lastDial(m.peerId),
+    }));
 }

@@ -32,7 +32,7 @@ import { prepareDataDir, tightenFileModes } from './data-dir.ts';
 import { createIdentity, loadIdentity, refuseLostIdentity } from './identity.ts';
 import { openNodeStorage, type NodeStorage } from './node-storage.ts';
 import { assembleNodeState, closeNodeState, reopenCatalogQuestions, type NodeState } from './node-state.ts';
-import { MemberRegistry } from './members.ts';
+import { MemberRegistry, peerViews } from './members.ts';
 import { MemberSessions } from './member-sessions.ts';
 import { MessageRouter } from './message-router.ts';
 import { NodeEvents } from './node-events.ts';
@@ -213,9 +213,7 @@ export class SynodNode implements SynodApi {
       log: this.#log,
       question: (id) => storage.catalog.get(id),
       openRuleQuestions: () =>
-        [...storage.catalog.ruleQuestions()].filter(
-          (r) => r.definition.rule !== 'quick' && this.#chosen(r.id) === null,
-        ),
+        [...storage.catalog.ruleQuestions()].filter((r) => this.#chosen(r.id) === null),
       chosen: (id) => this.#chosen(id),
       checks: () => this.#requireVotes().checks,
       isMember: (peer) => peer === this.peerId || this.#membership.knows(peer),
@@ -504,18 +502,7 @@ export class SynodNode implements SynodApi {
   }
 
   #peerViews(): PeerView[] {
-    return this.#members
-      .all()
-      .filter((m) => m.peerId !== this.peerId)
-      .map((m) => ({
-        peerId: m.peerId,
-        name: m.name,
-        online: m.online,
-        lastSeen: m.lastSeen,
-        connectedSince: m.online ? m.lastSeen : null,
-        addresses: m.addresses,
-        lastDial: this.#link.lastDial(m.peerId),
-      }));
+    return peerViews(this.#members.all(), this.peerId, (peer) => this.#link.lastDial(peer));
   }
 
   /** Tells the UI about members, and about the open questions whose reachability `changed` touches. */
