@@ -364,19 +364,15 @@ export class SynodNode implements SynodApi {
         checks: this.#requireVotes().checks,
       },
     );
-    // The question goes to the catalog and its acceptor set to the state log side by side (two files,
-    // two fsyncs at once), and to the other members meanwhile: they record it themselves, and a member
-    // that hears of it while this node fails to keep it gives it back in the catalog exchange.
-    const cataloged = storage.catalog.add(definition);
+    // On disk in the catalog (one fsync: the state log records the decision with its first vote),
+    // then to the other members, before the answer: a proposal made after it reaches them behind the
+    // question, on the same stream. A disk that refuses it leaves nothing sent.
     storage.driver.input({ kind: 'open', decision: definition.id, config: decisionConfigOf(definition) });
+    await storage.catalog.add(definition).catch((error: unknown) => {
+      throw new SynodError('storage-refused', error instanceof Error ? error.message : String(error));
+    });
     for (const peer of this.#link.connectedPeers())
       this.#link.send(peer, { type: 'question', question: definition, outcome: null });
-    await Promise.all([
-      cataloged.catch((error: unknown) => {
-        throw new SynodError('storage-refused', error instanceof Error ? error.message : String(error));
-      }),
-      storage.driver.settled(),
-    ]);
     const record = storage.catalog.get(definition.id) ?? { id: definition.id, definition, decidedAt: null };
     const view = this.#questionView(record);
     this.#emit({ type: 'question', question: view });
