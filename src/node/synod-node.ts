@@ -1,6 +1,5 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { randomBytes } from 'node:crypto';
 import { inputSchemas, parseInput } from '../api/schemas.ts';
 import {
   SynodError,
@@ -39,13 +38,12 @@ import { NodeEvents } from './node-events.ts';
 import { Membership } from './membership.ts';
 import type { QuestionLimits } from './question-catalog.ts';
 import { QuestionExchange } from './question-exchange.ts';
-import { checkProposal, defineQuestion, resultOf } from './question-requests.ts';
+import { QuestionApi } from './question-api.ts';
 import { questionView } from './question-views.ts';
 import { Signing } from './signing.ts';
 import { Timelines } from './timeline.ts';
 import { VoteChecks } from './vote-checks.ts';
 import { VoteDesk } from './vote-desk.ts';
-import { decisionConfigOf } from './question-voters.ts';
 
 export interface NodeOptions {
   readonly dataDir: string;
@@ -68,8 +66,6 @@ export interface NodeOptions {
   readonly ownerKind?: OwnerKind;
 }
 
-const DEFAULT_WAIT_MS = 10_000;
-
 /**
  * One Synod member: identity, durable Paxos state, question catalog, group membership and the
  * network, wired together. It implements SynodApi, which the daemon serves over HTTP and the
@@ -78,7 +74,6 @@ const DEFAULT_WAIT_MS = 10_000;
 export class SynodNode implements SynodApi {
   readonly peerId: string;
   readonly #privateKey: PrivateKey;
-  readonly #options: NodeOptions;
   readonly #log: Logger;
   readonly #members: MemberRegistry;
   readonly #membership: Membership;
@@ -95,6 +90,7 @@ export class SynodNode implements SynodApi {
   readonly #exchange: QuestionExchange | null;
   readonly #desk: VoteDesk | null;
   readonly #router: MessageRouter;
+  readonly #questionApi: QuestionApi;
 
   private constructor(
     options: NodeOptions,
@@ -106,7 +102,6 @@ export class SynodNode implements SynodApi {
     lock: DataDirLock,
   ) {
     this.#lock = lock;
-    this.#options = options;
     this.#privateKey = privateKey;
     this.peerId = peerIdFromPrivateKey(privateKey).toString();
     this.#log = options.log ?? silentLogger;
@@ -203,6 +198,21 @@ export class SynodNode implements SynodApi {
         this.#log.warn('rejected a message', { from, reason });
       },
       storageFailed: (error) => this.#onStorageFailure(error),
+    });
+    this.#questionApi = new QuestionApi({
+      self: this.peerId,
+      acceptorsPerQuestion: options.acceptorsPerQuestion ?? LIMITS.defaultAcceptors,
+      requireGroup: () => this.#link.requireGroup(),
+      requireStorage: () => this.#requireStorage(),
+      requireChecks: () => this.#requireVotes().checks,
+      requireDesk: () => this.#requireDesk(),
+      members: () => this.#members.all(),
+      connectedPeers: () => this.#link.connectedPeers(),
+      send: (peer, message) => this.#link.send(peer, message),
+      view: (record) => this.#questionView(record),
+      emit: (event) => this.#emit(event),
+      outcome: (questionId, waitMs) => this.#events.outcome(questionId, waitMs),
+      scheduleDeadlines: () => this.#desk?.schedule(),
     });
   }
 
@@ -346,102 +356,24 @@ export class SynodNode implements SynodApi {
     return (this.#storage?.catalog.newestFirst() ?? []).map((r) => this.#questionView(r));
   }
 
-  async createQuestion(input: CreateQuestionInput): Promise<QuestionView> {
-    const request = parseInput(inputSchemas.createQuestion, input);
-    this.#link.requireGroup();
-    const storage = this.#requireStorage();
-    // The same limits as every other member applies to this node's questions.
-    const now = Date.now();
-    const limit = storage.catalog.limitProblem(this.peerId, now);
-    if (limit !== null) throw new SynodError('invalid-input', `${limit}; try again later`);
-    const definition = defineQuestion(
-      { ...request, id: randomBytes(16).toString('hex') },
-      {
-        self: this.peerId,
-        members: this.#members.all(),
-        maxAcceptors: this.#options.acceptorsPerQuestion ?? LIMITS.defaultAcceptors,
-        now,
-        checks: this.#requireVotes().checks,
-      },
-    );
-    // On disk in the catalog (one fsync: the state log records the decision with its first vote),
-    // then to the other members, before the answer: a proposal made after it reaches them behind the
-    // question, on the same stream. A disk that refuses it leaves nothing sent.
-    storage.driver.input({ kind: 'open', decision: definition.id, config: decisionConfigOf(definition) });
-    await storage.catalog.add(definition).catch((error: unknown) => {
-      throw new SynodError('storage-refused', error instanceof Error ? error.message : String(error));
-    });
-    for (const peer of this.#link.connectedPeers())
-      this.#link.send(peer, { type: 'question', question: definition, outcome: null });
-    const record = storage.catalog.get(definition.id) ?? { id: definition.id, definition, decidedAt: null };
-    const view = this.#questionView(record);
-    this.#emit({ type: 'question', question: view });
-    this.#desk?.schedule();
-    return view;
+  createQuestion(input: CreateQuestionInput): Promise<QuestionView> {
+    return this.#questionApi.createQuestion(input);
   }
 
-  async vote(input: VoteInput): Promise<QuestionView> {
-    const { questionId, option } = parseInput(inputSchemas.vote, input);
-    return this.#cast(questionId, option, null);
+  vote(input: VoteInput): Promise<QuestionView> {
+    return this.#questionApi.vote(input);
   }
 
-  async bid(input: BidInput): Promise<QuestionView> {
-    const { questionId, option, amount } = parseInput(inputSchemas.bid, input);
-    return this.#cast(questionId, option, amount);
+  bid(input: BidInput): Promise<QuestionView> {
+    return this.#questionApi.bid(input);
   }
 
-  async #cast(questionId: string, option: string | undefined, amount: number | null): Promise<QuestionView> {
-    this.#link.requireGroup();
-    const storage = this.#requireStorage();
-    await this.#requireDesk().cast(questionId, option, amount);
-    const record = storage.catalog.get(questionId);
-    if (record === undefined) throw new SynodError('not-found', `there is no question ${questionId}`);
-    return this.#questionView(record);
+  close(input: CloseInput): Promise<ProposeResult> {
+    return this.#questionApi.close(input);
   }
 
-  /**
-   * Closes a vote or an auction: proposes, through Paxos, this node's view of the votes. Whichever
-   * close Paxos chooses is the final tally on every node.
-   */
-  async close(input: CloseInput): Promise<ProposeResult> {
-    const { questionId, waitMs } = parseInput(inputSchemas.close, input);
-    this.#link.requireGroup();
-    const storage = this.#requireStorage();
-    // Closed already: the outcome is the answer, as for a late proposal.
-    if (this.#chosen(questionId) !== null && storage.catalog.get(questionId) !== undefined)
-      return this.#result(questionId, null);
-    const proposed = storage.driver.core.decision(questionId)?.proposer.proposal ?? null;
-    const value = await this.#requireDesk().closeValue(questionId, proposed);
-    const outcome = this.#events.outcome(questionId, waitMs ?? DEFAULT_WAIT_MS);
-    storage.driver.input({ kind: 'propose', decision: questionId, value });
-    await outcome;
-    return this.#result(questionId, null);
-  }
-
-  async propose(input: ProposeInput): Promise<ProposeResult> {
-    const { questionId, option, waitMs } = parseInput(inputSchemas.propose, input);
-    this.#link.requireGroup();
-    const storage = this.#requireStorage();
-    const record = storage.catalog.get(questionId);
-    if (record === undefined) throw new SynodError('not-found', `there is no question ${questionId}`);
-    const decision = storage.driver.core.decision(questionId);
-    checkProposal(record.definition, decision, option);
-    if ((decision?.chosen ?? null) === null) {
-      const outcome = this.#events.outcome(questionId, waitMs ?? DEFAULT_WAIT_MS);
-      storage.driver.input({
-        kind: 'propose',
-        decision: questionId,
-        value: this.#requireVotes().checks.propose(record.definition, option, this.peerId),
-      });
-      await outcome;
-    }
-    return this.#result(questionId, option);
-  }
-
-  #result(questionId: string, proposed: string | null): ProposeResult {
-    const record = this.#requireStorage().catalog.get(questionId);
-    if (record === undefined) throw new SynodError('not-found', `there is no question ${questionId}`);
-    return resultOf(this.#questionView(record), this.peerId, proposed);
+  propose(input: ProposeInput): Promise<ProposeResult> {
+    return this.#questionApi.propose(input);
   }
 
   async timeline(input: { questionId: string }): Promise<TimelineEntry[]> {
