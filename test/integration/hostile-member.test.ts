@@ -229,33 +229,20 @@ describe('a member who lies', () => {
     const definition = await definitionOf(q.id);
     const park = mallory.checks.propose(definition, 'The park', mallory.peerId);
     const cafe = mallory.checks.propose(definition, 'The café', mallory.peerId);
-    const { honestReplies, phase1 } = mallorysPaxos(q.id);
+    const { honestReplies, phase1, accept } = mallorysPaxos(q.id);
     try {
       // Without phase 1 (no promises): refused by every acceptor, nothing accepted.
-      const skip = { round: 5, node: mallory.peerId };
-      toEveryone({
-        type: 'paxos',
-        message: { kind: 'accept', decision: q.id, ballot: skip, value: park, promises: [] },
-      });
+      toEveryone(accept(5, park, []));
       // Nor through round 0, which needs no phase 1 but belongs to the asker: neither in Mallory's
       // name nor in the asker's (the sender of a message is the one its connection proves).
-      for (const node of [mallory.peerId, definition.createdBy]) {
-        toEveryone({
-          type: 'paxos',
-          message: { kind: 'accept', decision: q.id, ballot: { round: 0, node }, value: park, promises: [] },
-        });
-      }
+      for (const node of [mallory.peerId, definition.createdBy]) toEveryone(accept(0, park, [], node));
       await sleep(500);
       assert.equal(honestReplies('accepted', 5).length, 0);
       assert.equal(honestReplies('accepted', 0).length, 0);
 
       // With phase 1, The park is chosen by the three honest acceptors, and nobody is told.
       const first = await phase1(6);
-      const ballot6 = { round: 6, node: mallory.peerId };
-      toEveryone({
-        type: 'paxos',
-        message: { kind: 'accept', decision: q.id, ballot: ballot6, value: park, promises: first },
-      });
+      toEveryone(accept(6, park, first));
       await waitFor(async () => honestReplies('accepted', 6).length === 3, 10_000, 'The park accepted');
 
       // A second value at a higher ballot: its promises report The park, so it is refused, whether
@@ -265,21 +252,8 @@ describe('a member who lies', () => {
         second.every((p) => p.accepted?.value === park),
         'the promises report The park',
       );
-      const ballot7 = { round: 7, node: mallory.peerId };
-      toEveryone({
-        type: 'paxos',
-        message: { kind: 'accept', decision: q.id, ballot: ballot7, value: cafe, promises: second },
-      });
-      toEveryone({
-        type: 'paxos',
-        message: {
-          kind: 'accept',
-          decision: q.id,
-          ballot: ballot7,
-          value: cafe,
-          promises: second.slice(0, 1),
-        },
-      });
+      toEveryone(accept(7, cafe, second));
+      toEveryone(accept(7, cafe, second.slice(0, 1)));
       await sleep(500);
       assert.equal(honestReplies('accepted', 7).length, 0, 'no acceptor accepted a second value');
 
@@ -297,18 +271,8 @@ describe('a member who lies', () => {
     const definition = await definitionOf(q.id);
     const park = mallory.checks.propose(definition, 'The park', mallory.peerId);
     const cafe = mallory.checks.propose(definition, 'The café', mallory.peerId);
-    const { honestReplies, phase1 } = mallorysPaxos(q.id);
+    const { honestReplies, phase1, accept } = mallorysPaxos(q.id);
     const [toAlice, toBob, toCarol] = ids as [string, string, string];
-    const accept = (round: number, value: string, promises: PromiseEvidence[]) => ({
-      type: 'paxos' as const,
-      message: {
-        kind: 'accept' as const,
-        decision: q.id,
-        ballot: { round, node: mallory.peerId },
-        value,
-        promises,
-      },
-    });
     try {
       // Round 3: The park to Alice, The café to Bob and Carol (with Mallory's own vote, three of the
       // four acceptors hold The café: it may be chosen). Nobody is told.
@@ -376,7 +340,12 @@ describe('a member who lies', () => {
           : [],
       );
     };
-    return { honestReplies, phase1 };
+    /** An Accept of `value` at Mallory's ballot `round`, with the promises she chooses to show. */
+    const accept = (round: number, value: string, promises: PromiseEvidence[], node = mallory.peerId) => ({
+      type: 'paxos' as const,
+      message: { kind: 'accept' as const, decision: questionId, ballot: { round, node }, value, promises },
+    });
+    return { honestReplies, phase1, accept };
   }
 
   async function definitionOf(id: string): Promise<QuestionDefinition> {
