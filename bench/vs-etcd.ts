@@ -1,7 +1,8 @@
 /**
  * Synod beside etcd, in one run on this machine: three etcd members and three Synod daemons on
- * loopback, each driven through its own HTTP API with kept-alive connections. Per decision, etcd does
- * a create-if-absent transaction; Synod asks a question and proposes an option until it is decided.
+ * loopback, each driven through its own HTTP API with kept-alive connections (node:http for both:
+ * see json-client.ts). Per decision, etcd does a create-if-absent transaction; Synod asks a question
+ * and proposes an option until it is decided.
  * Prints both columns and their ratios; asserts nothing.
  *   npm run bench:vs-etcd [-- --decisions 300 --seconds 10 --clients 64]
  * etcd comes from Debian's etcd-server: installed when missing and run as root; otherwise Synod is
@@ -13,8 +14,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { SynodEvent } from '../src/api/types.ts';
+import type { ProposeResult, QuestionView, SynodEvent } from '../src/api/types.ts';
 import { DaemonProcess, freePort } from '../test/helpers/daemons.ts';
+import { JsonClient } from './json-client.ts';
 
 const { values } = parseArgs({
   options: {
@@ -138,35 +140,30 @@ async function startEtcd(
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 /** One decision in etcd: the first writer of a key wins, everyone reads the winner. */
-async function etcdDecide(url: string, key: string, value: string): Promise<void> {
-  const res = await fetch(`${url}/v3/kv/txn`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      compare: [{ target: 'CREATE', key: b64(key), create_revision: '0' }],
-      success: [{ request_put: { key: b64(key), value: b64(value) } }],
-      failure: [{ request_range: { key: b64(key) } }],
-    }),
+async function etcdDecide(client: JsonClient, key: string, value: string): Promise<void> {
+  await client.post('/v3/kv/txn', {
+    compare: [{ target: 'CREATE', key: b64(key), create_revision: '0' }],
+    success: [{ request_put: { key: b64(key), value: b64(value) } }],
+    failure: [{ request_range: { key: b64(key) } }],
   });
-  if (!res.ok) throw new Error(`etcd: HTTP ${res.status}`);
-  await res.arrayBuffer();
 }
 
 async function measureEtcd(base: string): Promise<Figures> {
   const { urls, processes, readyMs } = await startEtcd(base);
+  const clients = urls.map((url) => new JsonClient(url));
   try {
-    const url = urls[0] ?? '';
-    for (let i = 0; i < 20; i++) await etcdDecide(url, `warm/${i}`, 'x');
+    const first = clients[0] as JsonClient;
+    for (let i = 0; i < 20; i++) await etcdDecide(first, `warm/${i}`, 'x');
     const latencies: number[] = [];
     for (let i = 0; i < DECISIONS; i++) {
       const t = performance.now();
-      await etcdDecide(url, `one/${i}`, `v${i}`);
+      await etcdDecide(first, `one/${i}`, `v${i}`);
       latencies.push(performance.now() - t);
     }
     sortNumbers(latencies);
     let n = 0;
     const perSecond = await throughput(CLIENTS, SECONDS, (client) =>
-      etcdDecide(urls[client % urls.length] ?? url, `many/${n++}`, 'x'),
+      etcdDecide(clients[client % clients.length] ?? first, `many/${n++}`, 'x'),
     );
     return {
       decisionP50: percentile(latencies, 0.5),
@@ -178,6 +175,7 @@ async function measureEtcd(base: string): Promise<Figures> {
       rssMb: await Promise.all(processes.map((p) => rssMb(p.pid))),
     };
   } finally {
+    for (const client of clients) client.close();
     for (const p of processes) p.kill('SIGTERM');
     await Promise.all(
       processes.map(
@@ -221,10 +219,21 @@ async function measureSynod(base: string): Promise<Figures> {
         decidedAt.set(event.question.id, seen);
       }),
     );
-    const decide = async (client: DaemonProcess, i: string) => {
-      const q = await client.client.createQuestion({ title: `q ${i}`, options: [] });
+    const clients = new Map(
+      await Promise.all(
+        daemons.map(async (d) => {
+          const token = (await readFile(join(d.dataDir, 'api-token'), 'utf8')).trim();
+          return [d, new JsonClient(d.client.baseUrl, { authorization: `Bearer ${token}` })] as const;
+        }),
+      ),
+    );
+    const decide = async (daemon: DaemonProcess, i: string) => {
+      const client = clients.get(daemon) as JsonClient;
+      const q = await client.post<QuestionView>('/api/questions', { title: `q ${i}`, options: [] });
       const t = performance.now();
-      const result = await client.client.propose({ questionId: q.id, option: `v${i}` });
+      const result = await client.post<ProposeResult>(`/api/questions/${q.id}/proposals`, {
+        option: `v${i}`,
+      });
       if (result.state !== 'decided') throw new Error(`question ${i} was not decided`);
       return { id: q.id, proposeMs: performance.now() - t };
     };
@@ -254,6 +263,7 @@ async function measureSynod(base: string): Promise<Figures> {
     const perSecond = await throughput(CLIENTS, SECONDS, async (client) => {
       await decide(daemons[client % 3] ?? a, `many ${n++}`);
     });
+    for (const client of clients.values()) client.close();
     return {
       decisionP50: percentile(latencies, 0.5),
       decisionP99: percentile(latencies, 0.99),
