@@ -36,6 +36,8 @@ interface Figures {
   everywhereP50: number | null;
   perSecond: number;
   readyMs: number[];
+  /** Once the members are up and connected, before the measured decisions. */
+  restingRssMb: number[];
   rssMb: number[];
 }
 
@@ -48,6 +50,12 @@ async function rssMb(pid: number | undefined): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
   return kb / 1024;
+}
+
+/** Resident memory of members that are up and connected, after a second to settle. */
+async function restingMemory(pids: readonly (number | undefined)[]): Promise<number[]> {
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  return Promise.all(pids.map((pid) => rssMb(pid)));
 }
 
 /** Runs `clients` loops of `one` for `seconds`; decisions per second. */
@@ -153,6 +161,7 @@ async function measureEtcd(base: string): Promise<Figures> {
   const clients = urls.map((url) => new JsonClient(url));
   try {
     const first = clients[0] as JsonClient;
+    const restingRssMb = await restingMemory(processes.map((p) => p.pid));
     for (let i = 0; i < 20; i++) await etcdDecide(first, `warm/${i}`, 'x');
     const latencies: number[] = [];
     for (let i = 0; i < DECISIONS; i++) {
@@ -172,6 +181,7 @@ async function measureEtcd(base: string): Promise<Figures> {
       everywhereP50: null,
       perSecond,
       readyMs,
+      restingRssMb,
       rssMb: await Promise.all(processes.map((p) => rssMb(p.pid))),
     };
   } finally {
@@ -208,6 +218,7 @@ async function measureSynod(base: string): Promise<Figures> {
     while ((await a.client.peers()).filter((p) => p.online).length < 2) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    const restingRssMb = await restingMemory(daemons.map((d) => d.process?.pid));
 
     // When each node's event stream shows a question decided.
     const decidedAt = new Map<string, number[]>();
@@ -271,6 +282,7 @@ async function measureSynod(base: string): Promise<Figures> {
       everywhereP50: percentile(everywhere, 0.5),
       perSecond,
       readyMs,
+      restingRssMb,
       rssMb: await Promise.all(daemons.map((d) => rssMb(d.process?.pid))),
     };
   } finally {
@@ -322,6 +334,12 @@ try {
       'ready (API answering) after start',
       etcd === null ? '—' : range(etcd.readyMs, 'ms'),
       range(synod.readyMs, 'ms'),
+      '—',
+    ],
+    [
+      'resident memory, started and connected',
+      etcd === null ? '—' : range(etcd.restingRssMb, 'MB'),
+      range(synod.restingRssMb, 'MB'),
       '—',
     ],
     [

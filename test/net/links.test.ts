@@ -71,6 +71,7 @@ describe('links between two members', () => {
     );
     const writes = a.links.stats.writes - before.writes;
     console.log(`2,000 messages in ${writes} writes`);
+    assert.equal(a.links.stats.messages - before.messages, 2_000);
     assert.ok(writes >= 1 && writes <= 20, `${writes} writes`);
     assert.equal(a.links.stats.dropped, 0);
   });

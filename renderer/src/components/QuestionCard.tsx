@@ -110,10 +110,20 @@ export function QuestionCard(props: {
             </span>
           )}
           {finalTally !== null && <TallyBars tally={finalTally} unit={q.rule === 'vote' ? 'votes' : 'bid'} />}
-          <span className="small" data-testid="certificate">
+          {/* The ballot's round is a protocol detail (the asker's first ballot is round 0): it is in
+              the tooltip, and the picture of the decision shows every ballot. */}
+          <span
+            className="small"
+            data-testid="certificate"
+            title={
+              q.outcome.certificate === null
+                ? undefined
+                : `ballot round ${q.outcome.certificate.ballot.round}`
+            }
+          >
             {q.outcome.certificate === null
               ? 'decided before outcomes carried signatures'
-              : `accepted by ${listNames(q.outcome.certificate.acceptedBy.map((a) => a.name))} at ballot ${q.outcome.certificate.ballot.round} (signed)`}
+              : `accepted by ${listNames(q.outcome.certificate.acceptedBy.map((a) => a.name))}, each vote signed`}
           </span>
         </div>
       ) : (
