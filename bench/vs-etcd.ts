@@ -204,6 +204,7 @@ async function measureSynod(base: string): Promise<Figures> {
   execFileSync('npm', ['run', '--silent', 'build:electron'], { stdio: 'inherit' });
   const daemons = ['a', 'b', 'c'].map((n) => new DaemonProcess(n, join(base, n), ['--unlimited-questions']));
   const readyMs: number[] = [];
+  let clients = new Map<DaemonProcess, JsonClient>();
   try {
     for (const d of daemons) {
       const t = performance.now();
@@ -230,7 +231,7 @@ async function measureSynod(base: string): Promise<Figures> {
         decidedAt.set(event.question.id, seen);
       }),
     );
-    const clients = new Map(
+    clients = new Map(
       await Promise.all(
         daemons.map(async (d) => {
           const token = (await readFile(join(d.dataDir, 'api-token'), 'utf8')).trim();
@@ -239,7 +240,8 @@ async function measureSynod(base: string): Promise<Figures> {
       ),
     );
     const decide = async (daemon: DaemonProcess, i: string) => {
-      const client = clients.get(daemon) as JsonClient;
+      const client = clients.get(daemon);
+      if (client === undefined) throw new Error(`no client for daemon ${daemon.name}`);
       const q = await client.post<QuestionView>('/api/questions', { title: `q ${i}`, options: [] });
       const t = performance.now();
       const result = await client.post<ProposeResult>(`/api/questions/${q.id}/proposals`, {
@@ -274,7 +276,6 @@ async function measureSynod(base: string): Promise<Figures> {
     const perSecond = await throughput(CLIENTS, SECONDS, async (client) => {
       await decide(daemons[client % 3] ?? a, `many ${n++}`);
     });
-    for (const client of clients.values()) client.close();
     return {
       decisionP50: percentile(latencies, 0.5),
       decisionP99: percentile(latencies, 0.99),
@@ -286,6 +287,7 @@ async function measureSynod(base: string): Promise<Figures> {
       rssMb: await Promise.all(daemons.map((d) => rssMb(d.process?.pid))),
     };
   } finally {
+    for (const client of clients.values()) client.close();
     await Promise.all(daemons.map((d) => d.stop()));
   }
 }
