@@ -138,7 +138,8 @@ async function startEtcd(
         .catch(() => false);
       if (ok) break;
       if (performance.now() - started > 30_000) throw new Error('etcd did not start');
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // As often as DaemonProcess looks at a Synod daemon.
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
     readyMs.push(performance.now() - started);
   }
