@@ -4,7 +4,8 @@
  * see json-client.ts). Per decision, etcd does a create-if-absent transaction; Synod asks a question
  * and proposes an option until it is decided.
  * Prints both columns and their ratios; asserts nothing.
- *   npm run bench:vs-etcd [-- --decisions 300 --seconds 10 --clients 64]
+ *   npm run bench:vs-etcd [-- --decisions 300 --seconds 10 --clients 64 --runs 1]
+ * With several runs, each figure is the range over them (this machine varies from run to run).
  * etcd comes from Debian's etcd-server: installed when missing and run as root; otherwise Synod is
  * measured alone.
  */
@@ -23,11 +24,13 @@ const { values } = parseArgs({
     decisions: { type: 'string', default: '300' },
     seconds: { type: 'string', default: '10' },
     clients: { type: 'string', default: '64' },
+    runs: { type: 'string', default: '1' },
   },
 });
 const DECISIONS = Number(values.decisions);
 const SECONDS = Number(values.seconds);
 const CLIENTS = Number(values.clients);
+const RUNS = Number(values.runs);
 
 interface Figures {
   decisionP50: number;
@@ -50,6 +53,12 @@ async function rssMb(pid: number | undefined): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
   return kb / 1024;
+}
+
+/** How a figure is printed: its decimals and its unit. */
+interface Format {
+  readonly digits: number;
+  readonly unit: string;
 }
 
 /** Resident memory of members that are up and connected, after a second to settle. */
@@ -299,61 +308,91 @@ const base = await mkdtemp(join(tmpdir(), 'synod-vs-etcd-'));
 try {
   const missing = etcdAvailable();
   if (missing !== null) console.log(`etcd is not measured: ${missing}`);
-  const etcd = missing === null ? await measureEtcd(join(base, 'etcd')) : null;
-  const synod = await measureSynod(join(base, 'synod'));
-  const ms = (v: number | null | undefined) =>
-    v === null || v === undefined || Number.isNaN(v) ? '—' : `${v.toFixed(1)} ms`;
-  const ratio = (s: number | null, e: number | null | undefined) =>
-    s === null || e === null || e === undefined ? '—' : `${(s / e).toFixed(2)}×`;
-  const range = (list: readonly number[], unit: string, digits = 0) =>
-    `${Math.min(...list).toFixed(digits)}–${Math.max(...list).toFixed(digits)} ${unit}`;
-  const rows: [string, string, string, string][] = [
+  const runs: { etcd: Figures | null; synod: Figures }[] = [];
+  for (let run = 1; run <= RUNS; run++) {
+    if (RUNS > 1) console.log(`run ${run} of ${RUNS}`);
+    const etcd = missing === null ? await measureEtcd(join(base, `${run}`, 'etcd')) : null;
+    const synod = await measureSynod(join(base, `${run}`, 'synod'));
+    runs.push({ etcd, synod });
+  }
+
+  /** One value, or the range over the runs (and members). */
+  const span = (values: readonly (number | null | undefined)[], format: Format) => {
+    const known = values.filter((v): v is number => typeof v === 'number' && !Number.isNaN(v));
+    if (known.length === 0) return '—';
+    const number = (v: number) =>
+      v.toLocaleString('en', { minimumFractionDigits: format.digits, maximumFractionDigits: format.digits });
+    const [low, high] = [number(Math.min(...known)), number(Math.max(...known))];
+    return `${low === high ? low : `${low}–${high}`}${format.unit}`;
+  };
+  const ms: Format = { digits: 1, unit: ' ms' };
+  const times: Format = { digits: 2, unit: '×' };
+  const whole = (unit: string): Format => ({ digits: 0, unit });
+  const ratio = (pick: (f: Figures) => number | null, against: (f: Figures) => number | null = pick) =>
+    span(
+      runs.map(({ etcd, synod }) => {
+        const [s, e] = [pick(synod), etcd === null ? null : against(etcd)];
+        return s === null || e === null ? null : s / e;
+      }),
+      times,
+    );
+  const both = (pick: (f: Figures) => number | null, format: Format) => [
+    span(
+      runs.map(({ etcd }) => (etcd === null ? null : pick(etcd))),
+      format,
+    ),
+    span(
+      runs.map(({ synod }) => pick(synod)),
+      format,
+    ),
+  ];
+  const perMember = (pick: (f: Figures) => readonly number[], unit: string) => [
+    span(
+      runs.flatMap(({ etcd }) => (etcd === null ? [] : pick(etcd))),
+      whole(unit),
+    ),
+    span(
+      runs.flatMap(({ synod }) => pick(synod)),
+      whole(unit),
+    ),
+  ];
+  const rows: string[][] = [
+    ['one decision, p50', ...both((f) => f.decisionP50, ms), ratio((f) => f.decisionP50)],
+    ['one decision, p99', ...both((f) => f.decisionP99, ms), ratio((f) => f.decisionP99)],
     [
-      'one decision, p50',
-      ms(etcd?.decisionP50),
-      ms(synod.decisionP50),
-      ratio(synod.decisionP50, etcd?.decisionP50),
+      'propose only, p50',
+      '—',
+      span(
+        runs.map(({ synod }) => synod.proposeP50),
+        ms,
+      ),
+      '—',
     ],
-    [
-      'one decision, p99',
-      ms(etcd?.decisionP99),
-      ms(synod.decisionP99),
-      ratio(synod.decisionP99, etcd?.decisionP99),
-    ],
-    ['propose only, p50', '—', ms(synod.proposeP50), '—'],
     [
       'decided on all three nodes (event stream), p50',
       '—',
-      ms(synod.everywhereP50),
-      ratio(synod.everywhereP50, etcd?.decisionP50),
+      span(
+        runs.map(({ synod }) => synod.everywhereP50),
+        ms,
+      ),
+      ratio(
+        (f) => f.everywhereP50,
+        (f) => f.decisionP50,
+      ),
     ],
     [
       `decisions per second, ${CLIENTS} concurrent clients`,
-      etcd === null ? '—' : etcd.perSecond.toFixed(0),
-      synod.perSecond.toFixed(0),
-      etcd === null ? '—' : `${(synod.perSecond / etcd.perSecond).toFixed(2)}×`,
+      ...both((f) => f.perSecond, whole('')),
+      ratio((f) => f.perSecond),
     ],
-    [
-      'ready (API answering) after start',
-      etcd === null ? '—' : range(etcd.readyMs, 'ms'),
-      range(synod.readyMs, 'ms'),
-      '—',
-    ],
-    [
-      'resident memory, started and connected',
-      etcd === null ? '—' : range(etcd.restingRssMb, 'MB'),
-      range(synod.restingRssMb, 'MB'),
-      '—',
-    ],
-    [
-      'resident memory after the run',
-      etcd === null ? '—' : range(etcd.rssMb, 'MB'),
-      range(synod.rssMb, 'MB'),
-      '—',
-    ],
+    ['ready (API answering) after start', ...perMember((f) => f.readyMs, ' ms'), '—'],
+    ['resident memory, started and connected', ...perMember((f) => f.restingRssMb, ' MB'), '—'],
+    ['resident memory after the run', ...perMember((f) => f.rssMb, ' MB'), '—'],
   ];
   console.log(
-    `\n${DECISIONS} decisions one after another, then ${CLIENTS} clients for ${SECONDS} s; 3 members each, loopback\n`,
+    `\n${DECISIONS} decisions one after another, then ${CLIENTS} clients for ${SECONDS} s; 3 members each, loopback` +
+      (RUNS > 1 ? `; ranges over ${RUNS} runs` : '') +
+      '\n',
   );
   console.log('| figure | etcd 3.4 | Synod | Synod / etcd |');
   console.log('|---|---|---|---|');
