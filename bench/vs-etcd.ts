@@ -31,6 +31,10 @@ const DECISIONS = Number(values.decisions);
 const SECONDS = Number(values.seconds);
 const CLIENTS = Number(values.clients);
 const RUNS = Number(values.runs);
+for (const [name, value] of Object.entries({ DECISIONS, SECONDS, CLIENTS, RUNS })) {
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`--${name.toLowerCase()} must be a whole number ≥ 1`);
+}
 
 interface Figures {
   decisionP50: number;
