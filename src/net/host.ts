@@ -38,9 +38,14 @@ export const DOOR = {
  * The libp2p host of one member: TCP, Noise, yamux, identify, and mDNS under a service tag of the
  * group's own. The group key is a libp2p private-network key: a peer without it cannot complete
  * even the first handshake, so it can neither read nor send anything.
+ *
+ * It is returned stopped: the caller registers its protocol handler and its connection listeners, then
+ * starts it. A host that listened first would let a member that redials at once (a restart on the same
+ * port) connect before anyone listens: its hello lost, and no hello sent back (it was).
  */
 export async function createHost(options: HostOptions): Promise<Libp2p> {
   return createLibp2p({
+    start: false,
     privateKey: options.privateKey,
     addresses: { listen: [...options.listen] },
     transports: [tcp()],

@@ -5,7 +5,8 @@ import { LIMITS } from '../model/limits.ts';
 import { decodeWire, encodeWire, PROTOCOL, type WireMessage } from './wire.ts';
 
 export interface LinkHandlers {
-  onMessage(from: string, message: WireMessage): void;
+  /** `bytes`: the message's size on the wire. */
+  onMessage(from: string, message: WireMessage, bytes: number): void;
   /** A peer sent something that is not a valid message; it was dropped. */
   onRejected(from: string, reason: string): void;
   onConnected(peer: string): void;
@@ -209,7 +210,7 @@ export class PeerLinks {
         return;
       }
       const decoded = decodeWire(frame.subarray());
-      if (decoded.ok) this.#handlers.onMessage(from, decoded.message);
+      if (decoded.ok) this.#handlers.onMessage(from, decoded.message, frame.byteLength);
       else this.#handlers.onRejected(from, decoded.error);
     }
   }

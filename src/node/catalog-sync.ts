@@ -2,6 +2,11 @@ import type { CatalogEntry } from '../net/wire.ts';
 
 /** Entries in one `catalog` message: 700 ids with their outcomes' fingerprints fit in a 64 KiB frame. */
 export const CATALOG_ENTRIES_PER_MESSAGE = 700;
+/**
+ * What one peer's digest can make this node note as lacking: enough for any honest catch-up (a member
+ * asks 1,000 questions at most); beyond it the rest comes with the next round of the exchange.
+ */
+export const MAX_WANTED_PER_PEER = 10_000;
 
 /** What this node knows, as the sync needs it: every question id, and its outcome's fingerprint. */
 export interface CatalogIndex {
@@ -23,6 +28,11 @@ export class CatalogSync {
   readonly #index: CatalogIndex;
   /** Per peer: what its digest said so far, about questions this node knows (bounded by the catalog). */
   readonly #heard = new Map<string, Map<string, string | null>>();
+  /**
+   * Per peer: what its digest says it holds and this node lacks — a question (false) or only its
+   * outcome (true) — until this node has it; bounded by MAX_WANTED_PER_PEER.
+   */
+  readonly #wanted = new Map<string, Map<string, boolean>>();
 
   constructor(index: CatalogIndex) {
     this.#index = index;
@@ -49,8 +59,18 @@ export class CatalogSync {
       heard = new Map();
       this.#heard.set(from, heard);
     }
-    // Only what this node knows is kept: a peer cannot make this map grow past the catalog's size.
-    for (const { id, outcome } of entries) if (this.#index.has(id)) heard.set(id, outcome);
+    let wanted = this.#wanted.get(from);
+    if (wanted === undefined) {
+      wanted = new Map();
+      this.#wanted.set(from, wanted);
+    }
+    for (const { id, outcome } of entries) {
+      const known = this.#index.has(id);
+      // Only what this node knows is kept: a peer cannot make this map grow past the catalog's size.
+      if (known) heard.set(id, outcome);
+      const lacking = !known || (outcome !== null && this.#index.outcome(id) === null);
+      if (lacking && wanted.size < MAX_WANTED_PER_PEER) wanted.set(id, outcome !== null);
+    }
     if (!done) return [];
     this.#heard.delete(from);
     const missing: string[] = [];
@@ -62,8 +82,27 @@ export class CatalogSync {
     return missing;
   }
 
-  /** A disconnected peer's half-received digest is of no use any more. */
+  /**
+   * How many of the questions and outcomes `peer`'s digest named this node still lacks (those it got
+   * since are crossed off). Catch-up goes on while this is above zero.
+   */
+  lacking(peer: string): number {
+    const wanted = this.#wanted.get(peer);
+    if (wanted === undefined) return 0;
+    for (const [id, outcome] of wanted)
+      if (this.#index.has(id) && (!outcome || this.#index.outcome(id) !== null)) wanted.delete(id);
+    if (wanted.size === 0) this.#wanted.delete(peer);
+    return wanted.size;
+  }
+
+  /** This node will not take `id` from `peer` (it refused it): no use asking for it again. */
+  giveUp(peer: string, id: string): void {
+    this.#wanted.get(peer)?.delete(id);
+  }
+
+  /** A disconnected peer's half-received digest, and what it had, are of no use any more. */
   forget(peer: string): void {
     this.#heard.delete(peer);
+    this.#wanted.delete(peer);
   }
 }

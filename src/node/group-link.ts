@@ -46,7 +46,7 @@ export interface GroupLinkHandlers {
   hints(): Iterable<{ readonly peerId: string; readonly addresses: readonly string[] }>;
   /** The connected peers that said a valid hello (the member sessions). */
   greeted(): readonly string[];
-  received(from: string, message: WireMessage): void;
+  received(from: string, message: WireMessage, bytes: number): void;
   connected(peer: string): void;
   disconnected(peer: string): void;
   rejected(from: string, reason: string): void;
@@ -324,9 +324,9 @@ export class GroupLink {
         log: options.log,
       },
       {
-        onMessage: (from, message) => {
+        onMessage: (from, message, bytes) => {
           this.#received++;
-          this.#handlers.received(from, message);
+          this.#handlers.received(from, message, bytes);
         },
         onRejected: (from, reason) => this.#handlers.rejected(from, reason),
         onConnected: (peer) => {

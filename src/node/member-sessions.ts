@@ -13,6 +13,23 @@ export const MESSAGES_PER_SECOND = 1_000;
 
 export type MemberMessage = Exclude<WireMessage, { type: 'hello' }>;
 
+/**
+ * What one connection may send before its hello, kept and handled once the hello is valid: a peer's
+ * first messages can overtake its hello (they left on another stream, or its hello was lost and is
+ * said again), and dropping them would leave this node behind until the next reconnection. Beyond
+ * these bounds (per connection, and for all connections together) they are dropped and counted.
+ */
+export const EARLY_MESSAGES_PER_PEER = 64;
+export const EARLY_BYTES_PER_PEER = 1024 * 1024;
+export const EARLY_BYTES_IN_ALL = 8 * 1024 * 1024;
+
+interface EarlyMessages {
+  readonly messages: MemberMessage[];
+  bytes: number;
+  /** Already reported as over the bounds: one rejection per connection, not one per message. */
+  overflowed: boolean;
+}
+
 export interface SessionHooks {
   /** The group this node is in; a hello for another group is hung up on. */
   groupId(): string | null;
@@ -47,6 +64,8 @@ export class MemberSessions {
   readonly #greeted = new Set<string>();
   readonly #waiting = new Map<string, NodeJS.Timeout>();
   readonly #buckets = new Map<string, Bucket>();
+  readonly #early = new Map<string, EarlyMessages>();
+  #earlyBytes = 0;
 
   constructor(membership: Membership, hooks: SessionHooks, now: () => number = Date.now) {
     this.#membership = membership;
@@ -73,6 +92,7 @@ export class MemberSessions {
   disconnected(peer: string): void {
     this.#greeted.delete(peer);
     this.#buckets.delete(peer);
+    this.#dropEarly(peer);
     const timer = this.#waiting.get(peer);
     if (timer !== undefined) clearTimeout(timer);
     this.#waiting.delete(peer);
@@ -87,14 +107,47 @@ export class MemberSessions {
     return [...this.#greeted];
   }
 
-  receive(from: string, message: WireMessage): void {
+  /** A message from a connected peer; `bytes` is its size on the wire (for the bounds of early ones). */
+  receive(from: string, message: WireMessage, bytes = 0): void {
     if (!this.#withinRate(from)) return;
     if (message.type === 'hello') return this.#hello(from, message.group, message.member);
     if (!this.#greeted.has(from)) {
-      this.#hooks.rejected(from, `a ${message.type} message before a valid hello; ignored`);
+      this.#keepEarly(from, message, bytes);
       return;
     }
     this.#hooks.message(from, message);
+  }
+
+  #keepEarly(from: string, message: MemberMessage, bytes: number): void {
+    let early = this.#early.get(from);
+    if (early === undefined) {
+      early = { messages: [], bytes: 0, overflowed: false };
+      this.#early.set(from, early);
+    }
+    if (
+      early.messages.length >= EARLY_MESSAGES_PER_PEER ||
+      early.bytes + bytes > EARLY_BYTES_PER_PEER ||
+      this.#earlyBytes + bytes > EARLY_BYTES_IN_ALL
+    ) {
+      if (!early.overflowed)
+        this.#hooks.rejected(
+          from,
+          `more messages before a valid hello than are kept; ${message.type} dropped`,
+        );
+      early.overflowed = true;
+      return;
+    }
+    early.messages.push(message);
+    early.bytes += bytes;
+    this.#earlyBytes += bytes;
+  }
+
+  #dropEarly(peer: string): MemberMessage[] {
+    const early = this.#early.get(peer);
+    if (early === undefined) return [];
+    this.#early.delete(peer);
+    this.#earlyBytes -= early.bytes;
+    return early.messages;
   }
 
   #hello(from: string, group: string, record: MemberAnnouncement): void {
@@ -114,7 +167,14 @@ export class MemberSessions {
     const timer = this.#waiting.get(from);
     if (timer !== undefined) clearTimeout(timer);
     this.#waiting.delete(from);
-    if (first || result.changed) this.#hooks.greeted(from, first || result.changed);
+    if (!first && !result.changed) return;
+    // Said again in answer: the peer may not have this node's hello (lost on a stream that broke, or
+    // sent on a connection that died unnoticed while the peer restarted). It answers only a first or
+    // changed hello, so two nodes exchange at most one more each.
+    const own = this.#hooks.ownRecord();
+    if (own !== null) this.#hooks.send(from, { type: 'hello', group, member: own });
+    this.#hooks.greeted(from, true);
+    for (const message of this.#dropEarly(from)) this.#hooks.message(from, message);
   }
 
   /** A token bucket per peer: over the rate, messages are dropped (and counted), never queued. */

@@ -134,16 +134,22 @@ export class MessageRouter {
     if (storage === null) return;
     switch (event.kind) {
       case 'decided': {
-        const record = storage.catalog.markDecided(event.decision, Date.now());
         ctx.log.info('decided', { question: event.decision, value: event.value });
-        if (record !== undefined) {
-          ctx.questionChanged(record);
-          ctx.exchange?.decided(record);
-          // The winner of a vote follows from the chosen votes: fetch them if this node lacks them.
-          ctx.desk?.holdsVotesOf(record.definition, event.value);
-          ctx.desk?.schedule();
-        }
-        ctx.decided(event.decision);
+        // The outcome is on disk; it is shown (pages, events, a proposer's answer) once the time this
+        // node learned it is on disk too, so that a crash can take back neither.
+        void storage.catalog.markDecided(event.decision, Date.now()).then(
+          (record) => {
+            if (record !== undefined) {
+              ctx.questionChanged(record);
+              ctx.exchange?.decided(record);
+              // The winner of a vote follows from the chosen votes: fetched until this node has them.
+              ctx.desk?.wantChosenSet(record.definition, event.value);
+              ctx.desk?.schedule();
+            }
+            ctx.decided(event.decision);
+          },
+          () => undefined,
+        );
         return;
       }
       case 'conflict': {

@@ -73,8 +73,10 @@ export class NodeNetwork {
       ...(options.mdnsIntervalMs === undefined ? {} : { mdnsIntervalMs: options.mdnsIntervalMs }),
     });
     const network = new NodeNetwork(host, handlers, options);
+    // Handlers first, then the host listens and dials (see createHost).
     await network.#links.start();
     network.#listen();
+    await host.start();
     network.#reconnector.start();
     network.#reconnector.poll();
     return network;

@@ -60,16 +60,19 @@ export function assembleNodeState(
 /**
  * Opens the decision of every catalog question that has no state yet (no vote on it yet: the state
  * log records a decision from its first vote on; the others were restored with it), and notes now as
- * the time of a decision whose catalog note was lost.
+ * the time of a decision whose time did not reach the catalog (a crash between the two writes: the
+ * outcome was shown by no one yet). Resolves once that is on disk, before anything is shown.
  */
-export function reopenCatalogQuestions(state: NodeState, now: number): void {
+export async function reopenCatalogQuestions(state: NodeState, now: number): Promise<void> {
+  const noted: Promise<unknown>[] = [];
   for (const record of state.catalog.values()) {
     const decision = state.driver.core.decision(record.id);
     if ((decision?.chosen ?? null) !== null && record.decidedAt === null)
-      state.catalog.markDecided(record.id, now);
+      noted.push(state.catalog.markDecided(record.id, now));
     if (decision !== undefined) continue;
     state.driver.input({ kind: 'open', decision: record.id, config: decisionConfigOf(record.definition) });
   }
+  await Promise.all(noted);
 }
 
 /** Closes the logs (after the driver stopped: nothing new is written). */

@@ -34,7 +34,8 @@ export interface QuestionApiContext {
   members(): readonly Member[];
   connectedPeers(): string[];
   send(peer: string, message: WireMessage): void;
-  view(record: QuestionRecord): QuestionView;
+  /** The question as shown: from what is on disk; null while it is not on disk yet. */
+  view(id: string): QuestionView | null;
   emit(event: SynodEvent): void;
   /** Resolves when the question is decided here, or after `waitMs`. */
   outcome(questionId: string, waitMs: number): Promise<void>;
@@ -78,8 +79,7 @@ export class QuestionApi {
     });
     for (const peer of ctx.connectedPeers())
       ctx.send(peer, { type: 'question', question: definition, outcome: null });
-    const record = storage.catalog.get(definition.id) ?? { id: definition.id, definition, decidedAt: null };
-    const view = ctx.view(record);
+    const view = this.#view(definition.id);
     ctx.emit({ type: 'question', question: view });
     ctx.scheduleDeadlines();
     return view;
@@ -97,11 +97,10 @@ export class QuestionApi {
 
   async #cast(questionId: string, option: string | undefined, amount: number | null): Promise<QuestionView> {
     this.#ctx.requireGroup();
-    const storage = this.#ctx.requireStorage();
+    this.#shownRecord(questionId);
+    // The vote is on disk when cast returns: the view that says so can be shown.
     await this.#ctx.requireDesk().cast(questionId, option, amount);
-    const record = storage.catalog.get(questionId);
-    if (record === undefined) throw new SynodError('not-found', `there is no question ${questionId}`);
-    return this.#ctx.view(record);
+    return this.#view(questionId);
   }
 
   /**
@@ -112,23 +111,22 @@ export class QuestionApi {
     const { questionId, waitMs } = parseInput(inputSchemas.close, input);
     this.#ctx.requireGroup();
     const storage = this.#ctx.requireStorage();
+    this.#shownRecord(questionId);
     // Closed already: the outcome is the answer, as for a late proposal.
     const decision = storage.driver.core.decision(questionId);
-    if ((decision?.chosen ?? null) !== null && storage.catalog.get(questionId) !== undefined)
-      return this.#result(questionId, null);
+    if ((decision?.chosen ?? null) !== null) return this.#result(questionId, null, storage);
     const value = await this.#ctx.requireDesk().closeValue(questionId, decision?.proposer.proposal ?? null);
     const outcome = this.#ctx.outcome(questionId, waitMs ?? DEFAULT_WAIT_MS);
     storage.driver.input({ kind: 'propose', decision: questionId, value });
     await outcome;
-    return this.#result(questionId, null);
+    return this.#result(questionId, null, storage);
   }
 
   async propose(input: ProposeInput): Promise<ProposeResult> {
     const { questionId, option, waitMs } = parseInput(inputSchemas.propose, input);
     this.#ctx.requireGroup();
     const storage = this.#ctx.requireStorage();
-    const record = storage.catalog.get(questionId);
-    if (record === undefined) throw new SynodError('not-found', `there is no question ${questionId}`);
+    const record = this.#shownRecord(questionId);
     const decision = storage.driver.core.decision(questionId);
     checkProposal(record.definition, decision, option);
     if ((decision?.chosen ?? null) === null) {
@@ -140,12 +138,28 @@ export class QuestionApi {
       });
       await outcome;
     }
-    return this.#result(questionId, option);
+    return this.#result(questionId, option, storage);
   }
 
-  #result(questionId: string, proposed: string | null): ProposeResult {
-    const record = this.#ctx.requireStorage().catalog.get(questionId);
+  /**
+   * Where a proposal or a close stands, once the proposal is on disk: "pending" promises that it goes
+   * on, which a crash before its write would take back.
+   */
+  async #result(questionId: string, proposed: string | null, storage: NodeState): Promise<ProposeResult> {
+    await storage.driver.settled();
+    return resultOf(this.#view(questionId), this.#ctx.self, proposed);
+  }
+
+  /** A question this node has shown (on disk): the API knows no other. */
+  #shownRecord(questionId: string): QuestionRecord {
+    const record = this.#ctx.requireStorage().catalog.shown(questionId);
     if (record === undefined) throw new SynodError('not-found', `there is no question ${questionId}`);
-    return resultOf(this.#ctx.view(record), this.#ctx.self, proposed);
+    return record;
+  }
+
+  #view(questionId: string): QuestionView {
+    const view = this.#ctx.view(questionId);
+    if (view === null) throw new SynodError('not-found', `there is no question ${questionId}`);
+    return view;
   }
 }

@@ -9,26 +9,19 @@ export interface QuestionLimits {
   readonly total: number;
 }
 
-/**
- * How long a write that need not cost an fsync of its own waits for one: a decision's time (shown to
- * people, never used to decide anything), and a question learned from another member (this node has
- * acknowledged it to no one, its acceptor set reaches the state log with its first vote anyway, and
- * members send their catalogs to each other on every connection). They go to disk with the next write
- * of the catalog, or after this delay. A crash in between loses them: the restart notes its own time
- * for a decision (see reopenCatalogQuestions), and the question comes back from the members.
- */
-export const DEFERRED_WRITE_MS = 1_000;
-
 export const DEFAULT_QUESTION_LIMITS: QuestionLimits = {
   perMinute: LIMITS.questionsPerMemberPerMinute,
   total: LIMITS.questionsPerMember,
 };
 
 /**
- * The questions this node knows, in memory and in questions.log. Memory is the truth for views and
- * messages: a question is there the moment it is learned, so an outcome that arrives while the
- * question's write is still on its way finds it (it used to be missed, leaving `decidedAt` empty for
- * ever). Writes go to the log in order; a failed write is a storage failure like any other.
+ * The questions this node knows, in memory and in questions.log. Memory is what the node works with: a
+ * question is there the moment it is learned, so an outcome that arrives while the question's write is
+ * on its way finds it. **What is shown is what is on disk**: `shown` and `newestFirst` give the records
+ * as last written and fsynced, and `written` tells when a record is, so that no page, API answer or
+ * event says what a crash could unsay. Every change is written at once; writes that meet during a
+ * fsync share the next one (the log's group commit), so the cost is batching that waits, never a write
+ * that lies. A failed write is a storage failure like any other.
  */
 export class QuestionCatalog {
   readonly #log: StateLog<QuestionRecord>;
@@ -36,13 +29,18 @@ export class QuestionCatalog {
   readonly #onFailure: (error: Error) => void;
   /** When each member's questions were asked, per member: for the limits on how many one may ask. */
   readonly #askedAt = new Map<string, number[]>();
-  /** Newest first, rebuilt only after a question was added. */
+  /** The records on disk, newest first; rebuilt only after a write. */
   #newestFirst: QuestionRecord[] | null = null;
-  /** Records not written yet (see DEFERRED_WRITE_MS). */
-  readonly #unwritten = new Map<string, QuestionRecord>();
+  /** Per record being written, the write of its newest version. */
+  readonly #writing = new Map<string, Promise<void>>();
+  /**
+   * When the group decided a question, as a member said while passing on its outcome: noted as this
+   * node's decision time once this node has the outcome on disk (see markDecided). One per question
+   * this node knows, at most.
+   */
+  readonly #groupDecidedAt = new Map<string, number>();
   /** The votes and auctions (not quick decisions): the vote desk looks at these often, the rest never. */
   readonly #ruleQuestions = new Set<string>();
-  #unwrittenTimer: NodeJS.Timeout | null = null;
 
   readonly #limits: QuestionLimits;
 
@@ -78,8 +76,14 @@ export class QuestionCatalog {
     return this.#records.size;
   }
 
+  /** The question as this node knows it now (perhaps not on disk yet: never show it from here). */
   get(id: string): QuestionRecord | undefined {
     return this.#records.get(id);
+  }
+
+  /** The question as it is on disk: what may be shown. */
+  shown(id: string): QuestionRecord | undefined {
+    return this.#log.records.get(id);
   }
 
   ids(): IterableIterator<string> {
@@ -98,62 +102,61 @@ export class QuestionCatalog {
     }
   }
 
+  /** The questions on disk, newest first: what the views list. */
   newestFirst(): readonly QuestionRecord[] {
-    this.#newestFirst ??= [...this.#records.values()].sort(
+    this.#newestFirst ??= [...this.#log.records.values()].sort(
       (a, b) => b.definition.createdAt - a.definition.createdAt || a.id.localeCompare(b.id),
     );
     return this.#newestFirst;
   }
 
-  /**
-   * Adds a question at once; resolves when it is on disk (rejects when the write failed). A question
-   * learned from another member may wait for the next write (`soon`, see DEFERRED_WRITE_MS).
-   */
-  add(definition: QuestionDefinition, when: 'now' | 'soon' = 'now'): Promise<void> {
-    if (this.#records.has(definition.id)) return Promise.resolve();
+  /** Adds a question at once; resolves when it is on disk (rejects when the write failed). */
+  add(definition: QuestionDefinition): Promise<void> {
+    if (this.#records.has(definition.id)) return this.written(definition.id);
     const record: QuestionRecord = { id: definition.id, definition, decidedAt: null };
     this.#records.set(record.id, record);
     this.#noteAsked(definition);
     if (definition.rule !== 'quick') this.#ruleQuestions.add(record.id);
-    this.#newestFirst = null;
-    if (when === 'soon') {
-      this.#writeSoon(record);
-      return Promise.resolve();
-    }
-    return this.#write([...this.#takeUnwritten(), record]);
+    return this.#write(record);
   }
 
-  /** Notes when this node learned the outcome (the first time only); returns the updated record. */
-  markDecided(id: string, at: number): QuestionRecord | undefined {
+  /**
+   * A member passing on the outcome said when the group decided: a laptop that was away shows that
+   * time, not the time it came back. Used by markDecided; only for a question known and not decided.
+   */
+  noteGroupDecidedAt(id: string, at: number): void {
     const record = this.#records.get(id);
-    if (record === undefined || record.decidedAt !== null) return record;
-    const updated = { ...record, decidedAt: at };
-    this.#records.set(id, updated);
-    this.#newestFirst = null;
-    this.#writeSoon(updated);
-    return updated;
+    if (record === undefined || record.decidedAt !== null) return;
+    this.#groupDecidedAt.set(id, at);
   }
 
-  #writeSoon(record: QuestionRecord): void {
-    this.#unwritten.set(record.id, record);
-    this.#unwrittenTimer ??= setTimeout(() => {
-      this.#unwrittenTimer = null;
-      void this.flush().catch(() => undefined);
-    }, DEFERRED_WRITE_MS).unref();
+  /**
+   * Notes when this node learned the outcome (the first time only; the group's time when a member said
+   * it), to be called once the outcome is on disk. Resolves with the record once the time is on disk
+   * too: only then may the decision be shown.
+   */
+  async markDecided(id: string, at: number): Promise<QuestionRecord | undefined> {
+    const record = this.#records.get(id);
+    if (record === undefined) return undefined;
+    if (record.decidedAt === null) {
+      const updated = { ...record, decidedAt: this.#groupDecidedAt.get(id) ?? at };
+      this.#groupDecidedAt.delete(id);
+      this.#records.set(id, updated);
+      await this.#write(updated);
+    } else {
+      await this.written(id);
+    }
+    return this.#records.get(id);
   }
 
-  /** Writes what waits to be written; resolves when it is on disk. */
-  flush(): Promise<void> {
-    const records = this.#takeUnwritten();
-    return records.length === 0 ? Promise.resolve() : this.#write(records);
+  /** Resolves once the newest version of the record is on disk (at once when it is). */
+  written(id: string): Promise<void> {
+    return this.#writing.get(id) ?? Promise.resolve();
   }
 
-  #takeUnwritten(): QuestionRecord[] {
-    if (this.#unwrittenTimer !== null) clearTimeout(this.#unwrittenTimer);
-    this.#unwrittenTimer = null;
-    const records = [...this.#unwritten.values()];
-    this.#unwritten.clear();
-    return records;
+  /** Resolves once every write begun so far is on disk. */
+  async flush(): Promise<void> {
+    await Promise.all(this.#writing.values());
   }
 
   #noteAsked(definition: QuestionDefinition): void {
@@ -162,8 +165,12 @@ export class QuestionCatalog {
     this.#askedAt.set(definition.createdBy, asked);
   }
 
-  #write(records: QuestionRecord[]): Promise<void> {
-    const written = this.#log.write(records);
+  #write(record: QuestionRecord): Promise<void> {
+    const written = this.#log.write([record]).then(() => {
+      this.#newestFirst = null;
+      if (this.#writing.get(record.id) === written) this.#writing.delete(record.id);
+    });
+    this.#writing.set(record.id, written);
     written.catch((error: unknown) =>
       this.#onFailure(error instanceof Error ? error : new Error(String(error))),
     );

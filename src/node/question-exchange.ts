@@ -7,6 +7,15 @@ import type { PaxosDriver } from './paxos-driver.ts';
 import type { QuestionCatalog } from './question-catalog.ts';
 import { decisionConfigOf } from './question-voters.ts';
 
+/**
+ * Catch-up asks again while this node lacks what a peer's digest named: after 1 s, then twice as long
+ * each time up to 30 s, for as long as the peer stays connected. Asking again is sending this node's
+ * digest again: the peer answers it as on connect, with exactly what this node still lacks. Pushes can
+ * be lost (a stream that breaks, a queue over its limit, a message over the rate), never for good.
+ */
+export const CATCH_UP_RETRY_FIRST_MS = 1_000;
+export const CATCH_UP_RETRY_MAX_MS = 30_000;
+
 export interface ExchangeContext {
   readonly catalog: QuestionCatalog;
   readonly driver: PaxosDriver;
@@ -31,6 +40,8 @@ export interface ExchangeContext {
 export class QuestionExchange {
   readonly #ctx: ExchangeContext;
   readonly #sync: CatalogSync;
+  /** Per peer this node is catching up from: the timer of its next request, and the delay after it. */
+  readonly #retries = new Map<string, { timer: NodeJS.Timeout; delay: number }>();
 
   constructor(ctx: ExchangeContext) {
     this.#ctx = ctx;
@@ -46,16 +57,48 @@ export class QuestionExchange {
 
   /** A peer connected: send it a digest of the catalog; it answers with what this node lacks. */
   connected(peer: string): void {
-    for (const chunk of this.#sync.digest()) this.#ctx.send(peer, { type: 'catalog', ...chunk });
+    this.#sendDigest(peer);
   }
 
   disconnected(peer: string): void {
     this.#sync.forget(peer);
+    this.#stopRetrying(peer);
   }
 
-  /** A chunk of a peer's digest: once complete, send it the questions and outcomes it lacks. */
+  /** Stops every retry (the node stops). */
+  stop(): void {
+    for (const peer of [...this.#retries.keys()]) this.#stopRetrying(peer);
+  }
+
+  /**
+   * A chunk of a peer's digest: once complete, send it the questions and outcomes it lacks, and keep
+   * asking it for what this node lacks until it has it.
+   */
   digest(from: string, entries: readonly CatalogEntry[], done: boolean): void {
     for (const id of this.#sync.receive(from, entries, done)) this.sendQuestion(from, id);
+    if (done && !this.#retries.has(from) && this.#sync.lacking(from) > 0)
+      this.#retryLater(from, CATCH_UP_RETRY_FIRST_MS);
+  }
+
+  #sendDigest(peer: string): void {
+    for (const chunk of this.#sync.digest()) this.#ctx.send(peer, { type: 'catalog', ...chunk });
+  }
+
+  #retryLater(peer: string, delay: number): void {
+    const timer = setTimeout(() => {
+      this.#retries.delete(peer);
+      if (this.#sync.lacking(peer) === 0 || !this.#ctx.connectedPeers().includes(peer)) return;
+      this.#sendDigest(peer);
+      this.#retryLater(peer, Math.min(delay * 2, CATCH_UP_RETRY_MAX_MS));
+    }, delay);
+    timer.unref();
+    this.#retries.set(peer, { timer, delay });
+  }
+
+  #stopRetrying(peer: string): void {
+    const retry = this.#retries.get(peer);
+    if (retry !== undefined) clearTimeout(retry.timer);
+    this.#retries.delete(peer);
   }
 
   /** A question's definition, with its outcome when known (an answer, or catch-up). */
@@ -84,6 +127,7 @@ export class QuestionExchange {
     const { catalog, driver } = this.#ctx;
     const known = catalog.get(definition.id);
     if (known !== undefined && JSON.stringify(known.definition) !== JSON.stringify(definition)) {
+      this.#sync.giveUp(from, definition.id);
       this.#ctx.rejected(from, `a different definition of the known question ${definition.id}; ignored`);
       return;
     }
@@ -92,6 +136,7 @@ export class QuestionExchange {
         catalog.limitProblem(definition.createdBy, definition.createdAt) ??
         this.#ctx.questionProblem(definition);
       if (problem !== null) {
+        this.#sync.giveUp(from, definition.id);
         this.#ctx.rejected(from, `question ${definition.id}: ${problem}; ignored`);
         return;
       }
@@ -99,12 +144,19 @@ export class QuestionExchange {
     const outcomeProblem = outcome === null ? null : this.#ctx.outcomeProblem(definition, outcome);
     if (outcomeProblem !== null) {
       // The question itself is fine; only its outcome is refused.
+      this.#sync.giveUp(from, definition.id);
       this.#ctx.rejected(from, `the outcome of question ${definition.id}: ${outcomeProblem}; ignored`);
     }
     if (known === undefined) {
-      // In memory at once (so the outcome below finds it), on disk with the catalog's next write (see
-      // DEFERRED_WRITE_MS); a failed write stops this node from voting, like any storage failure.
-      void catalog.add(definition, 'soon');
+      // In memory at once (so the outcome below finds it), shown once on disk; a failed write stops this
+      // node from voting, like any storage failure.
+      void catalog.add(definition).then(
+        () => {
+          const record = catalog.get(definition.id);
+          if (record !== undefined) this.#ctx.changed(record);
+        },
+        () => undefined,
+      );
       driver.input({
         kind: 'open',
         decision: definition.id,
@@ -113,23 +165,18 @@ export class QuestionExchange {
     }
     if (outcome !== null && outcomeProblem === null) {
       // Unsigned, so only believed within what is possible: after the question, and not in the future.
-      if (
-        decidedAt !== null &&
-        catalog.get(definition.id)?.decidedAt === null &&
-        (driver.core.decision(definition.id)?.chosen ?? null) === null
-      )
-        catalog.markDecided(
+      if (decidedAt !== null)
+        catalog.noteGroupDecidedAt(
           definition.id,
           Math.min(Math.max(decidedAt, definition.createdAt), this.#ctx.now()),
         );
+      // Shown once the core has it on disk and the catalog its time (see the router's 'decided').
       driver.input({
         kind: 'receive',
         from,
         message: { kind: 'decided', decision: definition.id, ...outcome },
       });
     }
-    const record = catalog.get(definition.id);
-    if (record !== undefined) this.#ctx.changed(record);
   }
 
   /**

@@ -8,7 +8,7 @@ import type {
 } from '../api/types.ts';
 import { decodeProposal, type Proposal, type QuestionDefinition } from '../model/question.ts';
 import { decodeClose, standingVotes, tally, type MemberVote, type Tally } from '../model/rules.ts';
-import { quorumSize, type Certificate, type Conflict, type DecisionState } from '../paxos/index.ts';
+import { quorumSize, type Certificate, type Conflict, type DurableDecision } from '../paxos/index.ts';
 import type { QuestionRecord } from './catalog.ts';
 
 /**
@@ -40,15 +40,19 @@ export interface ViewContext {
   voteSet(question: string, digest: string): readonly MemberVote[] | undefined;
 }
 
-/** A question as the UI shows it: definition, who can vote now, and the outcome once decided. */
+/**
+ * A question as the UI shows it: definition, who can vote now, and the outcome once decided. Built
+ * from what is on disk only — the catalog's record as written and the decision's last durable record
+ * — so that nothing a page, an event or an API answer says can be taken back by a crash.
+ */
 export function questionView(
   record: QuestionRecord,
-  decision: DecisionState | undefined,
+  decision: DurableDecision | undefined,
   ctx: ViewContext,
 ): QuestionView {
   const { definition } = record;
-  // The core knows an outcome a moment before it is on disk; the view shows it once it is (the
-  // catalog notes when this node learned it only then), so no page shows what a crash could unsay.
+  // The catalog notes when this node learned the outcome once the outcome is on disk; an outcome is
+  // shown once that note is on disk too, so that the time shown is never taken back either.
   const chosen = record.decidedAt === null ? null : (decision?.chosen ?? null);
   const outcome =
     chosen === null
@@ -65,7 +69,7 @@ export function questionView(
   }));
   const quorum = quorumSize({ acceptors: definition.acceptors, learners: [] });
   const reachable = acceptors.filter((a) => a.online).length;
-  const mine = decision?.proposer.proposal ? proposalOf(decision.proposer.proposal) : null;
+  const mine = decision?.proposal ? proposalOf(decision.proposal) : null;
   return {
     id: definition.id,
     title: definition.title,
@@ -91,12 +95,12 @@ export function questionView(
 function proposalOutcome(
   chosen: string,
   record: QuestionRecord,
-  decision: DecisionState | undefined,
+  decision: DurableDecision | undefined,
   ctx: ViewContext,
 ): OutcomeView | null {
   const proposal = proposalOf(chosen);
   if (proposal === null) return null;
-  const mine = decision?.proposer.proposal ? proposalOf(decision.proposer.proposal) : null;
+  const mine = decision?.proposal ? proposalOf(decision.proposal) : null;
   return {
     option: proposal.option,
     proposedBy: proposal.by,
@@ -112,7 +116,7 @@ function proposalOutcome(
 function closeOutcome(
   chosen: string,
   record: QuestionRecord,
-  decision: DecisionState | undefined,
+  decision: DurableDecision | undefined,
   ctx: ViewContext,
 ): OutcomeView | null {
   const close = decodeClose(chosen);

@@ -23,7 +23,6 @@ import {
 import { LIMITS } from '../model/limits.ts';
 import type { CoreOptions } from '../paxos/index.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
-import type { QuestionRecord } from './catalog.ts';
 import { loadGroupConfig, type GroupConfig } from './group-config.ts';
 import { GroupLink } from './group-link.ts';
 import { acquireDataDirLock, type DataDirLock, type OwnerKind } from './data-dir-lock.ts';
@@ -123,7 +122,7 @@ export class SynodNode implements SynodApi {
       {
         hints: () => this.#membership.hints(),
         greeted: () => this.#sessions.members(),
-        received: (from, message) => this.#sessions.receive(from, message),
+        received: (from, message, bytes) => this.#sessions.receive(from, message, bytes),
         connected: (peer) => this.#sessions.connected(peer),
         disconnected: (peer) => this.#onDisconnected(peer),
         rejected: (from, reason) => {
@@ -172,7 +171,7 @@ export class SynodNode implements SynodApi {
               this.#log.warn('rejected a message', { from, reason });
             },
             changed: (record) => {
-              this.#emit({ type: 'question', question: this.#questionView(record) });
+              this.#emitQuestion(record.id);
               if (record.definition.deadline !== null) this.#desk?.schedule();
             },
             now: () => Date.now(),
@@ -191,7 +190,7 @@ export class SynodNode implements SynodApi {
       redialSoon: (peer) => this.#link.redialSoon(peer),
       memberAnnouncements: () => this.#memberAnnouncements(),
       peersChanged: (changed) => this.#emitPeers(changed),
-      questionChanged: (record) => this.#emit({ type: 'question', question: this.#questionView(record) }),
+      questionChanged: (record) => this.#emitQuestion(record.id),
       decided: (id) => this.#events.decided(id),
       rejected: (from, reason, count = 1) => {
         this.#rejectedMessages += count;
@@ -209,7 +208,7 @@ export class SynodNode implements SynodApi {
       members: () => this.#members.all(),
       connectedPeers: () => this.#link.connectedPeers(),
       send: (peer, message) => this.#link.send(peer, message),
-      view: (record) => this.#questionView(record),
+      view: (id) => this.#questionView(id),
       emit: (event) => this.#emit(event),
       outcome: (questionId, waitMs) => this.#events.outcome(questionId, waitMs),
       scheduleDeadlines: () => this.#desk?.schedule(),
@@ -233,10 +232,7 @@ export class SynodNode implements SynodApi {
         this.#rejectedMessages++;
         this.#log.warn('rejected a message', { from, reason });
       },
-      changed: (id) => {
-        const record = storage.catalog.get(id);
-        if (record !== undefined) this.#emit({ type: 'question', question: this.#questionView(record) });
-      },
+      changed: (id) => this.#emitQuestion(id),
       close: async (id) => {
         await this.close({ questionId: id, waitMs: 0 });
       },
@@ -307,9 +303,18 @@ export class SynodNode implements SynodApi {
               if (to === self) node.#timelines.record('received', to, message);
             },
           });
-    node = new SynodNode(options, privateKey, members, group, storage, storageError, lock);
-    if (storage !== null) reopenCatalogQuestions(storage, Date.now());
+    const started = new SynodNode(options, privateKey, members, group, storage, storageError, lock);
+    node = started;
+    if (storage !== null)
+      await reopenCatalogQuestions(storage, Date.now()).catch((error: unknown) =>
+        started.#onStorageFailure(error instanceof Error ? error : new Error(String(error))),
+      );
     node.#desk?.schedule();
+    // A vote decided while this node lacked its votes (a crash, or the votes never came): ask again.
+    for (const record of storage?.catalog.ruleQuestions() ?? []) {
+      const chosen = node.#chosen(record.id);
+      if (chosen !== null) node.#desk?.wantChosenSet(record.definition, chosen);
+    }
     await node.#link.start();
     log.info('node started', { peerId: self, group: group?.group.name ?? null, storageError });
     return node;
@@ -317,6 +322,7 @@ export class SynodNode implements SynodApi {
 
   async stop(): Promise<void> {
     this.#desk?.stop();
+    this.#exchange?.stop();
     await this.#storage?.driver.stop();
     await this.#link.stop();
     if (this.#storage !== null) await closeNodeState(this.#storage);
@@ -353,7 +359,12 @@ export class SynodNode implements SynodApi {
   }
 
   async questions(): Promise<QuestionView[]> {
-    return (this.#storage?.catalog.newestFirst() ?? []).map((r) => this.#questionView(r));
+    const views: QuestionView[] = [];
+    for (const record of this.#storage?.catalog.newestFirst() ?? []) {
+      const view = this.#questionView(record.id);
+      if (view !== null) views.push(view);
+    }
+    return views;
   }
 
   createQuestion(input: CreateQuestionInput): Promise<QuestionView> {
@@ -378,7 +389,7 @@ export class SynodNode implements SynodApi {
 
   async timeline(input: { questionId: string }): Promise<TimelineEntry[]> {
     const { questionId } = parseInput(inputSchemas.timeline, input);
-    if (this.#storage?.catalog.get(questionId) === undefined) {
+    if (this.#storage?.catalog.shown(questionId) === undefined) {
       throw new SynodError('not-found', `there is no question ${questionId}`);
     }
     return this.#timelines.of(questionId);
@@ -438,8 +449,7 @@ export class SynodNode implements SynodApi {
     this.#emit({ type: 'peers', peers: this.#peerViews() });
     for (const record of this.#storage?.catalog.values() ?? []) {
       if (this.#chosen(record.id) !== null) continue;
-      if (record.definition.acceptors.some((a) => changed.includes(a)))
-        this.#emit({ type: 'question', question: this.#questionView(record) });
+      if (record.definition.acceptors.some((a) => changed.includes(a))) this.#emitQuestion(record.id);
     }
   }
 
@@ -451,8 +461,15 @@ export class SynodNode implements SynodApi {
     return peerId === this.peerId ? (this.#link.config?.displayName ?? 'me') : this.#members.nameOf(peerId);
   }
 
-  #questionView(record: QuestionRecord): QuestionView {
-    return questionView(record, this.#storage?.driver.core.decision(record.id), {
+  /**
+   * The question as this node may show it: built from its disk only (the catalog's record as written,
+   * the decision's last durable record), or null while the question is not on disk yet.
+   */
+  #questionView(id: string): QuestionView | null {
+    const storage = this.#storage;
+    const record = storage?.catalog.shown(id);
+    if (storage === null || record === undefined) return null;
+    return questionView(record, storage.paxos.records.get(id), {
       self: this.peerId,
       nameOf: (peerId) => this.#nameOf(peerId),
       isOnline: (peerId) =>
@@ -460,6 +477,11 @@ export class SynodNode implements SynodApi {
       votes: (question) => this.#storage?.votes.standing(question) ?? [],
       voteSet: (question, digest) => this.#storage?.votes.set(question, digest)?.votes,
     });
+  }
+
+  #emitQuestion(id: string): void {
+    const view = this.#questionView(id);
+    if (view !== null) this.#emit({ type: 'question', question: view });
   }
 
   #emit(event: SynodEvent): void {

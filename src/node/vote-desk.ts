@@ -20,6 +20,13 @@ export const CLOSE_GRACE_MS = 10_000;
 const CLOSE_JITTER_MS = 20_000;
 /** A vote set asked for is asked again after this long, if it has not come. */
 const SET_REQUEST_RETRY_MS = 3_000;
+/**
+ * The votes of a chosen close that this node lacks are asked for again, from every member connected,
+ * after 1 s, then twice as long each time up to 30 s, for as long as it lacks them; and at once from a
+ * member that connects. Without them the node cannot show the winner or the final tally.
+ */
+export const CHOSEN_SET_RETRY_FIRST_MS = 1_000;
+export const CHOSEN_SET_RETRY_MAX_MS = 30_000;
 
 export interface VoteDeskContext {
   readonly self: string;
@@ -53,6 +60,9 @@ export interface VoteDeskContext {
 export class VoteDesk {
   readonly #ctx: VoteDeskContext;
   readonly #requested = new Map<string, number>();
+  /** The vote sets of chosen closes this node lacks, by question: when to ask again, and the delay after. */
+  readonly #wanted = new Map<string, { digest: string; at: number; delay: number }>();
+  #wantedTimer: ReturnType<typeof setTimeout> | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #stopped = false;
 
@@ -177,6 +187,8 @@ export class VoteDesk {
     const kept = await this.#ctx.book.keepSet(close, votes);
     if (kept === 'full') this.#ctx.rejected(from, `too many vote sets for question ${close.question}`);
     this.#requested.delete(`${close.question}:${close.digest}`);
+    if (kept !== 'full' && this.#wanted.get(close.question)?.digest === close.digest)
+      this.#wanted.delete(close.question);
     this.#ctx.changed(close.question);
   }
 
@@ -200,6 +212,43 @@ export class VoteDesk {
   }
 
   /**
+   * The question was decided with `value`: when that is a close whose votes this node lacks, ask for
+   * them until they come (see CHOSEN_SET_RETRY_FIRST_MS).
+   */
+  wantChosenSet(question: QuestionDefinition, value: string): void {
+    if (question.rule === 'quick') return;
+    const close = decodeClose(value);
+    if (close === null || this.#ctx.book.set(question.id, close.digest) !== undefined) return;
+    if (this.#wanted.get(question.id)?.digest === close.digest) return;
+    this.#wanted.set(question.id, { digest: close.digest, at: 0, delay: CHOSEN_SET_RETRY_FIRST_MS });
+    this.#askWanted();
+  }
+
+  #askWanted(): void {
+    if (this.#wantedTimer !== null) clearTimeout(this.#wantedTimer);
+    this.#wantedTimer = null;
+    if (this.#stopped) return;
+    const now = this.#ctx.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [question, want] of this.#wanted) {
+      if (this.#ctx.book.set(question, want.digest) !== undefined) {
+        this.#wanted.delete(question);
+        continue;
+      }
+      if (want.at <= now) {
+        for (const peer of this.#ctx.connectedPeers())
+          this.#ctx.send(peer, { type: 'vote-set-request', question, digest: want.digest });
+        want.at = now + want.delay;
+        want.delay = Math.min(want.delay * 2, CHOSEN_SET_RETRY_MAX_MS);
+      }
+      next = Math.min(next, want.at);
+    }
+    if (next === Number.POSITIVE_INFINITY) return;
+    this.#wantedTimer = setTimeout(() => this.#askWanted(), Math.max(0, next - now));
+    this.#wantedTimer.unref?.();
+  }
+
+  /**
    * Whether a Paxos message may reach the core as far as votes go: an Accept of a close only once its
    * votes are on this node's disk (the acceptor then holds what it accepts). A Promise or an outcome
    * naming a close whose votes are missing goes through, and the votes are asked for.
@@ -220,8 +269,13 @@ export class VoteDesk {
     }
   }
 
-  /** A peer connected: send it every member's standing vote on the open votes and auctions. */
+  /**
+   * A peer connected: ask it for the chosen vote sets this node lacks, and send it every member's
+   * standing vote on the open votes and auctions.
+   */
   connected(peer: string): void {
+    for (const [question, want] of this.#wanted)
+      this.#ctx.send(peer, { type: 'vote-set-request', question, digest: want.digest });
     let batch: MemberVote[] = [];
     for (const record of this.#ctx.openRuleQuestions()) {
       for (const vote of this.#ctx.book.standing(record.id)) {
@@ -273,6 +327,7 @@ export class VoteDesk {
   stop(): void {
     this.#stopped = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
+    if (this.#wantedTimer !== null) clearTimeout(this.#wantedTimer);
   }
 
   async #closeDue(): Promise<void> {

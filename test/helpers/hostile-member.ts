@@ -61,6 +61,7 @@ export class HostileMember {
       new Signing(config.group.id, privateKey),
     );
     await member.#links.start();
+    await host.start();
     return member;
   }
 

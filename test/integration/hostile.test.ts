@@ -66,6 +66,7 @@ describe('outsiders and bad input on the wire', () => {
       listen: ['/ip4/127.0.0.1/tcp/0'],
       mdns: false,
     });
+    await raw.start();
     try {
       const target = (await n1.client.status()).peerId;
       const address = (await n1.client.status()).addresses[0] ?? '';

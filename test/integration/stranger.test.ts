@@ -57,13 +57,15 @@ class Stranger {
 }
 
 async function host(group: { id: string; key: string }, libp2pDoorDefaults: boolean): Promise<Libp2p> {
-  return createHost({
+  const started = await createHost({
     privateKey: await generateKeyPair('Ed25519'),
     group,
     listen: ['/ip4/127.0.0.1/tcp/0'],
     mdns: false,
     libp2pDoorDefaults,
   });
+  await started.start();
+  return started;
 }
 
 /** A member's host under siege, and another member dialing it: how long the dial takes, if it works. */

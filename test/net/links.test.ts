@@ -29,6 +29,7 @@ async function member(): Promise<{
     onDisconnected: () => undefined,
   });
   await links.start();
+  await host.start();
   return { host, links, peerId: peerIdFromPrivateKey(privateKey).toString(), received, rejected };
 }
 
