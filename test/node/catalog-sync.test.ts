@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CATALOG_ENTRIES_PER_MESSAGE, CatalogSync, type CatalogIndex } from '../../src/node/catalog-sync.ts';
+import {
+  CATALOG_ENTRIES_PER_MESSAGE,
+  CatalogSync,
+  MAX_WANTED_PER_PEER,
+  type CatalogIndex,
+} from '../../src/node/catalog-sync.ts';
 
 /** A catalog: per question, the fingerprint of the outcome held (true: the usual one), or none. */
 function index(entries: Record<string, boolean | string>): CatalogIndex {
@@ -62,7 +67,8 @@ describe('catalog sync on connect', () => {
 
   it('keeps nothing about questions it does not know, and forgets a peer that left mid-digest', () => {
     const mine = new CatalogSync(index({ [id(1)]: true }));
-    // Ids this node does not know are not stored, however many a peer sends.
+    // Ids this node does not know are not kept in the digest, however many a peer sends (what it lacks
+    // is noted apart, and bounded: see the catch-up tests below).
     for (let chunk = 0; chunk < 5; chunk++) {
       const entries = Array.from({ length: 1_000 }, (_, n) => ({
         id: id(1_000 + chunk * 1_000 + n),
@@ -74,5 +80,40 @@ describe('catalog sync on connect', () => {
     mine.forget('peer');
     // After forgetting, a finished digest that said nothing about question 1 gets it sent.
     assert.deepEqual(mine.receive('peer', [], true), [id(1)]);
+  });
+});
+
+describe('catch-up: what a peer has and this node lacks', () => {
+  it('is noted from the peer’s digest and crossed off as it arrives', () => {
+    const entries: Record<string, boolean | string> = { [id(1)]: false, [id(2)]: true };
+    const mine = new CatalogSync(index(entries));
+    const theirs = new CatalogSync(index({ [id(1)]: true, [id(2)]: true, [id(3)]: false }));
+    exchange(theirs, mine);
+    // Question 3, and the outcome of question 1.
+    assert.equal(mine.lacking('peer'), 2);
+    entries[id(3)] = false;
+    assert.equal(mine.lacking('peer'), 1, 'question 3 arrived');
+    entries[id(1)] = true;
+    assert.equal(mine.lacking('peer'), 0, 'and the outcome of question 1');
+  });
+
+  it('an item this node refused is not asked for again; a peer that leaves takes its list along', () => {
+    const mine = new CatalogSync(index({}));
+    const theirs = new CatalogSync(index({ [id(1)]: false, [id(2)]: false }));
+    exchange(theirs, mine);
+    assert.equal(mine.lacking('peer'), 2);
+    mine.giveUp('peer', id(1));
+    assert.equal(mine.lacking('peer'), 1);
+    mine.forget('peer');
+    assert.equal(mine.lacking('peer'), 0);
+  });
+
+  it('is bounded per peer, whatever the peer claims', () => {
+    const mine = new CatalogSync(index({}));
+    for (let chunk = 0; chunk < 20; chunk++) {
+      const entries = Array.from({ length: 1_000 }, (_, n) => ({ id: id(chunk * 1_000 + n), outcome: null }));
+      mine.receive('peer', entries, chunk === 19);
+    }
+    assert.equal(mine.lacking('peer'), MAX_WANTED_PER_PEER);
   });
 });

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { MemberAnnouncement, WireMessage } from '../../src/net/wire.ts';
+import {
+  EARLY_MESSAGES_PER_PEER,
+  MemberSessions,
+  type MemberMessage,
+} from '../../src/node/member-sessions.ts';
+import type { Membership } from '../../src/node/membership.ts';
+
+const GROUP = '0123456789abcdef';
+const record = (name: string) => ({ name }) as unknown as MemberAnnouncement;
+
+/** Sessions whose membership takes any hello but one named "bad"; a record's name changes "changed". */
+function sessions() {
+  const names = new Map<string, string>();
+  const membership = {
+    hello: (from: string, announced: { name: string }) => {
+      if (announced.name === 'bad') return { problem: 'a forged record' };
+      const changed = names.get(from) !== announced.name;
+      names.set(from, announced.name);
+      return { changed };
+    },
+  } as unknown as Membership;
+  const sent: { to: string; message: WireMessage }[] = [];
+  const handled: { from: string; message: MemberMessage }[] = [];
+  const rejected: string[] = [];
+  const greeted: string[] = [];
+  const s = new MemberSessions(membership, {
+    groupId: () => GROUP,
+    ownRecord: () => record('me'),
+    send: (to, message) => sent.push({ to, message }),
+    hangUp: () => undefined,
+    rejected: (_from, reason) => rejected.push(reason),
+    greeted: (peer) => greeted.push(peer),
+    message: (from, message) => handled.push({ from, message }),
+  });
+  return { s, sent, handled, rejected, greeted };
+}
+
+const catalog = (n: number): WireMessage => ({
+  type: 'catalog',
+  entries: [{ id: n.toString(16).padStart(32, '0'), outcome: null }],
+  done: true,
+});
+const hello = (name: string): WireMessage => ({ type: 'hello', group: GROUP, member: record(name) });
+
+describe('member sessions: messages that overtake a hello', () => {
+  it('are kept, and handled in order once the hello is valid', () => {
+    const { s, handled, rejected } = sessions();
+    s.connected('p');
+    s.receive('p', catalog(1), 100);
+    s.receive('p', catalog(2), 100);
+    assert.equal(handled.length, 0, 'nothing counts before the hello');
+    s.receive('p', hello('Alice'));
+    assert.deepEqual(
+      handled.map((h) => h.message),
+      [catalog(1), catalog(2)],
+    );
+    assert.deepEqual(rejected, []);
+    s.receive('p', catalog(3), 100);
+    assert.equal(handled.length, 3, 'after the hello, at once');
+  });
+
+  it('are bounded per connection, and dropped with a connection that never says a valid hello', () => {
+    const { s, handled, rejected } = sessions();
+    s.connected('p');
+    for (let n = 0; n < EARLY_MESSAGES_PER_PEER + 10; n++) s.receive('p', catalog(n), 100);
+    assert.equal(rejected.length, 1, 'one rejection for the overflow, not one per message');
+    s.receive('p', hello('bad'));
+    assert.equal(handled.length, 0, 'an invalid hello makes nothing count');
+    s.disconnected('p');
+    s.connected('p');
+    s.receive('p', hello('Alice'));
+    assert.equal(handled.length, 0, 'what the old connection sent is gone with it');
+  });
+
+  it('are bounded in bytes too', () => {
+    const { s, handled, rejected } = sessions();
+    s.connected('p');
+    s.receive('p', catalog(1), 700 * 1024);
+    s.receive('p', catalog(2), 700 * 1024);
+    s.receive('p', hello('Alice'));
+    assert.equal(handled.length, 1);
+    assert.equal(rejected.length, 1);
+  });
+});
+
+describe('member sessions: hellos', () => {
+  it('a first or changed hello is answered with this node’s hello; an unchanged one is not', () => {
+    const { s, sent, greeted } = sessions();
+    s.connected('p');
+    const hellos = () => sent.filter((m) => m.message.type === 'hello').length;
+    assert.equal(hellos(), 1, 'said on connect');
+    s.receive('p', hello('Alice'));
+    assert.equal(hellos(), 2, 'said again in answer: the first may have been lost');
+    s.receive('p', hello('Alice'));
+    assert.equal(hellos(), 2, 'no answer to an answer: the exchange ends');
+    s.receive('p', hello('Alice, restarted'));
+    assert.equal(hellos(), 3, 'a peer that restarted unnoticed gets this node’s hello again');
+    assert.deepEqual(greeted, ['p', 'p']);
+  });
+});

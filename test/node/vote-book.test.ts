@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { voteSetDigest, type CloseValue, type MemberVote } from '../../src/model/rules.ts';
+import { VoteBook, voteBookOptions } from '../../src/node/vote-book.ts';
+import { StateLog } from '../../src/storage/index.ts';
+import { MemoryFs } from '../helpers/memory-fs.ts';
+import { DIR, question } from '../helpers/state-log-fixtures.ts';
+
+const PEER = '12D3KooWDJ7kKqQZt8iS98UeqU4PBXZPxtML8UpPwsG4Bmwd4QtX';
+const QUESTION = question(1).id;
+const vote = (seq: number): MemberVote => ({
+  question: QUESTION,
+  by: PEER,
+  option: 'Alien',
+  amount: null,
+  seq,
+  signature: 's'.repeat(86),
+});
+
+async function bookOn(fs: MemoryFs) {
+  const { log, records } = await StateLog.open(DIR, { ...voteBookOptions(true), fs });
+  return { log, book: new VoteBook(log, records.values()) };
+}
+
+describe('the vote book: a vote or a vote set counts once it is on disk, never before', () => {
+  it('a vote is held (and so shown, tallied and passed on) only once fsynced, and survives a crash', async () => {
+    const fs = new MemoryFs();
+    const { log, book } = await bookOn(fs);
+    const recorded = book.record(vote(1));
+    assert.deepEqual(book.standing(QUESTION), [], 'not held before its write');
+    assert.equal(await recorded, 'kept');
+    assert.deepEqual(book.standing(QUESTION), [vote(1)]);
+    const { records } = await StateLog.open(DIR, { ...voteBookOptions(false), fs: fs.crashed() });
+    assert.deepEqual(new VoteBook(log, records.values()).standing(QUESTION), [vote(1)]);
+    await log.close();
+  });
+
+  it('a vote set is held only once fsynced, and survives a crash', async () => {
+    const fs = new MemoryFs();
+    const { log, book } = await bookOn(fs);
+    const votes = [vote(1)];
+    const close: CloseValue = {
+      kind: 'close',
+      question: QUESTION,
+      by: PEER,
+      at: 1,
+      digest: voteSetDigest(QUESTION, votes),
+      count: 1,
+      signature: 's'.repeat(86),
+    };
+    const kept = book.keepSet(close, votes);
+    assert.equal(book.set(QUESTION, close.digest), undefined, 'not held before its write');
+    assert.equal(await kept, 'kept');
+    assert.deepEqual(book.set(QUESTION, close.digest)?.votes, votes);
+    const { records } = await StateLog.open(DIR, { ...voteBookOptions(false), fs: fs.crashed() });
+    assert.deepEqual(new VoteBook(log, records.values()).set(QUESTION, close.digest)?.votes, votes);
+    await log.close();
+  });
+
+  it('a vote whose write fails is not held', async () => {
+    const fs = new MemoryFs();
+    const { log, book } = await bookOn(fs);
+    fs.options = { crashAt: fs.operationCount };
+    await assert.rejects(book.record(vote(1)));
+    assert.deepEqual(book.standing(QUESTION), []);
+    await log.close().catch(() => undefined);
+  });
+});
