@@ -57,8 +57,8 @@ export interface DataDirLock {
 /**
  * Takes the data directory for this process: `synod.lock`, created exclusively, names the owner. A lock
  * whose owner is gone (crashed, killed, or from before a reboot) is stale and taken over; takeovers are
- * serialised by a second exclusive entry, so two processes starting at once over a stale lock cannot
- * both win.
+ * serialised by a second exclusive entry, and each removes only the very lock it judged stale, so two
+ * processes starting at once over a stale lock cannot both win.
  */
 export async function acquireDataDirLock(dir: string, kind: OwnerKind): Promise<DataDirLock> {
   const path = join(dir, LOCK_FILE);
@@ -85,13 +85,13 @@ export async function acquireDataDirLock(dir: string, kind: OwnerKind): Promise<
     }
     const held = await readLock(path);
     if (held === 'gone') continue;
-    if (held !== 'unreadable' && isAlive(held.owner)) throw new DataDirLockedError(dir, held.owner);
-    if (held === 'unreadable' && Date.now() - (await mtime(path)) < 5_000) {
+    if (held.owner !== null && isAlive(held.owner)) throw new DataDirLockedError(dir, held.owner);
+    if (held.owner === null && Date.now() - held.mtimeMs < 5_000) {
       // Being written by a process that is starting right now: wait for it to say who it is.
       await sleep(20);
       continue;
     }
-    await takeOver(path, held === 'unreadable' ? null : held.text);
+    await takeOver(path, held);
   }
   throw new Error(`could not take the lock ${path}: it keeps changing; is another Synod starting there?`);
 }
@@ -99,11 +99,11 @@ export async function acquireDataDirLock(dir: string, kind: OwnerKind): Promise<
 /** Who holds the lock of `dir` now, and whether that process is alive; null when nobody ever did. */
 export async function lockOwnerOf(dir: string): Promise<{ owner: LockOwner; alive: boolean } | null> {
   const held = await readLock(join(dir, LOCK_FILE));
-  if (held === 'gone' || held === 'unreadable') return null;
+  if (held === 'gone' || held.owner === null) return null;
   return { owner: held.owner, alive: isAlive(held.owner) };
 }
 
-async function takeOver(path: string, staleText: string | null): Promise<void> {
+async function takeOver(path: string, stale: SeenLock): Promise<void> {
   const guard = `${path}.takeover`;
   try {
     await mkdir(guard);
@@ -115,9 +115,11 @@ async function takeOver(path: string, staleText: string | null): Promise<void> {
     return;
   }
   try {
-    // Under the guard, the lock is still the stale one we judged (nobody else removes it meanwhile).
-    const now = await readFile(path, 'utf8').catch(() => null);
-    if (now !== null && (staleText === null || now === staleText)) await unlink(path).catch(() => undefined);
+    // Another process may have taken over since we judged the lock stale and created its own, which may
+    // be as empty as the stale one and reuse its inode: remove the lock only if it is that file, unchanged.
+    const now = await readLock(path);
+    if (now !== 'gone' && now.ino === stale.ino && now.mtimeMs === stale.mtimeMs && now.text === stale.text)
+      await unlink(path).catch(() => undefined);
   } finally {
     await rmdir(guard).catch(() => undefined);
   }
@@ -128,19 +130,35 @@ async function releaseIf(path: string, text: string): Promise<void> {
   if (now === text) await unlink(path).catch(() => undefined);
 }
 
-async function readLock(path: string): Promise<{ owner: LockOwner; text: string } | 'gone' | 'unreadable'> {
-  let text: string;
+/** A lock as read, with which file it was (read through one handle), so a takeover can tell it again. */
+interface SeenLock {
+  /** Null when the lock cannot be parsed: being written, or left empty or cut short by a crash. */
+  readonly owner: LockOwner | null;
+  readonly text: string;
+  readonly ino: number;
+  readonly mtimeMs: number;
+}
+
+async function readLock(path: string): Promise<SeenLock | 'gone'> {
+  let file;
   try {
-    text = await readFile(path, 'utf8');
+    file = await open(path, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
     throw error;
   }
+  let seen: Omit<SeenLock, 'owner'>;
   try {
-    const parsed = ownerSchema.safeParse(JSON.parse(text));
-    return parsed.success ? { owner: parsed.data, text } : 'unreadable';
+    const { ino, mtimeMs } = await file.stat();
+    seen = { text: await file.readFile('utf8'), ino, mtimeMs };
+  } finally {
+    await file.close();
+  }
+  try {
+    const parsed = ownerSchema.safeParse(JSON.parse(seen.text));
+    return { ...seen, owner: parsed.success ? parsed.data : null };
   } catch {
-    return 'unreadable';
+    return { ...seen, owner: null };
   }
 }
 

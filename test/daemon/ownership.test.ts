@@ -5,9 +5,21 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { SynodError } from '../../src/api/types.ts';
 import {
@@ -141,6 +153,60 @@ describe('one process owns a data directory', () => {
       );
       assert.equal(results.filter((r) => r === 'won').length, 1, `round ${round}: ${results.join(', ')}`);
       assert.equal(results.filter((r) => r === 'DataDirLockedError').length, 3);
+    }
+  });
+
+  it('processes that all judged an unreadable lock stale take it over one after another: exactly one wins', async () => {
+    // A lock left empty by a crash between creating and writing it, or cut short mid-write.
+    for (const content of ['', '{"pid":']) {
+      const dir = await freshDir();
+      await mkdir(dir, { recursive: true });
+      const lockPath = join(dir, LOCK_FILE);
+      await writeFile(lockPath, content);
+      const old = Date.now() / 1000 - 60;
+      await utimes(lockPath, old, old);
+      // Test hook in each process: its first takeover waits for a line on stdin, so the test can let every
+      // process judge the lock stale before any takes it over, then let them go one by one. A bare race
+      // hits this order only now and then.
+      const script =
+        `import fsp from 'node:fs/promises'; import { syncBuiltinESMExports } from 'node:module';` +
+        `import { createInterface } from 'node:readline';` +
+        `const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();` +
+        `const mkdir = fsp.mkdir; let held = false;` +
+        `fsp.mkdir = async (path, ...rest) => {` +
+        `  if (String(path).endsWith('.takeover') && !held) { held = true; console.log('judged'); await lines.next(); }` +
+        `  return mkdir(path, ...rest); };` +
+        `syncBuiltinESMExports();` +
+        `const { acquireDataDirLock } = await import(${JSON.stringify(new URL('../../src/node/data-dir-lock.ts', import.meta.url).href)});` +
+        `try { await acquireDataDirLock(${JSON.stringify(dir)}, 'daemon'); console.log('won'); } catch (e) { console.log(e.name); }` +
+        `await lines.next();`; // a winner holds the directory until the test ends
+      const children = Array.from({ length: 4 }, () => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+          stdio: ['pipe', 'pipe', 'inherit'],
+        });
+        const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+        const next = async () => ((await lines.next()).value as string | undefined) ?? 'exited';
+        return { child, next, exited: new Promise((resolve) => child.on('exit', resolve)) };
+      });
+      try {
+        assert.deepEqual(await Promise.all(children.map((c) => c.next())), Array(4).fill('judged'));
+        const results: string[] = [];
+        for (const c of children) {
+          c.child.stdin.write('\n');
+          results.push(await c.next());
+        }
+        assert.equal(
+          results.filter((r) => r === 'won').length,
+          1,
+          `lock ${JSON.stringify(content)}: ${results.join(', ')}`,
+        );
+        assert.equal(results.filter((r) => r === 'DataDirLockedError').length, 3);
+        const winner = children[results.indexOf('won')]?.child.pid;
+        assert.deepEqual(await lockOwnerOf(dir).then((o) => [o?.owner.pid, o?.alive]), [winner, true]);
+      } finally {
+        for (const c of children) c.child.stdin.end();
+        await Promise.all(children.map((c) => c.exited));
+      }
     }
   });
 
