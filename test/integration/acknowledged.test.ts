@@ -20,7 +20,7 @@ import { after, before, describe, it } from 'node:test';
 import type { OutcomeView, QuestionView, SynodEvent, TallyView } from '../../src/api/types.ts';
 import { DaemonProcess, freePort, question, sleep, waitFor } from '../helpers/daemons.ts';
 
-const ROUNDS = 3;
+const ROUNDS = 2;
 /** The longest wait between an answer and the kill. */
 const MAX_CRASH_DELAY_MS = 50;
 
