@@ -55,7 +55,8 @@ export function Timeline(props: {
   if (entries.length === 0)
     return (
       <p className="muted small">
-        This node took no part in deciding it (it learned the outcome from others).
+        This laptop has seen no message about it since Synod last started here (it may have learned the
+        outcome from others, or taken part before a restart: the messages are not kept on disk).
       </p>
     );
 
