@@ -84,6 +84,16 @@ export class PeerLinks {
     this.#host.addEventListener('peer:connect', (event) =>
       this.#handlers.onConnected(event.detail.toString()),
     );
+    // A second connection to a peer is most often a fresh one while the old died unnoticed (the peer
+    // restarted, or a network came back, and no reset reached this side): new writes go over the newest
+    // connection, and the peer hears this node's hello on it, as on a first connection.
+    this.#host.addEventListener('connection:open', (event) => {
+      const connection = event.detail;
+      if (this.#host.getConnections(connection.remotePeer).length < 2) return;
+      const peer = connection.remotePeer.toString();
+      this.#outbound.delete(peer);
+      this.#handlers.onConnected(peer);
+    });
     this.#host.addEventListener('peer:disconnect', (event) => {
       const peer = event.detail.toString();
       this.#outbound.delete(peer);
@@ -182,7 +192,15 @@ export class PeerLinks {
   }
 
   async #open(peer: PeerId): Promise<Outbound> {
-    const stream = await this.#host.dialProtocol(peer, PROTOCOL, { signal: AbortSignal.timeout(5_000) });
+    const signal = AbortSignal.timeout(5_000);
+    const newest = this.#host
+      .getConnections(peer)
+      .filter((c) => c.status === 'open')
+      .sort((a, b) => b.timeline.open - a.timeline.open)[0];
+    const stream =
+      newest === undefined
+        ? await this.#host.dialProtocol(peer, PROTOCOL, { signal })
+        : await newest.newStream(PROTOCOL, { signal });
     stream.addEventListener('close', () => this.#outbound.delete(peer.toString()));
     return { stream, lp: lpStream(stream, { maxDataLength: LIMITS.voteSetBytes }) };
   }
