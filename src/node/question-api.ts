@@ -147,6 +147,8 @@ export class QuestionApi {
    */
   async #result(questionId: string, proposed: string | null, storage: NodeState): Promise<ProposeResult> {
     await storage.driver.settled();
+    // An outcome known by then is announced once its time is on disk too (see the router's 'decided').
+    await storage.catalog.written(questionId);
     return resultOf(this.#view(questionId), this.#ctx.self, proposed);
   }
 
