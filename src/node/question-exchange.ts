@@ -29,6 +29,11 @@ export interface ExchangeContext {
   rejected(from: string, reason: string): void;
   /** A question was learned or its outcome became known: the UI should hear of it. */
   changed(record: QuestionRecord): void;
+  /**
+   * A question was written whose outcome the core already holds (its state survived a crash that the
+   * question's catalog entry did not): announce it as any outcome, since the core will not again.
+   */
+  decidedBefore(id: string, value: string): void;
   now(): number;
 }
 
@@ -154,6 +159,8 @@ export class QuestionExchange {
         () => {
           const record = catalog.get(definition.id);
           if (record !== undefined) this.#ctx.changed(record);
+          const chosen = driver.core.decision(definition.id)?.chosen ?? null;
+          if (chosen !== null) this.#ctx.decidedBefore(definition.id, chosen);
         },
         () => undefined,
       );

@@ -174,6 +174,8 @@ export class SynodNode implements SynodApi {
               this.#emitQuestion(record.id);
               if (record.definition.deadline !== null) this.#desk?.schedule();
             },
+            decidedBefore: (id, value) =>
+              this.#router.coreEvent({ kind: 'decided', decision: id, value, ownProposal: null }),
             now: () => Date.now(),
           });
     this.#desk = storage === null ? null : this.#createDesk(storage);
