@@ -45,9 +45,10 @@ export interface SoakOptions {
 
 export interface Figures {
   asked: Record<DecisionRule, number>;
-  proposals: { decided: number; pending: number; failed: number };
+  /** `unknown`: the node did not know the question yet (the soak tries again). */
+  proposals: { decided: number; pending: number; unknown: number; failed: number };
   votes: { vote: number; bid: number; failed: number };
-  closes: { decided: number; pending: number; failed: number };
+  closes: { decided: number; pending: number; unknown: number; failed: number };
   kills: { random: number; afterAnswer: number; afterEvent: number };
   restarts: number;
   pauses: number;
@@ -89,9 +90,9 @@ export class Soak {
   #fatal: Error | null = null;
   readonly figures: Figures = {
     asked: { quick: 0, vote: 0, 'sealed-bid': 0 },
-    proposals: { decided: 0, pending: 0, failed: 0 },
+    proposals: { decided: 0, pending: 0, unknown: 0, failed: 0 },
     votes: { vote: 0, bid: 0, failed: 0 },
-    closes: { decided: 0, pending: 0, failed: 0 },
+    closes: { decided: 0, pending: 0, unknown: 0, failed: 0 },
     kills: { random: 0, afterAnswer: 0, afterEvent: 0 },
     restarts: 0,
     pauses: 0,
@@ -566,7 +567,8 @@ export class Soak {
     if (call === 'propose' || call === 'close') {
       const bucket = call === 'propose' ? this.figures.proposals : this.figures.closes;
       if (!answer.ok) {
-        bucket.failed++;
+        if (answer.code === 'not-found') bucket.unknown++;
+        else bucket.failed++;
         return;
       }
       const { outcome, state } = answer.value as { state: string; outcome: ShownOutcome | null };

@@ -13,9 +13,10 @@ export function summarize(result: SoakResult, violations: readonly Violation[]):
   const lines = [
     `questions asked: ${asked} (quick ${f.asked.quick}, vote ${f.asked.vote}, sealed bid ${f.asked['sealed-bid']}); ` +
       `decided (shown by a node): ${decided(history)}`,
-    `requests: ${total(f.proposals)} proposals (${f.proposals.decided} answered decided, ${f.proposals.pending} pending, ` +
-      `${f.proposals.failed} failed); ${f.votes.vote} votes and ${f.votes.bid} bids acknowledged (${f.votes.failed} not); ` +
-      `${total(f.closes)} closes (${f.closes.decided} decided, ${f.closes.pending} pending, ${f.closes.failed} failed)`,
+    `requests: ${total(f.proposals)} proposals answered (${f.proposals.decided} decided, ${f.proposals.pending} pending, ` +
+      `${f.proposals.failed} failed; ${f.proposals.unknown} more found the question not known there yet); ` +
+      `${f.votes.vote} votes and ${f.votes.bid} bids acknowledged (${f.votes.failed} not); ` +
+      `${total(f.closes)} closes answered (${f.closes.decided} decided, ${f.closes.pending} pending, ${f.closes.failed} failed)`,
     `faults: ${f.kills.random + f.kills.afterAnswer + f.kills.afterEvent} kill -9 (${f.kills.random} at random moments, ` +
       `${f.kills.afterAnswer} right after an answer, ${f.kills.afterEvent} right after an event showing an outcome), ` +
       `${f.restarts} restarts, ${f.pauses} pauses, ${f.partitions} partitions, ${f.lossPeriods} periods of loss, ` +
@@ -58,6 +59,7 @@ export function summarize(result: SoakResult, violations: readonly Violation[]):
 }
 
 function total(counts: { decided: number; pending: number; failed: number }): number {
+  // Answers that the question is unknown there are not counted: the soak asks again.
   return counts.decided + counts.pending + counts.failed;
 }
 
