@@ -2,18 +2,22 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 
 /**
  * Test hosts in Linux network namespaces made by the test itself: one namespace per node, each with a
- * veth into a bridge that lives in its own namespace, addresses in 10.77.0.0/24, and a multicast
+ * veth into a bridge that lives in its own namespace, addresses in 10.77.0.0/24 (or another subnet), and a multicast
  * route so mDNS works. Nothing is added to the machine's own namespace: its interfaces never see
- * this multicast. Needs root (and iproute2).
+ * this multicast. Needs root (and iproute2). Two users at once (the mDNS test and the soak) pass
+ * different names and subnets, so that neither can see or remove the other's namespaces.
  */
 export class TestNetwork {
   readonly prefix: string;
   readonly size: number;
+  /** The first three bytes of the addresses: node i is `${subnet}.${10 + i}`. */
+  readonly subnet: string;
   readonly #bridge: string;
 
-  constructor(size: number) {
-    this.prefix = `synod${process.pid}`;
+  constructor(size: number, options: { readonly name?: string; readonly subnet?: string } = {}) {
+    this.prefix = `${options.name ?? 'synod'}${process.pid}`;
     this.size = size;
+    this.subnet = options.subnet ?? '10.77.0';
     this.#bridge = `${this.prefix}-br`;
   }
 
@@ -28,6 +32,10 @@ export class TestNetwork {
 
   node(i: number): string {
     return `${this.prefix}-n${i}`;
+  }
+
+  address(i: number): string {
+    return `${this.subnet}.${10 + i}`;
   }
 
   setup(): void {
@@ -46,7 +54,7 @@ export class TestNetwork {
       inNs(br, 'ip', 'link', 'set', `veth-n${i}`, 'master', 'br0');
       inNs(br, 'ip', 'link', 'set', `veth-n${i}`, 'up');
       inNs(ns, 'ip', 'link', 'set', 'lo', 'up');
-      inNs(ns, 'ip', 'addr', 'add', `10.77.0.${10 + i}/24`, 'dev', 'eth0');
+      inNs(ns, 'ip', 'addr', 'add', `${this.address(i)}/24`, 'dev', 'eth0');
       inNs(ns, 'ip', 'link', 'set', 'eth0', 'up');
       // multicast-dns sends with no interface set: without this route the kernel has nowhere to send.
       inNs(ns, 'ip', 'route', 'add', '224.0.0.0/4', 'dev', 'eth0');
