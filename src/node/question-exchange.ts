@@ -45,8 +45,8 @@ export interface ExchangeContext {
 export class QuestionExchange {
   readonly #ctx: ExchangeContext;
   readonly #sync: CatalogSync;
-  /** Per peer this node is catching up from: the timer of its next request, and the delay after it. */
-  readonly #retries = new Map<string, { timer: NodeJS.Timeout; delay: number }>();
+  /** Per peer this node is catching up from: the timer of its next request. */
+  readonly #retries = new Map<string, NodeJS.Timeout>();
 
   constructor(ctx: ExchangeContext) {
     this.#ctx = ctx;
@@ -97,12 +97,11 @@ export class QuestionExchange {
       this.#retryLater(peer, Math.min(delay * 2, CATCH_UP_RETRY_MAX_MS));
     }, delay);
     timer.unref();
-    this.#retries.set(peer, { timer, delay });
+    this.#retries.set(peer, timer);
   }
 
   #stopRetrying(peer: string): void {
-    const retry = this.#retries.get(peer);
-    if (retry !== undefined) clearTimeout(retry.timer);
+    clearTimeout(this.#retries.get(peer));
     this.#retries.delete(peer);
   }
 
