@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it, mock } from 'node:test';
+import type { WireMessage } from '../../src/net/wire.ts';
+import type { PaxosDriver } from '../../src/node/paxos-driver.ts';
+import type { QuestionCatalog } from '../../src/node/question-catalog.ts';
+import { CATCH_UP_RETRY_MAX_MS, QuestionExchange } from '../../src/node/question-exchange.ts';
+
+const id = (n: number) => n.toString(16).padStart(32, '0');
+
+/** An exchange over a catalog the test fills, connected to `peer` while `connected` says so. */
+function exchange() {
+  const known = new Set<string>();
+  const digests: string[] = [];
+  const state = { connected: true };
+  const x = new QuestionExchange({
+    catalog: {
+      ids: () => known.values(),
+      get: (q: string) => (known.has(q) ? {} : undefined),
+    } as unknown as QuestionCatalog,
+    driver: { core: { decision: () => undefined } } as unknown as PaxosDriver,
+    send: (to: string, message: WireMessage) => {
+      if (message.type === 'catalog') digests.push(to);
+    },
+    connectedPeers: () => (state.connected ? ['p'] : []),
+    questionProblem: () => null,
+    outcomeProblem: () => null,
+    rejected: () => undefined,
+    changed: () => undefined,
+    decidedBefore: () => undefined,
+    now: () => Date.now(),
+  });
+  return { x, known, digests, state };
+}
+
+describe('catch-up asks again while this node lacks what a peer has', () => {
+  it('sends its digest again after 1 s, then twice as long up to 30 s, until it has it', () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const { x, known, digests } = exchange();
+      x.digest('p', [{ id: id(1), outcome: null }], true);
+      assert.equal(digests.length, 0, 'the peer is answering already: no second request at once');
+      mock.timers.tick(1_000);
+      assert.equal(digests.length, 1, 'asked again after 1 s');
+      mock.timers.tick(1_000);
+      assert.equal(digests.length, 1, 'then after 2 s');
+      mock.timers.tick(1_000);
+      assert.equal(digests.length, 2);
+      for (let i = 0; i < 10; i++) mock.timers.tick(CATCH_UP_RETRY_MAX_MS);
+      const asked = digests.length;
+      assert.ok(asked >= 10, `still asking after minutes (${asked})`);
+      known.add(id(1));
+      for (let i = 0; i < 5; i++) mock.timers.tick(CATCH_UP_RETRY_MAX_MS);
+      assert.equal(digests.length, asked, 'once it has it, never again');
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it('stops when the peer disconnects', () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const { x, digests, state } = exchange();
+      x.digest('p', [{ id: id(1), outcome: null }], true);
+      state.connected = false;
+      x.disconnected('p');
+      for (let i = 0; i < 5; i++) mock.timers.tick(CATCH_UP_RETRY_MAX_MS);
+      assert.equal(digests.length, 0);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+});
