@@ -30,7 +30,7 @@ import { prepareDataDir, tightenFileModes } from './data-dir.ts';
 import { createIdentity, loadIdentity, refuseLostIdentity } from './identity.ts';
 import { openNodeStorage, type NodeStorage } from './node-storage.ts';
 import { assembleNodeState, closeNodeState, reopenCatalogQuestions, type NodeState } from './node-state.ts';
-import { MemberRegistry, peerViews } from './members.ts';
+import { MemberRegistry } from './members.ts';
 import { MemberSessions } from './member-sessions.ts';
 import { MessageRouter } from './message-router.ts';
 import { NodeEvents } from './node-events.ts';
@@ -38,7 +38,7 @@ import { Membership } from './membership.ts';
 import type { QuestionLimits } from './question-catalog.ts';
 import { QuestionExchange } from './question-exchange.ts';
 import { QuestionApi } from './question-api.ts';
-import { questionView } from './question-views.ts';
+import { NodeViews } from './node-views.ts';
 import { Signing } from './signing.ts';
 import { Timelines } from './timeline.ts';
 import { VoteChecks } from './vote-checks.ts';
@@ -90,6 +90,7 @@ export class SynodNode implements SynodApi {
   readonly #desk: VoteDesk | null;
   readonly #router: MessageRouter;
   readonly #questionApi: QuestionApi;
+  readonly #views: NodeViews;
 
   private constructor(
     options: NodeOptions,
@@ -131,8 +132,8 @@ export class SynodNode implements SynodApi {
         },
         useKeys: (config) => this.#useGroupKeys(config),
         joined: () => this.#emit({ type: 'status', status: this.#status() }),
-        peersChanged: () => this.#emitPeers([]),
-        nameOf: (peer) => this.#nameOf(peer),
+        peersChanged: () => this.#views.emitPeers([]),
+        nameOf: (peer) => this.#views.nameOf(peer),
       },
       group,
     );
@@ -152,6 +153,15 @@ export class SynodNode implements SynodApi {
     if (group !== null) this.#useGroupKeys(group);
     this.#storage = storage;
     this.#storageError = storageError;
+    this.#views = new NodeViews({
+      self: this.peerId,
+      storage,
+      members,
+      displayName: () => this.#link.config?.displayName ?? null,
+      lastDial: (peer) => this.#link.lastDial(peer),
+      storageError: () => this.#storageError,
+      emit: (event) => this.#emit(event),
+    });
     this.#exchange =
       storage === null
         ? null
@@ -171,7 +181,7 @@ export class SynodNode implements SynodApi {
               this.#log.warn('rejected a message', { from, reason });
             },
             changed: (record) => {
-              this.#emitQuestion(record.id);
+              this.#views.emitQuestion(record.id);
               if (record.definition.deadline !== null) this.#desk?.schedule();
             },
             decidedBefore: (id, value) =>
@@ -191,8 +201,8 @@ export class SynodNode implements SynodApi {
       send: (to, message) => this.#link.send(to, message),
       redialSoon: (peer) => this.#link.redialSoon(peer),
       memberAnnouncements: () => this.#memberAnnouncements(),
-      peersChanged: (changed) => this.#emitPeers(changed),
-      questionChanged: (record) => this.#emitQuestion(record.id),
+      peersChanged: (changed) => this.#views.emitPeers(changed),
+      questionChanged: (record) => this.#views.emitQuestion(record.id),
       decided: (id) => this.#events.decided(id),
       rejected: (from, reason, count = 1) => {
         this.#rejectedMessages += count;
@@ -210,7 +220,7 @@ export class SynodNode implements SynodApi {
       members: () => this.#members.all(),
       connectedPeers: () => this.#link.connectedPeers(),
       send: (peer, message) => this.#link.send(peer, message),
-      view: (id) => this.#questionView(id),
+      view: (id) => this.#views.question(id),
       emit: (event) => this.#emit(event),
       outcome: (questionId, waitMs) => this.#events.outcome(questionId, waitMs),
       scheduleDeadlines: () => this.#desk?.schedule(),
@@ -234,7 +244,7 @@ export class SynodNode implements SynodApi {
         this.#rejectedMessages++;
         this.#log.warn('rejected a message', { from, reason });
       },
-      changed: (id) => this.#emitQuestion(id),
+      changed: (id) => this.#views.emitQuestion(id),
       close: async (id) => {
         await this.close({ questionId: id, waitMs: 0 });
       },
@@ -353,7 +363,7 @@ export class SynodNode implements SynodApi {
   }
 
   async peers(): Promise<PeerView[]> {
-    return this.#peerViews();
+    return this.#views.peers();
   }
 
   addPeer(input: { address: string }): Promise<AddPeerResult> {
@@ -361,12 +371,7 @@ export class SynodNode implements SynodApi {
   }
 
   async questions(): Promise<QuestionView[]> {
-    const views: QuestionView[] = [];
-    for (const record of this.#storage?.catalog.newestFirst() ?? []) {
-      const view = this.#questionView(record.id);
-      if (view !== null) views.push(view);
-    }
-    return views;
+    return this.#views.questions();
   }
 
   createQuestion(input: CreateQuestionInput): Promise<QuestionView> {
@@ -408,7 +413,7 @@ export class SynodNode implements SynodApi {
     this.#exchange?.disconnected(peer);
     // A connection that never said hello is no member: nothing to note about it.
     if (this.#members.get(peer) === undefined) return;
-    if (this.#members.upsert(peer, { online: false }, Date.now())) this.#emitPeers([peer]);
+    if (this.#members.upsert(peer, { online: false }, Date.now())) this.#views.emitPeers([peer]);
   }
 
   #onStorageFailure(error: Error): void {
@@ -442,48 +447,8 @@ export class SynodNode implements SynodApi {
     return this.#membership.announcements(this.#link.config?.displayName ?? 'me', this.#ownAddresses());
   }
 
-  #peerViews(): PeerView[] {
-    return peerViews(this.#members.all(), this.peerId, (peer) => this.#link.lastDial(peer));
-  }
-
-  /** Tells the UI about members, and about the open questions whose reachability `changed` touches. */
-  #emitPeers(changed: readonly string[]): void {
-    this.#emit({ type: 'peers', peers: this.#peerViews() });
-    for (const record of this.#storage?.catalog.values() ?? []) {
-      if (this.#chosen(record.id) !== null) continue;
-      if (record.definition.acceptors.some((a) => changed.includes(a))) this.#emitQuestion(record.id);
-    }
-  }
-
   #chosen(id: string): string | null {
     return this.#storage?.driver.core.decision(id)?.chosen ?? null;
-  }
-
-  #nameOf(peerId: string): string {
-    return peerId === this.peerId ? (this.#link.config?.displayName ?? 'me') : this.#members.nameOf(peerId);
-  }
-
-  /**
-   * The question as this node may show it: built from its disk only (the catalog's record as written,
-   * the decision's last durable record), or null while the question is not on disk yet.
-   */
-  #questionView(id: string): QuestionView | null {
-    const storage = this.#storage;
-    const record = storage?.catalog.shown(id);
-    if (storage === null || record === undefined) return null;
-    return questionView(record, storage.paxos.records.get(id), {
-      self: this.peerId,
-      nameOf: (peerId) => this.#nameOf(peerId),
-      isOnline: (peerId) =>
-        peerId === this.peerId ? this.#storageError === null : (this.#members.get(peerId)?.online ?? false),
-      votes: (question) => this.#storage?.votes.standing(question) ?? [],
-      voteSet: (question, digest) => this.#storage?.votes.set(question, digest)?.votes,
-    });
-  }
-
-  #emitQuestion(id: string): void {
-    const view = this.#questionView(id);
-    if (view !== null) this.#emit({ type: 'question', question: view });
   }
 
   #emit(event: SynodEvent): void {
