@@ -41,14 +41,17 @@ export const BUG_REWRITES: Readonly<Record<SoakBug, BugRewrite>> = {
     replacements: [
       {
         from: 'this.#queue.push({ records, resolve, reject });',
-        to: 'this.#queue.push({ records, resolve: () => undefined, reject: () => undefined }); resolve();',
+        // Said written, and held as written (what the views show), before the write begins.
+        to:
+          'this.#queue.push({ records, resolve: () => undefined, reject: () => undefined }); ' +
+          'for (const record of records) this.#live.set(record.id, record); resolve();',
       },
       {
         from: 'this.#flushing ??= this.#flush();',
         to: `setTimeout(() => { this.#flushing ??= this.#flush(); }, ${ACK_BEFORE_WRITE_DELAY_MS});`,
       },
     ],
-    what: `every state log (Paxos state, questions, votes) says "written" at once and writes ${ACK_BEFORE_WRITE_DELAY_MS} ms later`,
+    what: `every state log (Paxos state, questions, votes) says "written" at once, and shows the records as written, and writes them ${ACK_BEFORE_WRITE_DELAY_MS} ms later`,
     causes: [
       'forgot-asked-question',
       'forgot-vote',
