@@ -12,6 +12,7 @@ import { DECISION_RULES, type DecisionRule } from '../model/question.ts';
 import { defaultDataDir } from '../node/data-dir.ts';
 import { readApiAccess } from './api-files.ts';
 import { startDaemon } from './daemon.ts';
+import { forTerminal, jsonForTerminal } from './terminal-text.ts';
 
 const USAGE = `synod — agree on exactly one option with the laptops around you
 
@@ -114,15 +115,17 @@ async function runDaemon(args: readonly string[]): Promise<number> {
   });
   const status = await daemon.node.status();
   process.stdout.write(
-    `synod daemon: peer ${status.peerId}\n  data ${dataDir}\n  API ${daemon.apiUrl} (token in ${dataDir}/api-token)\n` +
-      (daemon.uiUrl
-        ? `  open the app in a browser: ${daemon.uiUrl}\n`
-        : '  (no browser UI: run "npm run build" first)\n') +
-      (status.group
-        ? `  group "${status.group.name}" as ${status.displayName}\n`
-        : '  in no group yet: run "synod create-group" or "synod join"\n') +
-      status.addresses.map((a) => `  listening on ${a}\n`).join('') +
-      (status.storageError ? `  NOT VOTING: ${status.storageError}\n` : ''),
+    forTerminal(
+      `synod daemon: peer ${status.peerId}\n  data ${dataDir}\n  API ${daemon.apiUrl} (token in ${dataDir}/api-token)\n` +
+        (daemon.uiUrl
+          ? `  open the app in a browser: ${daemon.uiUrl}\n`
+          : '  (no browser UI: run "npm run build" first)\n') +
+        (status.group
+          ? `  group "${status.group.name}" as ${status.displayName}\n`
+          : '  in no group yet: run "synod create-group" or "synod join"\n') +
+        status.addresses.map((a) => `  listening on ${a}\n`).join('') +
+        (status.storageError ? `  NOT VOTING: ${status.storageError}\n` : ''),
+    ),
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -151,7 +154,7 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
   const access = await readApiAccess(values['data-dir'] ?? defaultDataDir());
   const api = new HttpSynodClient(access.url, access.token);
   const out = (json: unknown, text: string) =>
-    process.stdout.write(values.json ? `${JSON.stringify(json, null, 2)}\n` : text);
+    process.stdout.write(values.json ? `${jsonForTerminal(json)}\n` : forTerminal(text));
   const arg = (index: number, what: string): string => {
     const value = positionals[index];
     if (value === undefined) throw new Error(`give ${what} (see "synod help")`);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.ts';
-import { humanText } from './question.ts';
+import { typedText } from './question.ts';
 
 /**
  * What a new member needs: the group's id, name and secret (the pre-shared key that lets it connect
@@ -37,7 +37,7 @@ export function inviteAddresses(
 
 const inviteSchema = z.object({
   id: z.string().regex(/^[0-9a-f]{16}$/),
-  name: humanText('the group name', LIMITS.groupNameChars),
+  name: typedText('the group name', LIMITS.groupNameChars),
   key: z.string().regex(/^[0-9a-f]{64}$/),
   addresses: z.array(z.string().max(300)).max(MAX_INVITE_ADDRESSES),
 });

@@ -17,17 +17,32 @@ export function humanText(what: string, maxChars: number) {
     );
 }
 
+/** C0 and C1 controls and DEL: a terminal acts on them (U+009B starts an escape sequence). */
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 /**
- * What a person types into this app: `humanText`, and without the invisible characters that reorder
- * text (bidi embeddings, overrides and isolates), with which "Alice" could be made to read as another
- * name or an option to look like another. Checked where people type (the API); text that is already
- * stored or comes from other members is checked as `humanText`, so that no old record stops loading.
+ * The invisible characters that reorder text (bidi marks, embeddings, overrides and isolates), with
+ * which "Alice" can be made to read as another name, or an option to look like another.
  */
+const DIRECTION_CHARACTERS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * Synod's one rule for text that people read — names, titles, options — wherever it comes from: what a
+ * person types (the API) and what another member sends (the wire). Text already on disk is read with
+ * the looser `humanText`, so that no old record stops loading; it is never passed on unchecked.
+ */
+export function isShowableText(text: string): boolean {
+  return !CONTROL_CHARACTERS.test(text) && !DIRECTION_CHARACTERS.test(text);
+}
+
+/** `humanText` under Synod's one text rule (see isShowableText). */
 export function typedText(what: string, maxChars: number) {
-  return humanText(what, maxChars).refine(
-    (s) => !/[\u202a-\u202e\u2066-\u2069]/.test(s),
-    `${what} must not contain characters that reverse the direction of text`,
-  );
+  return humanText(what, maxChars)
+    .refine((s) => !CONTROL_CHARACTERS.test(s), `${what} must not contain control characters`)
+    .refine(
+      (s) => !DIRECTION_CHARACTERS.test(s),
+      `${what} must not contain characters that reverse the direction of text`,
+    );
 }
 
 export const peerIdSchema = z
@@ -80,7 +95,9 @@ export type QuestionDefinition = z.infer<typeof questionDefinitionSchema>;
 
 /** Whether `option` may be proposed for the question. */
 export function isAllowedOption(definition: QuestionDefinition, option: string): boolean {
-  return definition.allowOther || definition.options.length === 0 || definition.options.includes(option);
+  if (definition.options.includes(option)) return true;
+  // An answer of a member's own is text people read: under the one text rule, wherever it comes from.
+  return (definition.allowOther || definition.options.length === 0) && isShowableText(option);
 }
 
 /**

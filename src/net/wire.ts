@@ -4,10 +4,11 @@ import { LIMITS } from '../model/limits.ts';
 import { signatureSchema, voteSchemas } from '../model/vote-schemas.ts';
 import { MAX_VOTES_PER_QUESTION, memberVoteSchema, type MemberVote } from '../model/rules.ts';
 import {
-  humanText,
+  isShowableText,
   peerIdSchema,
   questionDefinitionSchema,
   questionIdSchema,
+  typedText,
   type QuestionDefinition,
 } from '../model/question.ts';
 
@@ -52,7 +53,8 @@ const paxosSchema = z.discriminatedUnion('kind', [
 
 const member = z.object({
   peerId: peerIdSchema,
-  name: humanText('a display name', LIMITS.displayNameChars),
+  // The one text rule (no controls, nothing that reverses text), as for what a person types.
+  name: typedText('a display name', LIMITS.displayNameChars),
   addresses: z.array(z.string().max(300)).max(16),
   seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   signature,
@@ -72,7 +74,10 @@ export const wireSchema = z.discriminatedUnion('type', [
   /** A question's definition, with its outcome and the outcome's certificate when known. */
   z.object({
     type: z.literal('question'),
-    question: questionDefinitionSchema,
+    question: questionDefinitionSchema.refine(
+      (q) => isShowableText(q.title) && q.options.every(isShowableText),
+      'a title or an option with control characters or characters that reverse the direction of text',
+    ),
     outcome: z.object({ value, certificate }).nullable(),
     /**
      * When the group decided it, as the sender has it (the time the first member learned it, passed

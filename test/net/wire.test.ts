@@ -111,4 +111,33 @@ describe('wire format', () => {
     assert.throws(() => encodeWire(huge), /over the limit/);
     assert.match((decodeWire(new Uint8Array(70 * 1024)) as { error: string }).error, /over the limit/);
   });
+
+  it('checks text as the API does: a hello with a name that reverses text, a question with a control character, refused', () => {
+    const accepted = (message: unknown) => decodeWire(new TextEncoder().encode(JSON.stringify(message))).ok;
+    const hello = { type: 'hello', group: '0123456789abcdef', member: { ...alice, name: '\u202e1n' } };
+    assert.equal(accepted(hello), false, 'U+202E in a name');
+    const question = {
+      type: 'question',
+      question: {
+        id: decision,
+        title: 'When?',
+        options: ['Mon', 'Tue\u009b'],
+        allowOther: false,
+        createdBy: peer,
+        createdAt: 1,
+        acceptors: [peer],
+        learners: [],
+        rule: 'quick',
+        deadline: null,
+        signature,
+      },
+      outcome: null,
+    };
+    assert.equal(accepted(question), false, 'U+009B in an option');
+    assert.equal(
+      accepted({ ...question, question: { ...question.question, options: ['Mon', 'Tue'] } }),
+      true,
+    );
+    assert.equal(accepted({ ...hello, member: alice }), true);
+  });
 });
