@@ -117,9 +117,13 @@ async function runDaemon(args: readonly string[]): Promise<number> {
   process.stdout.write(
     forTerminal(
       `synod daemon: peer ${status.peerId}\n  data ${dataDir}\n  API ${daemon.apiUrl} (token in ${dataDir}/api-token)\n` +
-        (daemon.uiUrl
-          ? `  open the app in a browser: ${daemon.uiUrl}\n`
-          : '  (no browser UI: run "npm run build" first)\n') +
+        (daemon.uiUrl === null
+          ? '  (no browser UI: run "npm run build" first)\n'
+          : // The link opens the API once: only to a person at a terminal, never into a log file that
+            // another user of the machine may read (redirected output is often world-readable).
+            process.stdout.isTTY
+            ? `  open the app in a browser: ${daemon.uiUrl}\n`
+            : '  for a link to the app in a browser, run "synod open" (not printed: this output is no terminal)\n') +
         (status.group
           ? `  group "${status.group.name}" as ${status.displayName}\n`
           : '  in no group yet: run "synod create-group" or "synod join"\n') +

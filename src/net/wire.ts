@@ -202,5 +202,9 @@ export function decodeWire(bytes: Uint8Array): Decoded {
       error: `invalid message: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim(),
     };
   }
-  return { ok: true, message: parsed.data as WireMessage };
+  const message = parsed.data as WireMessage;
+  // The prefix only let it be parsed: JSON's last "type" wins, so the limit follows the real type.
+  if (bytes.length > maxBytes(message))
+    return { ok: false, error: `a ${message.type} message of ${bytes.length} bytes is over the limit` };
+  return { ok: true, message };
 }

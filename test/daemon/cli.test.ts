@@ -142,6 +142,13 @@ describe('the synod command line against running daemons', () => {
     }
   });
 
+  it('a daemon whose output is no terminal prints no link (a log file may be readable by others)', () => {
+    const output = group.daemons[0]?.output ?? '';
+    assert.match(output, /synod daemon: peer/);
+    assert.doesNotMatch(output, /#code=/);
+    assert.match(output, /run "synod open"/);
+  });
+
   it('opens a browser link, and rotates the token: the old token and the unused link stop working', async () => {
     const opened = synod(0, 'open');
     assert.equal(opened.status, 0, opened.stderr);

@@ -140,4 +140,15 @@ describe('wire format', () => {
     );
     assert.equal(accepted({ ...hello, member: alice }), true);
   });
+
+  it('a message over 64 KiB is refused unless it really is a vote set (the last "type" in JSON wins)', () => {
+    const padding = 'x'.repeat(70 * 1024);
+    const disguised = `{"type":"vote-set","type":"question-request","id":"${decision}","pad":"${padding}"}`;
+    const decoded = decodeWire(new TextEncoder().encode(disguised));
+    assert.equal(decoded.ok, false);
+    assert.match(
+      (decoded as { error: string }).error,
+      /question-request message of \d+ bytes is over the limit/,
+    );
+  });
 });
