@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { lockOwnerOf } from '../node/data-dir-lock.ts';
+import { LOCK_FILE, lockOwnerOf } from '../node/data-dir-lock.ts';
 import { FILES } from '../node/data-dir.ts';
 import { writeFileDurably } from '../storage/index.ts';
 
@@ -46,19 +46,25 @@ export async function removeApiInfo(dataDir: string): Promise<void> {
  */
 export async function readApiAccess(dataDir: string): Promise<{ url: string; token: string }> {
   const start = `start one with "synod daemon --data-dir ${dataDir}"`;
-  const holder = await lockOwnerOf(dataDir).catch(() => null);
+  /** Files that exist but could not be read (permissions, an I/O error): named, not taken for absent. */
+  const unreadable: string[] = [];
+  const noteUnreadable = (what: string) => (error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      unreadable.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  };
+  const holder = await lockOwnerOf(dataDir).catch(noteUnreadable(LOCK_FILE));
+  const infoText = await readFile(join(dataDir, FILES.apiInfo), 'utf8').catch(noteUnreadable(FILES.apiInfo));
   let info: ApiInfo | null = null;
   try {
-    info = infoSchema.parse(JSON.parse(await readFile(join(dataDir, FILES.apiInfo), 'utf8')));
+    info = infoText === null ? null : infoSchema.parse(JSON.parse(infoText));
   } catch {
     info = null;
   }
-  let token: string | null = null;
-  try {
-    token = (await readFile(join(dataDir, FILES.apiToken), 'utf8')).trim();
-  } catch {
-    token = null;
-  }
+  const tokenText = await readFile(join(dataDir, FILES.apiToken), 'utf8').catch(
+    noteUnreadable(FILES.apiToken),
+  );
+  const token = tokenText === null ? null : tokenText.trim();
   if (holder?.alive && holder.owner.kind === 'desktop app') {
     throw new Error(
       `the Synod desktop app (pid ${holder.owner.pid}) is using the data directory ${dataDir}; it has no command-line API: use its window, or quit it and ${start}`,
@@ -66,6 +72,11 @@ export async function readApiAccess(dataDir: string): Promise<{ url: string; tok
   }
   if (info !== null && token !== null && (holder === null || holder.alive) && isRunning(info.pid)) {
     return { url: `http://127.0.0.1:${info.port}`, token };
+  }
+  if (unreadable.length > 0) {
+    throw new Error(
+      `cannot read the data directory ${dataDir} (${unreadable.join('; ')}): check its permissions and the disk, then try again`,
+    );
   }
   if (holder?.alive) {
     throw new Error(

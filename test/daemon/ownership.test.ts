@@ -234,6 +234,16 @@ describe('one process owns a data directory', () => {
 });
 
 describe('the CLI says why it cannot reach a daemon', () => {
+  it('a file it cannot read is named with its error, not taken for a directory no daemon used', async () => {
+    const dir = await freshDir();
+    // A directory where api.json belongs: reading it fails (EISDIR), as an I/O error would.
+    await mkdir(join(dir, 'api.json'), { recursive: true });
+    const result = synod(dir, 'status');
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /cannot read the data directory .*api\.json: .*EISDIR/);
+    assert.doesNotMatch(result.stderr, /no Synod daemon has run/);
+  });
+
   it('no daemon ever ran here; one runs but its API files are missing; the one that ran here is gone', async () => {
     const dir = await freshDir();
     const never = synod(dir, 'status');
