@@ -20,6 +20,20 @@ const alice = {
   signature,
 };
 
+const whenQuestion = {
+  id: decision,
+  title: 'When?',
+  options: ['Mon'],
+  allowOther: false,
+  createdBy: peer,
+  createdAt: 1,
+  acceptors: [peer],
+  learners: [],
+  rule: 'quick' as const,
+  deadline: null,
+  signature,
+};
+
 describe('wire format', () => {
   it('round-trips every message type', () => {
     const messages: WireMessage[] = [
@@ -27,19 +41,7 @@ describe('wire format', () => {
       { type: 'members', members: [alice] },
       {
         type: 'question',
-        question: {
-          id: decision,
-          title: 'When?',
-          options: ['Mon'],
-          allowOther: false,
-          createdBy: peer,
-          createdAt: 1,
-          acceptors: [peer],
-          learners: [],
-          rule: 'quick',
-          deadline: null,
-          signature,
-        },
+        question: whenQuestion,
         outcome: { value: 'v', certificate },
       },
       { type: 'question-request', id: decision },
@@ -118,19 +120,7 @@ describe('wire format', () => {
     assert.equal(accepted(hello), false, 'U+202E in a name');
     const question = {
       type: 'question',
-      question: {
-        id: decision,
-        title: 'When?',
-        options: ['Mon', 'Tue\u009b'],
-        allowOther: false,
-        createdBy: peer,
-        createdAt: 1,
-        acceptors: [peer],
-        learners: [],
-        rule: 'quick',
-        deadline: null,
-        signature,
-      },
+      question: { ...whenQuestion, options: ['Mon', 'Tue\u009b'] },
       outcome: null,
     };
     assert.equal(accepted(question), false, 'U+009B in an option');
