@@ -13,6 +13,10 @@ export interface NodeStatus {
   readonly storageError: string | null;
   /** Network messages rejected as malformed, oversized or from the wrong group since start. */
   readonly rejectedMessages: number;
+  /** Of those, messages whose signature did not verify: a member that sends a few is cut off. */
+  readonly forgedSignatures: number;
+  /** Members cut off now for sending forged signatures (their connections are refused for a while). */
+  readonly cutOffPeers: number;
   /** Synod messages sent to and received from peers since start: an idle group exchanges almost none. */
   readonly traffic: { readonly sent: number; readonly received: number };
 }

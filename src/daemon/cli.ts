@@ -183,6 +183,7 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
         `peer ${s.peerId}\n` +
           (s.group ? `group "${s.group.name}" (${s.group.id}) as ${s.displayName}\n` : 'in no group yet\n') +
           s.addresses.map((a) => `address ${a}\n`).join('') +
+          `messages refused ${s.rejectedMessages} (forged signatures ${s.forgedSignatures}; members cut off now ${s.cutOffPeers})\n` +
           (s.storageError ? `NOT VOTING: ${s.storageError}\n` : ''),
       );
       return 0;

@@ -20,6 +20,11 @@ export const LIMITS = {
    */
   maxLearners: 64,
   /**
+   * The most voters a vote or an auction names: every member the asker knows (a node keeps at most
+   * this many members).
+   */
+  maxVoters: 256,
+  /**
    * Questions one member may ask: at most this many dated within any minute, and this many in all
    * kept in a catalog. One member could otherwise fill every laptop's disk and keep it busy.
    */

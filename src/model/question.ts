@@ -78,6 +78,12 @@ export const questionDefinitionSchema = z
     createdAt: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
     acceptors: z.array(peerIdSchema).min(1).max(LIMITS.maxAcceptors),
     learners: z.array(peerIdSchema).max(LIMITS.maxLearners),
+    /**
+     * Who may vote, bid and close a vote or an auction: the members the asker knew when it asked,
+     * named here so that every node counts the same voters, and an identity made up later counts
+     * nowhere. (Questions from before voters were named have none: see mayVote.)
+     */
+    voters: z.array(peerIdSchema).max(LIMITS.maxVoters).optional(),
     /** Questions from before rules were chosen are quick decisions. */
     rule: z.enum(DECISION_RULES).default('quick'),
     /** When any member may close a vote or an auction (before it, only its asker may); null: none. */
@@ -85,6 +91,14 @@ export const questionDefinitionSchema = z
     signature: signatureSchema.optional(),
   })
   .refine((q) => new Set(q.acceptors).size === q.acceptors.length, 'an acceptor is listed twice')
+  .refine(
+    (q) => q.voters === undefined || new Set(q.voters).size === q.voters.length,
+    'a voter is listed twice',
+  )
+  .refine(
+    (q) => q.voters === undefined || [q.createdBy, ...q.acceptors].every((p) => q.voters?.includes(p)),
+    'the asker and every acceptor are voters',
+  )
   .refine((q) => q.rule !== 'quick' || q.deadline === null, 'a quick decision has no deadline')
   .refine(
     (q) => q.deadline === null || (q.deadline > q.createdAt && q.deadline <= q.createdAt + MAX_DEADLINE_MS),
@@ -92,6 +106,17 @@ export const questionDefinitionSchema = z
   );
 
 export type QuestionDefinition = z.infer<typeof questionDefinitionSchema>;
+
+/**
+ * Whether `peer` may vote, bid or close on the question: a voter its definition names, or, on a
+ * question from before voters were named, its asker, an acceptor or a learner it names.
+ */
+export function mayVote(definition: QuestionDefinition, peer: string): boolean {
+  if (definition.voters !== undefined) return definition.voters.includes(peer);
+  return (
+    peer === definition.createdBy || definition.acceptors.includes(peer) || definition.learners.includes(peer)
+  );
+}
 
 /** Whether `option` may be proposed for the question. */
 export function isAllowedOption(definition: QuestionDefinition, option: string): boolean {

@@ -23,6 +23,15 @@ export const EARLY_MESSAGES_PER_PEER = 64;
 export const EARLY_BYTES_PER_PEER = 1024 * 1024;
 export const EARLY_BYTES_IN_ALL = 8 * 1024 * 1024;
 
+/**
+ * A member whose messages carry this many signatures that do not verify is cut off: hung up on, its
+ * messages dropped unread and its connections refused for CUT_OFF_MS. An honest node never sends one
+ * (it passes on only what it has checked), and each costs a signature check: without a limit, one
+ * member sending them as fast as it can slowed every decision from 30 ms to seconds.
+ */
+export const FORGERIES_BEFORE_CUT_OFF = 5;
+export const CUT_OFF_MS = 10 * 60_000;
+
 interface EarlyMessages {
   readonly messages: MemberMessage[];
   bytes: number;
@@ -66,6 +75,10 @@ export class MemberSessions {
   readonly #buckets = new Map<string, Bucket>();
   readonly #early = new Map<string, EarlyMessages>();
   #earlyBytes = 0;
+  /** Forged signatures by peer, since it was last cut off; and until when each cut-off peer is. */
+  readonly #forgedBy = new Map<string, number>();
+  readonly #cutOffUntil = new Map<string, number>();
+  #forgeries = 0;
 
   constructor(membership: Membership, hooks: SessionHooks, now: () => number = Date.now) {
     this.#membership = membership;
@@ -75,6 +88,10 @@ export class MemberSessions {
 
   /** A connection came up: say who this node is, and wait for the peer to do the same. */
   connected(peer: string): void {
+    if (this.#isCutOff(peer)) {
+      this.#hooks.hangUp(peer);
+      return;
+    }
     const group = this.#hooks.groupId();
     const record = this.#hooks.ownRecord();
     if (group !== null && record !== null) this.#hooks.send(peer, { type: 'hello', group, member: record });
@@ -109,13 +126,63 @@ export class MemberSessions {
 
   /** A message from a connected peer; `bytes` is its size on the wire (for the bounds of early ones). */
   receive(from: string, message: WireMessage, bytes = 0): void {
-    if (!this.#withinRate(from)) return;
+    if (this.#isCutOff(from) || !this.#withinRate(from)) return;
     if (message.type === 'hello') return this.#hello(from, message.group, message.member);
     if (!this.#greeted.has(from)) {
       this.#keepEarly(from, message, bytes);
       return;
     }
     this.#hooks.message(from, message);
+  }
+
+  /** A message from `peer` carried a signature that does not verify; a few cut it off (see above). */
+  forged(peer: string): void {
+    this.#forgeries++;
+    if (this.#isCutOff(peer)) return;
+    const count = (this.#forgedBy.get(peer) ?? 0) + 1;
+    if (count < FORGERIES_BEFORE_CUT_OFF) {
+      // Bounded: a peer is counted only while it sends forgeries, and the map is pruned when large.
+      if (this.#forgedBy.size >= 1_024 && !this.#forgedBy.has(peer)) this.#forgedBy.clear();
+      this.#forgedBy.set(peer, count);
+      return;
+    }
+    this.#forgedBy.delete(peer);
+    if (this.#cutOffUntil.size >= 1_024) this.#pruneCutOffs();
+    // Still full of peers cut off this very moment: the one cut off first is let go first.
+    if (this.#cutOffUntil.size >= 4_096)
+      this.#cutOffUntil.delete(this.#cutOffUntil.keys().next().value as string);
+    this.#cutOffUntil.set(peer, this.#now() + CUT_OFF_MS);
+    this.#greeted.delete(peer);
+    this.#dropEarly(peer);
+    this.#hooks.rejected(
+      peer,
+      `${FORGERIES_BEFORE_CUT_OFF} forged signatures: cut off for ${CUT_OFF_MS / 60_000} minutes; hung up`,
+    );
+    this.#hooks.hangUp(peer);
+  }
+
+  /** Signatures that did not verify, from any peer, since start. */
+  get forgeries(): number {
+    return this.#forgeries;
+  }
+
+  /** The peers cut off now. */
+  cutOffPeers(): number {
+    this.#pruneCutOffs();
+    return this.#cutOffUntil.size;
+  }
+
+  #isCutOff(peer: string): boolean {
+    const until = this.#cutOffUntil.get(peer);
+    if (until === undefined) return false;
+    if (until > this.#now()) return true;
+    this.#cutOffUntil.delete(peer);
+    return false;
+  }
+
+  #pruneCutOffs(): void {
+    const now = this.#now();
+    for (const [peer, until] of this.#cutOffUntil) if (until <= now) this.#cutOffUntil.delete(peer);
   }
 
   #keepEarly(from: string, message: MemberMessage, bytes: number): void {

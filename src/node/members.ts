@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { PeerView } from '../api/types.ts';
+import { LIMITS } from '../model/limits.ts';
 import { writeFileDurably } from '../storage/index.ts';
 import { FILES } from './data-dir.ts';
 
@@ -10,6 +11,11 @@ export interface Member {
   name: string;
   addresses: string[];
   lastSeen: number | null;
+  /**
+   * When this node first met the member (null: before this was noted, which is earlier than any
+   * noted). Acceptor seats go to the members known longest, which no new key can be.
+   */
+  firstSeen: number | null;
   online: boolean;
   /**
    * The version of the member's own record (name and addresses) that these fields come from: set by
@@ -26,6 +32,7 @@ const fileSchema = z.array(
     name: z.string(),
     addresses: z.array(z.string()),
     lastSeen: z.number().nullable(),
+    firstSeen: z.number().nullable().default(null),
     seq: z.number().int().nonnegative().default(0),
     signature: z.string().nullable().default(null),
     /** When the file was written while the member was connected: it was seen until then at least. */
@@ -37,10 +44,13 @@ const fileSchema = z.array(
 const SEEN_UNTIL_INTERVAL_MS = 5 * 60_000;
 
 /**
- * Members one node keeps at most. When full, a newcomer takes the place of the member offline the
- * longest, so that identities made up by one member cannot lock real ones out for ever.
+ * Members one node keeps at most (with itself, a question's voters: LIMITS.maxVoters). When full, a
+ * newcomer is refused, unless a member has been away for STALE_MEMBER_MS: then it takes the place of
+ * the one away longest. Identities made up by one member can neither push out members who were
+ * there first, nor keep the list full for ever once they go away.
  */
-export const MAX_MEMBERS = 256;
+export const MAX_MEMBERS = LIMITS.maxVoters - 1;
+export const STALE_MEMBER_MS = 30 * 24 * 60 * 60_000;
 
 /**
  * Every member this node has heard of: names, addresses (so it can reconnect without multicast) and
@@ -126,12 +136,13 @@ export class MemberRegistry {
     now: number,
   ): boolean {
     const existing = this.#members.get(peerId);
-    if (existing === undefined && this.#members.size >= MAX_MEMBERS && !this.#evictOne()) return false;
+    if (existing === undefined && this.#members.size >= MAX_MEMBERS && !this.#evictOne(now)) return false;
     const member: Member = existing ?? {
       peerId,
       name: peerId.slice(-6),
       addresses: [],
       lastSeen: null,
+      firstSeen: now,
       online: false,
       seq: 0,
       signature: null,
@@ -152,13 +163,16 @@ export class MemberRegistry {
     return changed;
   }
 
-  /** Makes room by forgetting the member that has been offline the longest; false if all are online. */
-  #evictOne(): boolean {
+  /**
+   * Makes room by forgetting the member away the longest, if it has been away STALE_MEMBER_MS; false
+   * when none has.
+   */
+  #evictOne(now: number): boolean {
     let oldest: Member | null = null;
     for (const m of this.#members.values()) {
       if (!m.online && (oldest === null || (m.lastSeen ?? 0) < (oldest.lastSeen ?? 0))) oldest = m;
     }
-    if (oldest === null) return false;
+    if (oldest === null || (oldest.lastSeen ?? 0) > now - STALE_MEMBER_MS) return false;
     this.#members.delete(oldest.peerId);
     return true;
   }
@@ -179,11 +193,12 @@ export class MemberRegistry {
     }
     const now = Date.now();
     const data = [...this.#members.values()].map(
-      ({ peerId, name, addresses, lastSeen, seq, signature, online }) => ({
+      ({ peerId, name, addresses, lastSeen, firstSeen, seq, signature, online }) => ({
         peerId,
         name,
         addresses,
         lastSeen,
+        firstSeen,
         seq,
         signature,
         seenUntil: online ? now : null,

@@ -60,7 +60,7 @@ export class Membership {
     // What a member says about itself on its own connection is the newest truth about it.
     const changed = this.registry.upsert(from, { name, addresses, seq, signature, online: true }, now);
     if (this.registry.get(from) === undefined)
-      return { problem: `this node's member list is full (${MAX_MEMBERS} members, all online)` };
+      return { problem: `this node's member list is full (${MAX_MEMBERS} members, none away for 30 days)` };
     return { changed };
   }
 

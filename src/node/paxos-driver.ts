@@ -16,6 +16,14 @@ export interface DriverHooks {
   event(event: CoreEvent): void;
   /** The state log failed: the node must stop voting. */
   failed(error: Error): void;
+  /** Whether the acceptors can be expected to accept a value (see Env.acceptable). */
+  acceptable?(decision: string, value: string): boolean;
+  /**
+   * Whether this node's acceptor may take a message its own proposer sent it: the checks that messages
+   * from others pass where they enter the node (a close that omits votes this node holds is refused
+   * here too).
+   */
+  admitsOwn?(message: PaxosMessage): boolean;
 }
 
 /**
@@ -62,7 +70,8 @@ export class PaxosDriver {
 
   input(input: CoreInput): void {
     if (this.#failed || this.#stopped) return;
-    const ready = this.#core.step(input, { now: this.#clock(), random: this.#random });
+    const acceptable = this.#hooks.acceptable?.bind(this.#hooks);
+    const ready = this.#core.step(input, { now: this.#clock(), random: this.#random, acceptable });
     this.#carryOut(ready);
     this.#scheduleTimer();
   }
@@ -91,7 +100,7 @@ export class PaxosDriver {
           if (to !== this.#core.self) this.#hooks.send(to, message);
         }
         for (const { to, message } of ready.send) {
-          if (to === this.#core.self)
+          if (to === this.#core.self && this.#hooks.admitsOwn?.(message) !== false)
             queueMicrotask(() => this.input({ kind: 'receive', from: to, message }));
         }
         for (const event of ready.events) this.#hooks.event(event);

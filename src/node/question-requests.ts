@@ -47,15 +47,18 @@ export function defineQuestion(
       'invalid-input',
       'the deadline must be at least 10 seconds and at most 90 days away',
     );
-  const { acceptors, learners } = chooseVoters(self, members, ctx.maxAcceptors);
+  const { acceptors, learners, voters } = chooseVoters(self, members, ctx.maxAcceptors, now);
   if (acceptors.length === 1 && request.confirmAlone !== true) {
     // Paxos would decide it with this node's vote alone: the asker must know, and choose to.
     const others = members.filter((m) => m.peerId !== self).length;
+    const online = members.filter((m) => m.peerId !== self && m.online).length;
     throw new SynodError(
       'needs-confirmation',
       others === 0
         ? 'Only you will decide this: nobody else is in the group yet. Ask anyway?'
-        : `Only you will decide this: none of the other ${others} members is online now, so your laptop alone settles it. Ask anyway?`,
+        : online > 0
+          ? `Only you will decide this: the ${online} members online now joined in the last day, and the members from before them are away, so your laptop alone settles it. Ask anyway?`
+          : `Only you will decide this: none of the other ${others} members is online now, so your laptop alone settles it. Ask anyway?`,
     );
   }
   return ctx.checks.signDefinition({
@@ -68,6 +71,8 @@ export function defineQuestion(
     createdAt: now,
     acceptors,
     learners,
+    // Only a vote or an auction has voters; a quick decision is decided by a proposal.
+    ...(rule === 'quick' ? {} : { voters }),
     rule,
     deadline,
   });

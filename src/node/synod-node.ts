@@ -41,7 +41,7 @@ import { QuestionApi } from './question-api.ts';
 import { NodeViews } from './node-views.ts';
 import { Signing } from './signing.ts';
 import { Timelines } from './timeline.ts';
-import { VoteChecks } from './vote-checks.ts';
+import { isForgery, VoteChecks } from './vote-checks.ts';
 import { VoteDesk } from './vote-desk.ts';
 
 export interface NodeOptions {
@@ -126,10 +126,7 @@ export class SynodNode implements SynodApi {
         received: (from, message, bytes) => this.#sessions.receive(from, message, bytes),
         connected: (peer) => this.#sessions.connected(peer),
         disconnected: (peer) => this.#onDisconnected(peer),
-        rejected: (from, reason) => {
-          this.#rejectedMessages++;
-          this.#log.warn('rejected a message', { from, reason });
-        },
+        rejected: (from, reason) => this.#rejected(from, reason),
         useKeys: (config) => this.#useGroupKeys(config),
         joined: () => this.#emit({ type: 'status', status: this.#status() }),
         peersChanged: () => this.#views.emitPeers([]),
@@ -143,10 +140,7 @@ export class SynodNode implements SynodApi {
         this.#membership.ownRecord(this.#link.config?.displayName ?? 'me', this.#ownAddresses()),
       send: (peer, message) => this.#link.send(peer, message),
       hangUp: (peer) => this.#link.hangUp(peer),
-      rejected: (from, reason) => {
-        this.#rejectedMessages++;
-        this.#log.warn('rejected a message', { from, reason });
-      },
+      rejected: (from, reason) => this.#rejected(from, reason),
       greeted: (peer) => this.#router.greeted(peer),
       message: (from, message) => this.#router.message(from, message),
     });
@@ -176,10 +170,7 @@ export class SynodNode implements SynodApi {
               ),
             outcomeProblem: (definition, outcome) =>
               this.#requireVotes().checks.outcomeProblem(definition, outcome.value, outcome.certificate),
-            rejected: (from, reason) => {
-              this.#rejectedMessages++;
-              this.#log.warn('rejected a message', { from, reason });
-            },
+            rejected: (from, reason) => this.#rejected(from, reason),
             changed: (record) => {
               this.#views.emitQuestion(record.id);
               if (record.definition.deadline !== null) this.#desk?.schedule();
@@ -204,10 +195,7 @@ export class SynodNode implements SynodApi {
       peersChanged: (changed) => this.#views.emitPeers(changed),
       questionChanged: (record) => this.#views.emitQuestion(record.id),
       decided: (id) => this.#events.decided(id),
-      rejected: (from, reason, count = 1) => {
-        this.#rejectedMessages += count;
-        this.#log.warn('rejected a message', { from, reason });
-      },
+      rejected: (from, reason, count) => this.#rejected(from, reason, count),
       storageFailed: (error) => this.#onStorageFailure(error),
     });
     this.#questionApi = new QuestionApi({
@@ -227,6 +215,16 @@ export class SynodNode implements SynodApi {
     });
   }
 
+  /**
+   * A message refused: counted and logged; a forged signature also counts against its sender, which
+   * is cut off after a few (see MemberSessions.forged).
+   */
+  #rejected(from: string, reason: string, count = 1): void {
+    this.#rejectedMessages += count;
+    this.#log.warn('rejected a message', { from, reason });
+    if (isForgery(reason)) this.#sessions.forged(from);
+  }
+
   #createDesk(storage: NodeState): VoteDesk {
     return new VoteDesk({
       self: this.peerId,
@@ -237,17 +235,16 @@ export class SynodNode implements SynodApi {
         [...storage.catalog.ruleQuestions()].filter((r) => this.#chosen(r.id) === null),
       chosen: (id) => this.#chosen(id),
       checks: () => this.#requireVotes().checks,
-      isMember: (peer) => peer === this.peerId || this.#membership.knows(peer),
       connectedPeers: () => this.#link.connectedPeers(),
       send: (to, message) => this.#link.send(to, message),
-      rejected: (from, reason) => {
-        this.#rejectedMessages++;
-        this.#log.warn('rejected a message', { from, reason });
-      },
+      rejected: (from, reason) => this.#rejected(from, reason),
       changed: (id) => this.#views.emitQuestion(id),
       close: async (id) => {
         await this.close({ questionId: id, waitMs: 0 });
       },
+      proposal: (id) => storage.driver.core.decision(id)?.proposer.proposal ?? null,
+      accepted: (id) => storage.driver.core.decision(id)?.acceptor.accepted?.value ?? null,
+      revise: (id, value) => storage.driver.input({ kind: 'revise', decision: id, value }),
       now: () => Date.now(),
     });
   }
@@ -314,6 +311,9 @@ export class SynodNode implements SynodApi {
               // A message to itself is delivered locally at once: it is also received.
               if (to === self) node.#timelines.record('received', to, message);
             },
+            acceptable: (decision, value) =>
+              node === null || node.#desk === null ? true : node.#desk.acceptable(decision, value),
+            admitsOwn: (message) => node === null || node.#desk === null || node.#desk.admitsOwn(message),
           });
     const started = new SynodNode(options, privateKey, members, group, storage, storageError, lock);
     node = started;
@@ -435,6 +435,8 @@ export class SynodNode implements SynodApi {
       addresses: this.#ownAddresses(),
       storageError: this.#storageError,
       rejectedMessages: this.#rejectedMessages,
+      forgedSignatures: this.#sessions.forgeries,
+      cutOffPeers: this.#sessions.cutOffPeers(),
       traffic: this.#link.traffic,
     };
   }

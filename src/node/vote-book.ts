@@ -11,10 +11,22 @@ import {
 import type { StateLog, StateLogOptions } from '../storage/index.ts';
 import { FILES } from './data-dir.ts';
 
-/** Vote sets kept for one question: each close attempt names one. */
+/**
+ * Vote sets kept for one question from closers other than its asker and acceptors: each close
+ * attempt names one. Only the question's voters may close, each at most MAX_SETS_PER_CLOSER times, and
+ * the asker's and the acceptors' sets are kept beyond this: voters who fill these places still cannot
+ * stop the asker or an acceptor from closing. A question's sets hold at most
+ * (MAX_SETS_PER_QUESTION + 3 × (1 + acceptors)) × its voters votes.
+ */
 export const MAX_SETS_PER_QUESTION = 32;
 /** Vote sets one member's closes may leave on a question (a liar cannot take every place). */
-export const MAX_SETS_PER_CLOSER = 3;
+export const MAX_SETS_PER_CLOSER = 8;
+/**
+ * Times one member's vote on one question may change (per run of this node): each change of a vote
+ * cast before a close can make the acceptors refuse that close once, so a liar changing its vote
+ * without end could keep a vote from closing.
+ */
+export const MAX_VOTE_CHANGES = 16;
 
 /**
  * What the vote book keeps on disk: each member's standing vote on each question, and the vote sets
@@ -22,7 +34,13 @@ export const MAX_SETS_PER_CLOSER = 3;
  * set of a chosen close is on the disks of a majority of the acceptors.
  */
 export type VoteBookRecord =
-  | { readonly id: string; readonly kind: 'vote'; readonly vote: MemberVote }
+  | {
+      readonly id: string;
+      readonly kind: 'vote';
+      readonly vote: MemberVote;
+      /** When this node took it (its own clock; absent in records from before). */
+      readonly at?: number | undefined;
+    }
   | {
       readonly id: string;
       readonly kind: 'set';
@@ -31,10 +49,14 @@ export type VoteBookRecord =
       /** The close that committed to the set (its Paxos value), passed on with it. */
       readonly close: string;
       readonly votes: readonly MemberVote[];
+      /** Closed by the question's asker or an acceptor (see MAX_SETS_PER_QUESTION). */
+      readonly reserved?: boolean | undefined;
+      /** When this node took it (its own clock; absent in records from before). */
+      readonly at?: number | undefined;
     };
 
 const recordSchema = z.discriminatedUnion('kind', [
-  z.object({ id: z.string(), kind: z.literal('vote'), vote: memberVoteSchema }),
+  z.object({ id: z.string(), kind: z.literal('vote'), vote: memberVoteSchema, at: z.number().optional() }),
   z.object({
     id: z.string(),
     kind: z.literal('set'),
@@ -42,6 +64,8 @@ const recordSchema = z.discriminatedUnion('kind', [
     digest: z.string(),
     close: z.string().refine((value) => decodeClose(value) !== null, 'not a close'),
     votes: z.array(memberVoteSchema).max(MAX_VOTES_PER_QUESTION),
+    reserved: z.boolean().optional(),
+    at: z.number().optional(),
   }),
 ]) satisfies z.ZodType<VoteBookRecord>;
 
@@ -53,10 +77,27 @@ export function voteBookOptions(create: boolean): StateLogOptions<VoteBookRecord
 export class VoteBook {
   readonly #log: StateLog<VoteBookRecord>;
   readonly #votes = new Map<string, Map<string, MemberVote>>();
-  readonly #sets = new Map<string, Map<string, { close: CloseValue; votes: readonly MemberVote[] }>>();
+  /** When this node took each standing vote, by question and member. */
+  readonly #votesAt = new Map<string, number>();
+  /** Votes kept per question and member in this run (see MAX_VOTE_CHANGES). */
+  readonly #changes = new Map<string, number>();
+  /** Writes under way: new voters by question, and sets by question and digest with their closers. */
+  readonly #pendingVoters = new Map<string, Set<string>>();
+  readonly #pendingSets = new Map<string, Map<string, { by: string; reserved: boolean }>>();
+  readonly #sets = new Map<
+    string,
+    Map<string, { close: CloseValue; votes: readonly MemberVote[]; reserved: boolean; at: number }>
+  >();
 
-  constructor(log: StateLog<VoteBookRecord>, records: Iterable<VoteBookRecord>) {
+  readonly #clock: () => number;
+
+  constructor(
+    log: StateLog<VoteBookRecord>,
+    records: Iterable<VoteBookRecord>,
+    clock: () => number = Date.now,
+  ) {
     this.#log = log;
+    this.#clock = clock;
     for (const record of records) this.#index(record);
   }
 
@@ -77,28 +118,74 @@ export class VoteBook {
     const votes = this.#votes.get(vote.question);
     const current = votes?.get(vote.by);
     if (!supersedes(vote, current)) return 'old';
-    if (current === undefined && (votes?.size ?? 0) >= MAX_VOTES_PER_QUESTION) return 'full';
-    const record: VoteBookRecord = { id: `v:${vote.question}:${vote.by}`, kind: 'vote', vote };
-    await this.#log.write([record]);
-    this.#index(record);
+    const key = `${vote.question}:${vote.by}`;
+    // Counted as soon as asked (writes run side by side): the bounds hold however many come at once.
+    const voters = (votes?.size ?? 0) + (this.#pendingVoters.get(vote.question)?.size ?? 0);
+    const newVoter =
+      current === undefined && !(this.#pendingVoters.get(vote.question)?.has(vote.by) ?? false);
+    if (newVoter && voters >= MAX_VOTES_PER_QUESTION) return 'full';
+    if ((this.#changes.get(key) ?? 0) >= MAX_VOTE_CHANGES) return 'full';
+    // Bounded by the votes held: one entry per member and question.
+    this.#changes.set(key, (this.#changes.get(key) ?? 0) + 1);
+    const pending = this.#pendingVoters.get(vote.question) ?? new Set<string>();
+    if (newVoter) this.#pendingVoters.set(vote.question, pending.add(vote.by));
+    const record: VoteBookRecord = {
+      id: `v:${vote.question}:${vote.by}`,
+      kind: 'vote',
+      vote,
+      at: this.#clock(),
+    };
+    try {
+      await this.#log.write([record]);
+    } finally {
+      if (newVoter) {
+        pending.delete(vote.by);
+        if (pending.size === 0) this.#pendingVoters.delete(vote.question);
+      }
+    }
+    // Two votes of one member written side by side: the newer stands, whichever fsync ends first.
+    if (supersedes(vote, this.#votes.get(vote.question)?.get(vote.by))) this.#index(record);
     return 'kept';
   }
 
-  /** The votes a close committed to, with the close, if this node holds them. */
+  /**
+   * The votes a close committed to, with the close and when this node took it (0: before this was
+   * noted), if this node holds them.
+   */
   set(
     question: string,
     digest: string,
-  ): { readonly close: CloseValue; readonly votes: readonly MemberVote[] } | undefined {
+  ): { readonly close: CloseValue; readonly votes: readonly MemberVote[]; readonly at: number } | undefined {
     return this.#sets.get(question)?.get(digest);
   }
 
-  /** Keeps the vote set `close` committed to (checked by the caller); resolves once it is on disk. */
-  async keepSet(close: CloseValue, votes: readonly MemberVote[]): Promise<'kept' | 'held' | 'full'> {
+  /** When this node took a member's standing vote on a question (0: before this was noted). */
+  votedAt(question: string, member: string): number {
+    return this.#votesAt.get(`${question}:${member}`) ?? 0;
+  }
+
+  /**
+   * Keeps the vote set `close` committed to (checked by the caller); resolves once it is on disk.
+   * `reserved`: the closer is the question's asker or an acceptor, whose sets MAX_SETS_PER_QUESTION
+   * does not limit.
+   */
+  async keepSet(
+    close: CloseValue,
+    votes: readonly MemberVote[],
+    reserved = false,
+  ): Promise<'kept' | 'held' | 'full'> {
     const { question, digest } = close;
     const sets = this.#sets.get(question);
-    if (sets?.has(digest)) return 'held';
-    const byCloser = [...(sets?.values() ?? [])].filter((s) => s.close.by === close.by).length;
-    if ((sets?.size ?? 0) >= MAX_SETS_PER_QUESTION || byCloser >= MAX_SETS_PER_CLOSER) return 'full';
+    const pending = this.#pendingSets.get(question) ?? new Map<string, { by: string; reserved: boolean }>();
+    if (sets?.has(digest) || pending.has(digest)) return 'held';
+    // Counted as soon as asked (writes run side by side): the bounds hold however many come at once.
+    const all = [
+      ...[...(sets?.values() ?? [])].map((s) => ({ by: s.close.by, reserved: s.reserved })),
+      ...pending.values(),
+    ];
+    if (all.filter((s) => s.by === close.by).length >= MAX_SETS_PER_CLOSER) return 'full';
+    if (!reserved && all.filter((s) => !s.reserved).length >= MAX_SETS_PER_QUESTION) return 'full';
+    this.#pendingSets.set(question, pending.set(digest, { by: close.by, reserved }));
     const record: VoteBookRecord = {
       id: `s:${question}:${digest}`,
       kind: 'set',
@@ -106,8 +193,15 @@ export class VoteBook {
       digest,
       close: encodeClose(close),
       votes: [...votes],
+      ...(reserved ? { reserved } : {}),
+      at: this.#clock(),
     };
-    await this.#log.write([record]);
+    try {
+      await this.#log.write([record]);
+    } finally {
+      pending.delete(digest);
+      if (pending.size === 0) this.#pendingSets.delete(question);
+    }
     this.#index(record);
     return 'kept';
   }
@@ -117,11 +211,17 @@ export class VoteBook {
       const votes = this.#votes.get(record.vote.question) ?? new Map<string, MemberVote>();
       votes.set(record.vote.by, record.vote);
       this.#votes.set(record.vote.question, votes);
+      this.#votesAt.set(`${record.vote.question}:${record.vote.by}`, record.at ?? 0);
     } else {
       const close = decodeClose(record.close);
       if (close === null) return;
       const sets = this.#sets.get(record.question) ?? new Map();
-      sets.set(record.digest, { close, votes: record.votes });
+      sets.set(record.digest, {
+        close,
+        votes: record.votes,
+        reserved: record.reserved === true,
+        at: record.at ?? 0,
+      });
       this.#sets.set(record.question, sets);
     }
   }

@@ -2,6 +2,7 @@ import {
   decodeProposal,
   encodeProposal,
   isAllowedOption,
+  mayVote,
   type QuestionDefinition,
 } from '../model/question.ts';
 import {
@@ -24,8 +25,30 @@ import {
 import type { Signing } from './signing.ts';
 import { decisionConfigOf } from './question-voters.ts';
 
-/** How far ahead of this node's clock another member's may be: laptops' clocks drift, not by hours. */
+/**
+ * How far ahead of this node's clock a question's creation time may be: laptops' clocks drift, not by
+ * hours (a question dated ahead would only stay on top of the lists).
+ */
 export const MAX_CLOCK_AHEAD_MS = 10 * 60_000;
+/**
+ * How far ahead of this node's clock a close may be dated. A close dated at the deadline is what
+ * lets a member other than the asker close a vote; on a LAN whose laptops keep time by NTP the
+ * clocks agree within a second, so 30 s keeps a member from closing early by more than that.
+ */
+export const MAX_CLOSE_AHEAD_MS = 30_000;
+
+/** What every problem of a signature that does not verify says (see isForgery). */
+const FORGED = '(a forged signature)';
+
+/** Marks a problem as a signature that does not verify: a member's own mistake never makes one. */
+function forged(problem: string): string {
+  return `${problem} ${FORGED}`;
+}
+
+/** Whether a problem was a signature that does not verify (its sender is lying, or broken). */
+export function isForgery(problem: string): boolean {
+  return problem.includes(FORGED);
+}
 
 /** Values and certificates already checked, so that a repeat costs a lookup, not signatures. */
 const MAX_REMEMBERED = 4_096;
@@ -68,8 +91,8 @@ export class VoteChecks {
         return null;
       case 'accept': {
         const close = question.rule === 'quick' ? null : decodeClose(message.value);
-        if (close !== null && close.at > now + MAX_CLOCK_AHEAD_MS)
-          return `a close dated ${Math.round((close.at - now) / 60_000)} minutes in the future`;
+        if (close !== null && close.at > now + MAX_CLOSE_AHEAD_MS)
+          return `a close dated ${Math.round((close.at - now) / 1_000)} s ahead of this node's clock`;
         const { decision, ballot } = message;
         // Its phase 1: each Promise signed by its acceptor for this very ballot (the core checks that
         // they are a majority and that the value is the one they allow).
@@ -77,7 +100,7 @@ export class VoteChecks {
           const key = `promise\n${decision}\n${JSON.stringify(ballot)}\n${acceptor}\n${signature}\n${JSON.stringify(accepted)}`;
           if (this.#goodValues.has(key)) continue;
           if (!this.#signing.verify(acceptor, { kind: 'promise', decision, ballot, accepted }, signature))
-            return `an accept with a promise that is not ${acceptor}'s`;
+            return forged(`an accept with a promise that is not ${acceptor}'s`);
           if (accepted !== null) {
             const problem = this.valueProblem(question, accepted.value);
             if (problem !== null) return `an accept with a promise of an invalid value: ${problem}`;
@@ -89,13 +112,13 @@ export class VoteChecks {
       case 'promise': {
         const { decision, ballot, accepted, signature } = message;
         if (!this.#signing.verify(from, { kind: 'promise', decision, ballot, accepted }, signature))
-          return 'a promise without a valid signature of its sender';
+          return forged('a promise without a valid signature of its sender');
         return accepted === null ? null : this.valueProblem(question, accepted.value);
       }
       case 'accepted': {
         const { decision, ballot, value, signature } = message;
         if (!this.#signing.verify(from, { kind: 'accepted', decision, ballot, value }, signature))
-          return 'an accepted without a valid signature of its sender';
+          return forged('an accepted without a valid signature of its sender');
         return this.valueProblem(question, value);
       }
       case 'decided':
@@ -125,21 +148,22 @@ export class VoteChecks {
       return `"${proposal.option}" is not one of the question's options`;
     const { option, by, signature } = proposal;
     if (!this.#signing.verify(by, { kind: 'proposal', decision: question.id, option, by }, signature))
-      return 'a proposal without a valid signature of the member it names';
+      return forged('a proposal without a valid signature of the member it names');
     return null;
   }
 
   /**
-   * A close is signed by the member it names, who is the question's asker, or any member once the
-   * deadline has passed (by the closer's own signed clock; acceptors also refuse one dated far ahead
-   * of theirs).
+   * A close is signed by the member it names, who is the question's asker, or one of its voters once
+   * the deadline has passed (by the closer's own signed clock; acceptors also refuse one dated ahead
+   * of theirs by more than MAX_CLOSE_AHEAD_MS).
    */
   #closeProblem(question: QuestionDefinition, value: Value): string | null {
     const close = decodeClose(value);
     if (close === null) return 'a value that is not a close';
     const { by, at, digest, count, signature } = close;
     if (!this.#signing.verify(by, { kind: 'close', question: question.id, by, at, digest, count }, signature))
-      return 'a close without a valid signature of the member it names';
+      return forged('a close without a valid signature of the member it names');
+    if (!mayVote(question, by)) return `a close by ${by}, who is not among the question's voters`;
     if (by !== question.createdBy && (question.deadline === null || at < question.deadline))
       return 'a close by a member other than the asker before the deadline';
     return null;
@@ -183,10 +207,16 @@ export class VoteChecks {
     return { ...vote, signature: this.#signing.sign({ kind: 'vote', ...vote }) };
   }
 
-  /** A vote must be signed by its member, for this question, of the kind and an option it allows. */
+  /**
+   * A vote must be signed by its member, one of the question's voters, for this question, of the kind
+   * and an option it allows, and cast before the deadline (by the voter's clock: its seq is that
+   * clock, or one more than its previous vote's).
+   */
   voteProblem(question: QuestionDefinition, vote: MemberVote): string | null {
     if (vote.question !== question.id) return 'a vote for another question';
     if (question.rule === 'quick') return 'a vote on a quick decision';
+    if (!mayVote(question, vote.by)) return `a vote of ${vote.by}, who is not among the question's voters`;
+    if (question.deadline !== null && vote.seq >= question.deadline) return 'a vote cast after the deadline';
     if ((question.rule === 'sealed-bid') !== (vote.amount !== null))
       return question.rule === 'sealed-bid' ? 'a vote without an amount in an auction' : 'a bid in a vote';
     if (!isAllowedVoteOption(question, vote.option))
@@ -196,7 +226,7 @@ export class VoteChecks {
     const key = `vote\n${JSON.stringify(vote)}`;
     if (this.#goodValues.has(key)) return null;
     if (!this.#signing.verify(vote.by, { kind: 'vote', ...fields }, signature))
-      return 'a vote without a valid signature of its member';
+      return forged('a vote without a valid signature of its member');
     remember(this.#goodValues, key);
     return null;
   }
@@ -214,11 +244,11 @@ export class VoteChecks {
     const { ballot } = certificate;
     for (const { acceptor, signature } of certificate.accepted) {
       if (!this.#signing.verify(acceptor, { kind: 'accepted', decision, ballot, value }, signature))
-        return `a certificate with a signature that is not ${acceptor}'s`;
+        return forged(`a certificate with a signature that is not ${acceptor}'s`);
     }
     for (const { acceptor, accepted, signature } of certificate.promises) {
       if (!this.#signing.verify(acceptor, { kind: 'promise', decision, ballot, accepted }, signature))
-        return `a certificate with a promise that is not ${acceptor}'s`;
+        return forged(`a certificate with a promise that is not ${acceptor}'s`);
     }
     remember(this.#goodCertificates, key);
     return null;
@@ -246,7 +276,7 @@ export class VoteChecks {
     const { signature, ...fields } = question;
     if (signature === undefined) return "a question without its creator's signature";
     if (!this.#signing.verify(question.createdBy, { kind: 'question', ...fields }, signature))
-      return 'a question without a valid signature of the member it names as its creator';
+      return forged('a question without a valid signature of the member it names as its creator');
     return null;
   }
 

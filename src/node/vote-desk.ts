@@ -1,11 +1,13 @@
 import { SynodError } from '../api/types.ts';
-import type { QuestionDefinition } from '../model/question.ts';
+import { mayVote, type QuestionDefinition } from '../model/question.ts';
 import {
   decodeClose,
   encodeClose,
   isAllowedVoteOption,
   SOLE_LOT,
   standingVotes,
+  supersedes,
+  type CloseValue,
   type MemberVote,
 } from '../model/rules.ts';
 import { VOTES_PER_MESSAGE, type WireMessage } from '../net/wire.ts';
@@ -13,7 +15,7 @@ import type { PaxosMessage } from '../paxos/index.ts';
 import type { Logger } from '../util/logger.ts';
 import type { QuestionRecord } from './catalog.ts';
 import type { VoteBook } from './vote-book.ts';
-import type { VoteChecks } from './vote-checks.ts';
+import { isForgery, type VoteChecks } from './vote-checks.ts';
 
 /** A member who is neither the asker nor an acceptor closes this long after the deadline (plus a part fixed per node and question), if nobody has. */
 export const CLOSE_GRACE_MS = 10_000;
@@ -38,7 +40,6 @@ export interface VoteDeskContext {
   /** The value Paxos chose for the question, once known. */
   chosen(id: string): string | null;
   checks(): VoteChecks;
-  isMember(peer: string): boolean;
   connectedPeers(): string[];
   send(to: string, message: WireMessage): void;
   rejected(from: string, reason: string): void;
@@ -46,6 +47,12 @@ export interface VoteDeskContext {
   changed(id: string): void;
   /** Proposes a close for the question (the node's close, as if its user had clicked). */
   close(id: string): Promise<void>;
+  /** This node's own Paxos proposal for the question, if it made one. */
+  proposal(id: string): string | null;
+  /** The value this node's acceptor has accepted for the question, if any. */
+  accepted(id: string): string | null;
+  /** Replaces this node's proposal for the question with `value`, for the ballots to come. */
+  revise(id: string, value: string): void;
   now(): number;
 }
 
@@ -96,6 +103,11 @@ export class VoteDesk {
         `"${chosen}" is not one of this question's options (${definition.options.join(', ')})`,
       );
     }
+    if (!mayVote(definition, self))
+      throw new SynodError(
+        'invalid-input',
+        'you cannot vote on this question: it was asked before this laptop joined the group',
+      );
     const now = this.#ctx.now();
     if (definition.deadline !== null && now >= definition.deadline)
       throw new SynodError('invalid-input', 'the deadline has passed: the question is closing');
@@ -103,7 +115,8 @@ export class VoteDesk {
     // A number never used before by this member, across restarts: the clock, or one more than the last.
     const seq = Math.max((previous?.seq ?? 0) + 1, now);
     const vote = this.#ctx.checks().signVote({ question: questionId, by: self, option: chosen, amount, seq });
-    await this.#keep(vote);
+    if ((await this.#keep(vote)) === 'full')
+      throw new SynodError('invalid-input', 'you have changed your vote on this question too many times');
     for (const peer of this.#ctx.connectedPeers()) this.#ctx.send(peer, { type: 'votes', votes: [vote] });
     this.#ctx.changed(questionId);
   }
@@ -130,6 +143,11 @@ export class VoteDesk {
         'a quick decision is not closed: it is decided by the first proposal',
       );
     const now = this.#ctx.now();
+    if (!mayVote(definition, self))
+      throw new SynodError(
+        'invalid-input',
+        'you cannot close this question: it was asked before this laptop joined the group',
+      );
     if (definition.createdBy !== self && (definition.deadline === null || now < definition.deadline)) {
       throw new SynodError(
         'invalid-input',
@@ -140,7 +158,7 @@ export class VoteDesk {
     }
     const votes = standingVotes(book.standing(questionId));
     const close = this.#ctx.checks().close(definition, votes, self, now);
-    const kept = await book.keepSet(close, votes);
+    const kept = await book.keepSet(close, votes, isReserved(definition, self));
     if (kept === 'full')
       throw new SynodError('invalid-input', 'this question has been closed too many times already');
     const value = encodeClose(close);
@@ -158,11 +176,11 @@ export class VoteDesk {
       const record = this.#ctx.question(vote.question);
       // A vote on a question not known yet, or already decided, counts nowhere: the close decides.
       if (record === undefined || this.#ctx.chosen(vote.question) !== null) continue;
-      const problem =
-        this.#ctx.checks().voteProblem(record.definition, vote) ??
-        (this.#ctx.isMember(vote.by) ? null : `a vote of ${vote.by}, no member this node knows`);
+      const problem = this.#ctx.checks().voteProblem(record.definition, vote);
       if (problem !== null) {
         this.#ctx.rejected(from, problem);
+        // A forged signature: the rest of the message is not worth checking.
+        if (isForgery(problem)) break;
         continue;
       }
       if ((await this.#keep(vote)) === 'kept') news.push(vote);
@@ -170,7 +188,86 @@ export class VoteDesk {
     if (news.length === 0) return;
     for (const peer of this.#ctx.connectedPeers())
       if (peer !== from) this.#ctx.send(peer, { type: 'votes', votes: news });
-    for (const id of new Set(news.map((v) => v.question))) this.#ctx.changed(id);
+    for (const id of new Set(news.map((v) => v.question))) {
+      this.#ctx.changed(id);
+      await this.#reviseClose(id);
+    }
+  }
+
+  /**
+   * This node's close of the question leaves out votes it now holds (they reached it after it
+   * closed, or an acceptor refused the close and sent them): close again over every vote held, for
+   * the ballots to come.
+   */
+  async #reviseClose(questionId: string): Promise<void> {
+    const proposed = this.#ctx.proposal(questionId);
+    const close = proposed === null ? null : decodeClose(proposed);
+    const record = this.#ctx.question(questionId);
+    if (close === null || close.by !== this.#ctx.self || record === undefined) return;
+    if (this.#ctx.chosen(questionId) !== null || this.#missing(record.definition, close).length === 0) return;
+    const { definition } = record;
+    const votes = standingVotes(this.#ctx.book.standing(questionId));
+    const revised = this.#ctx
+      .checks()
+      .close(definition, votes, this.#ctx.self, Math.max(this.#ctx.now(), close.at));
+    const kept = await this.#ctx.book.keepSet(revised, votes, isReserved(definition, this.#ctx.self));
+    if (kept === 'full') {
+      this.#ctx.log.warn('could not close again with the votes that came: too many closes', {
+        question: questionId,
+      });
+      return;
+    }
+    const value = encodeClose(revised);
+    for (const peer of this.#ctx.connectedPeers())
+      this.#ctx.send(peer, { type: 'vote-set', close: value, votes });
+    this.#ctx.revise(questionId, value);
+  }
+
+  /**
+   * The votes this node holds that `close` leaves out or holds an older one of, each cast before the
+   * close (its seq, the voter's clock, below the close's time). With `beforeSet`, only those this
+   * node took before the close's own set reached it: an acceptor refuses a close that leaves out such
+   * a vote, so that no closer can hide a vote the acceptor was told of by dropping it, or by keeping a
+   * replaced one; a vote that reached it after the close is the closer's to miss.
+   */
+  #missing(definition: QuestionDefinition, close: CloseValue, beforeSet = false): MemberVote[] {
+    const { book } = this.#ctx;
+    const set = book.set(definition.id, close.digest);
+    if (set === undefined) return [];
+    const inSet = new Map(set.votes.map((v) => [v.by, v]));
+    return book
+      .standing(definition.id)
+      .filter(
+        (v) =>
+          v.seq < close.at &&
+          supersedes(v, inSet.get(v.by)) &&
+          (!beforeSet || book.votedAt(definition.id, v.by) <= set.at),
+      );
+  }
+
+  /**
+   * Whether the acceptors can be expected to accept `value` as far as this node knows: not a close
+   * whose set this node does not hold (it never came, or it was refused: one that counts someone who
+   * is not a voter), nor one that leaves out votes this node holds (an acceptor that holds them too
+   * refuses it).
+   */
+  acceptable(questionId: string, value: string): boolean {
+    const record = this.#ctx.question(questionId);
+    if (record === undefined || record.definition.rule === 'quick') return true;
+    const close = decodeClose(value);
+    if (close === null || this.#ctx.book.set(questionId, close.digest) === undefined) return false;
+    return this.#missing(record.definition, close).length === 0;
+  }
+
+  /** This node's acceptor takes its own proposer's Accept only on the terms it gives everyone's. */
+  admitsOwn(message: PaxosMessage): boolean {
+    if (message.kind !== 'accept') return true;
+    const record = this.#ctx.question(message.decision);
+    const close =
+      record === undefined || record.definition.rule === 'quick' ? null : decodeClose(message.value);
+    if (record === undefined || close === null || this.#ctx.accepted(message.decision) === message.value)
+      return true;
+    return this.#missing(record.definition, close, true).length === 0;
   }
 
   /** The votes a close committed to: kept on disk once checked, so that the close can be accepted. */
@@ -184,7 +281,7 @@ export class VoteDesk {
       this.#ctx.rejected(from, problem);
       return;
     }
-    const kept = await this.#ctx.book.keepSet(close, votes);
+    const kept = await this.#ctx.book.keepSet(close, votes, isReserved(record.definition, close.by));
     if (kept === 'full') this.#ctx.rejected(from, `too many vote sets for question ${close.question}`);
     this.#requested.delete(`${close.question}:${close.digest}`);
     if (kept !== 'full' && this.#wanted.get(close.question)?.digest === close.digest)
@@ -255,8 +352,20 @@ export class VoteDesk {
    */
   admits(question: QuestionDefinition, from: string, message: PaxosMessage): boolean {
     switch (message.kind) {
-      case 'accept':
-        return this.holdsVotesOf(question, message.value, from);
+      case 'accept': {
+        if (!this.holdsVotesOf(question, message.value, from)) return false;
+        const close = question.rule === 'quick' ? null : decodeClose(message.value);
+        // A close this acceptor has accepted already, it takes again (at a higher ballot): it may have
+        // been chosen, and refusing it now would hide nothing, only keep the group from learning it.
+        if (close === null || this.#ctx.accepted(question.id) === message.value) return true;
+        const missing = this.#missing(question, close, true);
+        if (missing.length === 0) return true;
+        // Refused, and the closer is told what it left out, so that it can close again with them.
+        this.#ctx.rejected(from, `a close that leaves out ${missing.length} votes this acceptor holds`);
+        for (let at = 0; at < missing.length; at += VOTES_PER_MESSAGE)
+          this.#ctx.send(from, { type: 'votes', votes: missing.slice(at, at + VOTES_PER_MESSAGE) });
+        return false;
+      }
       case 'promise':
         if (message.accepted !== null) this.holdsVotesOf(question, message.accepted.value, from);
         return true;
@@ -352,7 +461,8 @@ export class VoteDesk {
 
   #closesAt(record: QuestionRecord): number | null {
     const { deadline, createdBy, acceptors } = record.definition;
-    if (deadline === null || this.#closing.has(record.id)) return null;
+    if (deadline === null || this.#closing.has(record.id) || !mayVote(record.definition, this.#ctx.self))
+      return null;
     if (createdBy === this.#ctx.self || acceptors.includes(this.#ctx.self)) return deadline;
     // The same delay each time it is computed: derived from the question and this node.
     return deadline + CLOSE_GRACE_MS + Math.floor(spread(`${record.id}:${this.#ctx.self}`) * CLOSE_JITTER_MS);
@@ -386,6 +496,11 @@ export class VoteDesk {
     for (const peer of peers)
       this.#ctx.send(peer, { type: 'vote-set-request', question: questionId, digest });
   }
+}
+
+/** Whether `closer`'s vote sets are kept beyond MAX_SETS_PER_QUESTION: the asker's and acceptors'. */
+function isReserved(definition: QuestionDefinition, closer: string): boolean {
+  return closer === definition.createdBy || definition.acceptors.includes(closer);
 }
 
 /** A number in [0, 1) from a string, the same on every run. */

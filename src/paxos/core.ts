@@ -6,6 +6,7 @@ import {
   proposeIn,
   receiveIn,
   restoreDecision,
+  reviseIn,
   tickIn,
   toDurable,
   type CoreEvent,
@@ -21,6 +22,8 @@ export type CoreInput =
   /** Learn a decision's definition (at creation, or from a peer). */
   | { readonly kind: 'open'; readonly decision: DecisionId; readonly config: DecisionConfig }
   | { readonly kind: 'propose'; readonly decision: DecisionId; readonly value: Value }
+  /** Replace this node's proposal for the ballots to come, and start one (see reviseProposal). */
+  | { readonly kind: 'revise'; readonly decision: DecisionId; readonly value: Value }
   | { readonly kind: 'receive'; readonly from: NodeId; readonly message: PaxosMessage }
   /** Time has passed: fire due timeouts, retries and catch-up queries. */
   | { readonly kind: 'tick' };
@@ -30,6 +33,11 @@ export interface Env {
   readonly now: number;
   /** Uniform in [0, 1). */
   readonly random: () => number;
+  /**
+   * Whether the acceptors can be expected to accept a value (a close that omits votes they hold is
+   * refused): a proposer then looks for a phase 1 that leaves it free (see ProposerContext.acceptable).
+   */
+  readonly acceptable?: ((decision: DecisionId, value: Value) => boolean) | undefined;
 }
 
 /**
@@ -113,6 +121,12 @@ export class SynodCore {
           return refusal(input.decision, null, 'propose on a decision that is not open');
         return this.#apply([proposeIn(state, input.value, ctx)]);
       }
+      case 'revise': {
+        const state = this.#decisions.get(input.decision);
+        if (state === undefined)
+          return refusal(input.decision, null, 'revise on a decision that is not open');
+        return this.#apply([reviseIn(state, input.value, ctx)]);
+      }
       case 'receive': {
         const state = this.#decisions.get(input.message.decision);
         if (state === undefined) {
@@ -176,7 +190,14 @@ export class SynodCore {
   }
 
   #context(env: Env): StepContext {
-    return { self: this.self, now: env.now, random: env.random, sign: this.#sign, options: this.options };
+    return {
+      self: this.self,
+      now: env.now,
+      random: env.random,
+      sign: this.#sign,
+      options: this.options,
+      acceptable: env.acceptable,
+    };
   }
 }
 

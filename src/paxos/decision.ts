@@ -16,6 +16,7 @@ import type {
 import type { CoreOptions } from './options.ts';
 import {
   beginProposal,
+  reviseProposal,
   finish,
   allowedValue,
   IDLE_PROPOSER,
@@ -91,6 +92,8 @@ export interface StepContext {
   readonly random: () => number;
   readonly sign: Signer;
   readonly options: CoreOptions;
+  /** The caller's validity rule for values (see ProposerContext.acceptable). */
+  readonly acceptable?: ((decision: DecisionId, value: Value) => boolean) | undefined;
 }
 
 export interface DecisionStep {
@@ -353,6 +356,13 @@ function decide(
   };
 }
 
+/** This node's proposal replaced for the ballots to come (see reviseProposal); durable before it leaves. */
+export function reviseIn(state: DecisionState, value: Value, ctx: StepContext): DecisionStep {
+  if (state.chosen !== null) return { ...quiet(state), events: [decidedEvent(state, state.chosen, value)] };
+  const step = reviseProposal(state.proposer, value, proposerContext(state, ctx));
+  return fromProposer(state, step, step.mustPersist || state.proposer.proposal !== value);
+}
+
 function fromProposer(state: DecisionState, step: ProposerStep, mustPersist: boolean): DecisionStep {
   return { state: { ...state, proposer: step.state }, mustPersist, send: step.send, events: [] };
 }
@@ -369,6 +379,8 @@ function proposerContext(state: DecisionState, ctx: StepContext): ProposerContex
     quorum: quorum(state, ctx),
     floorRound: state.acceptor.promised?.round ?? 0,
     holdsFirstBallot: mayUseFirstBallot(state.config, ctx.self, ctx),
+    acceptable:
+      ctx.acceptable === undefined ? undefined : (value) => ctx.acceptable?.(state.id, value) !== false,
   };
 }
 

@@ -53,6 +53,13 @@ export interface ProposerContext {
   readonly floorRound: number;
   /** Whether this node holds the decision's first ballot (round 0, no phase 1): see DecisionConfig. */
   readonly holdsFirstBallot: boolean;
+  /**
+   * Whether the acceptors can be expected to accept `value` (the caller's validity rule: a close of a
+   * vote that omits votes the acceptors hold is refused by them). A phase 1 that would bind the
+   * proposer to a value it knows to be refused waits for a majority of promises that accepted nothing
+   * instead (see onPromise). Absent: every value is.
+   */
+  readonly acceptable?: ((value: Value) => boolean) | undefined;
 }
 
 export interface ProposerStep {
@@ -91,6 +98,17 @@ export function beginProposal(p: ProposerState, value: Value, ctx: ProposerConte
   };
 }
 
+/**
+ * Replaces this node's proposal for the ballots to come, and starts one at once (a node's close of a
+ * vote, merged with votes it was told of). A ballot already used keeps its value; round 0 is never
+ * used again, so it never carries two values.
+ */
+export function reviseProposal(p: ProposerState, value: Value, ctx: ProposerContext): ProposerStep {
+  if (p.proposal === null) return beginProposal(p, value, ctx);
+  if (p.proposal === value) return unchanged(p);
+  return startRound({ ...p, proposal: value, attempt: 0 }, ctx);
+}
+
 /** Phase 1a with a ballot above every round used, seen or persisted. */
 export function startRound(p: ProposerState, ctx: ProposerContext): ProposerStep {
   const round = Math.max(p.roundUsed, p.roundSeen, ctx.floorRound) + 1;
@@ -120,26 +138,41 @@ export function onPromise(
   if (phase.name !== 'preparing' || !sameBallot(phase.ballot, ballot)) return unchanged(seen);
   if (!isAcceptor(ctx.config, from) || phase.promises.has(from)) return unchanged(seen);
   const promises = new Map(phase.promises).set(from, evidence);
-  const quorumPromises = [...promises.values()];
-  const allowed = allowedValue(quorumPromises, ctx.config.acceptors.length, ctx.quorum);
+  const received = [...promises.values()];
+  const allowed = allowedValue(received, ctx.config.acceptors.length, ctx.quorum);
   // Too few promises yet, or too few to tell which of two values at one ballot to keep: wait for more.
   if (allowed === null) return unchanged({ ...seen, phase: { ...phase, promises } });
-  // Phase 2a: the value of the highest-ballot proposal any promiser accepted, or else our own.
-  const value = allowed.value ?? seen.proposal;
+  // Bound to a value the acceptors refuse, the round would fail, and every later one with it: while
+  // promises may still come, wait for them. Every promise more can show that the value cannot have
+  // been chosen (see allowedValue), which leaves this node free to propose its own. At the phase's
+  // deadline it goes on with what it has (see onTimer).
+  if (
+    allowed.value !== null &&
+    seen.proposal !== null &&
+    promises.size < ctx.config.acceptors.length &&
+    ctx.acceptable?.(allowed.value) === false
+  )
+    return unchanged({ ...seen, phase: { ...phase, promises } });
+  return phase2(seen, ballot, allowed.value, received, ctx);
+}
+
+/** Phase 2a: the value the promises allow, or else our own, with the promises that justify it. */
+function phase2(
+  seen: ProposerState,
+  ballot: Ballot,
+  allowedValue: Value | null,
+  promises: readonly PromiseEvidence[],
+  ctx: ProposerContext,
+): ProposerStep {
+  const value = allowedValue ?? seen.proposal;
   if (value === null) return unchanged({ ...seen, phase: { name: 'idle' } });
-  const accept: PaxosMessage = {
-    kind: 'accept',
-    decision: ctx.decision,
-    ballot,
-    value,
-    promises: quorumPromises,
-  };
+  const accept: PaxosMessage = { kind: 'accept', decision: ctx.decision, ballot, value, promises };
   const deadline = ctx.now + ctx.phaseTimeoutMs;
   return {
     state: {
       ...seen,
       phase: { name: 'accepting', ballot, value, deadline },
-      justified: { ballot, promises: quorumPromises },
+      justified: { ballot, promises },
     },
     send: ctx.config.acceptors.map((to) => ({ to, message: accept })),
     mustPersist: false,
@@ -166,6 +199,13 @@ export function onNack(
 /** Phase timeouts and the end of a backoff. */
 export function onTimer(p: ProposerState, ctx: ProposerContext): ProposerStep {
   const phase = p.phase;
+  if (phase.name === 'preparing' && ctx.now >= phase.deadline) {
+    // A majority promised, and the proposer waited for the rest in vain (see onPromise): go on.
+    const promises = [...phase.promises.values()];
+    const allowed = allowedValue(promises, ctx.config.acceptors.length, ctx.quorum);
+    if (allowed !== null && (allowed.value !== null || p.proposal !== null))
+      return phase2(p, phase.ballot, allowed.value, promises, ctx);
+  }
   if ((phase.name === 'preparing' || phase.name === 'accepting') && ctx.now >= phase.deadline) {
     return unchanged(backOff(p, ctx));
   }
@@ -215,6 +255,14 @@ export function allowedValue(
   if (promises.length < quorum) return null;
   const highest = highestAccepted(promises);
   if (highest === null) return { value: null };
+  // A value chosen at some ballot is the latest value each acceptor of its quorum accepted (every
+  // later ballot carries it): it is reported by all of them that promised. When no value is reported
+  // by enough promises to make a quorum with the acceptors that made none, nothing was chosen.
+  const latest = new Map<Value, number>();
+  for (const { accepted } of promises)
+    if (accepted !== null) latest.set(accepted.value, (latest.get(accepted.value) ?? 0) + 1);
+  const unheard = acceptorCount - promises.length;
+  if ([...latest.values()].every((count) => count + unheard < quorum)) return { value: null };
   const reported = new Map<Value, number>();
   for (const { accepted } of promises) {
     if (accepted !== null && sameBallot(accepted.ballot, highest.ballot))

@@ -112,6 +112,8 @@ class Simulation {
   #inFlight = 0;
   #partition: ReadonlyMap<NodeId, number> | null = null;
   readonly #closing = new Map<DecisionId, ClosingLayer>();
+  /** Closes due while their node was down. */
+  #closesDue: { node: NodeId; decision: DecisionId }[] = [];
 
   constructor(scenario: Scenario, trace: boolean) {
     this.#scenario = scenario;
@@ -139,7 +141,7 @@ class Simulation {
         this.#queue.push(p.at, { type: 'propose', node: p.node, decision: d.id, value: p.value });
     }
     for (const [decision, plan] of Object.entries(s.closing ?? {})) {
-      this.#closing.set(decision, new ClosingLayer(decision, plan, s.closingBug ?? null));
+      this.#closing.set(decision, new ClosingLayer(decision, plan, s.closingBug ?? null, s.nodes));
       // A node that is down when a vote reaches the others gets it when it is back (votes are sent
       // on every connection); the simulator hands it over at the same time.
       for (const vote of plan.votes)
@@ -196,8 +198,28 @@ class Simulation {
         this.#inFlight--;
         const node = this.#node(event.to);
         if (!node.alive) return this.#log(`drop ${event.from}→${event.to} ${describe(event.message)} (down)`);
-        this.#log(`recv ${event.from}→${event.to} ${describe(event.message)}`);
-        return this.#step(node, { kind: 'receive', from: event.from, message: event.message });
+        const { message } = event;
+        const layer = message.kind === 'accept' ? this.#closing.get(message.decision) : undefined;
+        const accepted = node.core.decision(message.decision)?.acceptor.accepted?.value ?? null;
+        if (
+          message.kind === 'accept' &&
+          layer !== undefined &&
+          !layer.admits(node.id, message.value, this.#now, accepted)
+        ) {
+          // Refused where messages enter the node; the closer is sent the votes its close left out.
+          this.#log(`refuse ${event.from}→${event.to} ${describe(message)}: it leaves out votes`);
+          for (const vote of layer.missing(node.id, message.value, true))
+            this.#queue.push(this.#now + this.#rng.int(1, 50), {
+              type: 'vote-arrives',
+              node: message.ballot.node,
+              decision: message.decision,
+              vote,
+            });
+          return;
+        }
+        if (message.kind === 'accept') layer?.noteAdmitted(node.id, message.value);
+        this.#log(`recv ${event.from}→${event.to} ${describe(message)}`);
+        return this.#step(node, { kind: 'receive', from: event.from, message });
       }
       case 'fsync': {
         const node = this.#node(event.node);
@@ -218,13 +240,28 @@ class Simulation {
         this.#oracle.onProposed(event.decision, event.value);
         return this.#step(node, { kind: 'propose', decision: event.decision, value: event.value });
       }
-      case 'vote-arrives':
-        this.#closing.get(event.decision)?.receive(event.node, event.vote);
-        return;
+      case 'vote-arrives': {
+        const layer = this.#closing.get(event.decision);
+        if (layer === undefined) return;
+        layer.receive(event.node, event.vote, this.#now);
+        const node = this.#node(event.node);
+        const decision = node.alive ? node.core.decision(event.decision) : undefined;
+        if (decision === undefined || decision.chosen !== null) return;
+        if (!layer.needsRevision(node.id, decision.proposer.proposal)) return;
+        const value = layer.close(node.id, this.#now);
+        this.#log(`${node.id} closes ${event.decision} again with ${value}`);
+        this.#oracle.onProposed(event.decision, value);
+        return this.#step(node, { kind: 'revise', decision: event.decision, value });
+      }
       case 'close': {
         const node = this.#node(event.node);
         const layer = this.#closing.get(event.decision);
-        if (!node.alive || layer === undefined) return;
+        if (layer === undefined) return;
+        if (!node.alive) {
+          // A node down at the deadline closes when it is back (src/node/vote-desk.ts schedules it).
+          this.#closesDue.push({ node: node.id, decision: event.decision });
+          return;
+        }
         const value = layer.close(node.id, this.#now);
         this.#log(`${node.id} closes ${event.decision} with ${value}`);
         this.#oracle.onProposed(event.decision, value);
@@ -273,6 +310,9 @@ class Simulation {
     // brings back any decision whose definition had not reached the disk before the crash.
     for (const d of this.#scenario.decisions)
       this.#step(node, { kind: 'open', decision: d.id, config: d.config });
+    for (const due of this.#closesDue.filter((c) => c.node === node.id))
+      this.#queue.push(this.#now, { type: 'close', node: node.id, decision: due.decision });
+    this.#closesDue = this.#closesDue.filter((c) => c.node !== node.id);
     this.#scheduleTick(node);
   }
 
@@ -280,7 +320,7 @@ class Simulation {
     this.#steps++;
     const { release, needsFsync } = node.step(
       input,
-      this.#env(),
+      this.#env(node.id),
       this.#scenario.bug === 'reply-before-persist',
     );
     if (needsFsync) {
@@ -342,6 +382,7 @@ class Simulation {
     this.#messages++;
     if (message.kind === 'accepted') {
       this.#oracle.onAcceptedSent(this.#now, message.decision, from, message.ballot, message.value);
+      this.#closing.get(message.decision)?.onAccepted(from, message.value);
     }
     if (message.kind === 'accept') {
       this.#oracle.onAcceptSent(this.#now, message.decision, message.ballot, message.value);
@@ -422,10 +463,17 @@ class Simulation {
     }
   }
 
-  #env(): Env {
+  /** What the world gives a node's core: the time, randomness, and (for closes) its view of the votes. */
+  #env(node?: NodeId): Env {
+    const acceptable =
+      node === undefined
+        ? undefined
+        : (decision: DecisionId, value: string) =>
+            this.#closing.get(decision)?.acceptable(node, value) ?? true;
     // The backoff control gives every node the same "random" number: their waits are all alike.
-    if (this.#scenario.bug === 'deterministic-backoff') return { now: this.#now, random: () => 0 };
-    return { now: this.#now, random: () => this.#rng.next() };
+    if (this.#scenario.bug === 'deterministic-backoff')
+      return { now: this.#now, random: () => 0, acceptable };
+    return { now: this.#now, random: () => this.#rng.next(), acceptable };
   }
 
   #node(id: NodeId): SimNode {

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MemberAnnouncement, WireMessage } from '../../src/net/wire.ts';
 import {
+  CUT_OFF_MS,
   EARLY_MESSAGES_PER_PEER,
+  FORGERIES_BEFORE_CUT_OFF,
   MemberSessions,
   type MemberMessage,
 } from '../../src/node/member-sessions.ts';
@@ -99,5 +101,48 @@ describe('member sessions: hellos', () => {
     s.receive('p', hello('Alice, restarted'));
     assert.equal(hellos(), 3, 'a peer that restarted unnoticed gets this node’s hello again');
     assert.deepEqual(greeted, ['p', 'p']);
+  });
+});
+
+describe('member sessions: forged signatures', () => {
+  it(`a member that sends ${FORGERIES_BEFORE_CUT_OFF} is hung up on, its messages dropped unread and its connections refused for ${CUT_OFF_MS / 60_000} minutes; one fewer is not`, () => {
+    let now = 1_000;
+    const hungUp: string[] = [];
+    const handled: string[] = [];
+    const membership = { hello: () => ({ changed: true }) } as unknown as Membership;
+    const s = new MemberSessions(
+      membership,
+      {
+        groupId: () => GROUP,
+        ownRecord: () => record('me'),
+        send: () => undefined,
+        hangUp: (peer) => hungUp.push(peer),
+        rejected: () => undefined,
+        greeted: () => undefined,
+        message: (from) => handled.push(from),
+      },
+      () => now,
+    );
+    for (const peer of ['liar', 'honest']) {
+      s.connected(peer);
+      s.receive(peer, hello(peer));
+    }
+    for (let n = 1; n < FORGERIES_BEFORE_CUT_OFF; n++) s.forged('honest');
+    for (let n = 1; n <= FORGERIES_BEFORE_CUT_OFF; n++) s.forged('liar');
+    assert.deepEqual(hungUp, ['liar'], 'control: a member one forgery short stays');
+    assert.equal(s.cutOffPeers(), 1);
+    assert.equal(s.forgeries, 2 * FORGERIES_BEFORE_CUT_OFF - 1);
+    assert.equal(s.isMember('liar'), false);
+    s.receive('liar', catalog(1));
+    s.receive('honest', catalog(1));
+    assert.deepEqual(handled, ['honest'], "the liar's messages are dropped unread");
+    s.connected('liar');
+    assert.deepEqual(hungUp, ['liar', 'liar'], 'a new connection is hung up at once');
+    now += CUT_OFF_MS + 1;
+    assert.equal(s.cutOffPeers(), 0);
+    s.connected('liar');
+    s.receive('liar', hello('liar'));
+    s.receive('liar', catalog(2));
+    assert.deepEqual(handled, ['honest', 'liar'], 'after the cut-off, a member again');
   });
 });

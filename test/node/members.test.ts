@@ -32,6 +32,7 @@ describe('member registry', () => {
         name: 'Bob',
         addresses: [address],
         lastSeen: 9,
+        firstSeen: 1,
         online: false,
         seq: 0,
         signature: null,

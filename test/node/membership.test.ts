@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { MemberAnnouncement } from '../../src/net/wire.ts';
-import { MAX_MEMBERS, MemberRegistry } from '../../src/node/members.ts';
+import { MAX_MEMBERS, MemberRegistry, STALE_MEMBER_MS } from '../../src/node/members.ts';
 import { isDialable, MAX_HINTS, Membership } from '../../src/node/membership.ts';
 import { Signing } from '../../src/node/signing.ts';
 
@@ -138,7 +138,7 @@ describe('membership: signed records', () => {
     assert.equal(m.announcements('Me', [])[0]?.seq, m.ownSeq);
   });
 
-  it('a full member list makes room by forgetting the member offline the longest; when all are online, none is added', async () => {
+  it('a full member list refuses newcomers: members who were there first are never pushed out, and only one away for 30 days makes room', async () => {
     const m = await membership();
     const members = await Promise.all(Array.from({ length: MAX_MEMBERS }, () => identity()));
     members.forEach((who, i) => m.hello(who.id, record(who, 6000 + i, 1), 10 + i));
@@ -148,9 +148,16 @@ describe('membership: signed records', () => {
     assert.equal(m.registry.get(late.id), undefined, 'everyone is online: no room');
     const first = members[0] as Identity;
     m.registry.upsert(first.id, { online: false }, 2_000);
-    m.hello(late.id, record(late, 7000, 1), 3_000);
+    const dayMs = 24 * 60 * 60_000;
+    assert.match(
+      (m.hello(late.id, record(late, 7000, 1), 2_000 + 29 * dayMs) as { problem: string }).problem,
+      /full/,
+      'a member away for 29 days keeps its place',
+    );
+    assert.ok(m.registry.get(first.id) !== undefined);
+    m.hello(late.id, record(late, 7000, 1), 2_001 + STALE_MEMBER_MS);
     assert.equal(m.registry.get(late.id)?.online, true);
-    assert.equal(m.registry.get(first.id), undefined, 'the one offline made room');
+    assert.equal(m.registry.get(first.id), undefined, 'the one away for 30 days made room');
   });
 });
 

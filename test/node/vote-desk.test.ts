@@ -36,7 +36,6 @@ function desk(connected: string[]) {
     checks: () => {
       throw new Error('not used');
     },
-    isMember: () => true,
     connectedPeers: () => connected,
     send: (to: string, message: WireMessage) => {
       if (message.type === 'vote-set-request') requests.push(to);
@@ -44,6 +43,9 @@ function desk(connected: string[]) {
     rejected: () => undefined,
     changed: () => undefined,
     close: async () => undefined,
+    proposal: () => null,
+    accepted: () => null,
+    revise: () => undefined,
     now: () => Date.now(),
   });
   return { d, sets, requests };
@@ -105,12 +107,14 @@ describe('a vote this node casts', () => {
       chosen: () => null,
       checks: () =>
         ({ signVote: (v: Omit<MemberVote, 'signature'>) => ({ ...v, signature: 's'.repeat(86) }) }) as never,
-      isMember: () => true,
       connectedPeers: () => ['a'],
       send: (_to: string, message: WireMessage) => sent.push(message.type),
       rejected: () => undefined,
       changed: (id) => changed.push(id),
       close: async () => undefined,
+      proposal: () => null,
+      accepted: () => null,
+      revise: () => undefined,
       now: () => Date.now(),
     });
     const cast = d.cast(open.id, 'Alien', null);

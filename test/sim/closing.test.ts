@@ -6,15 +6,16 @@ import { simulate } from '../../src/sim/simulation.ts';
 
 const EXECUTIONS = 1_000;
 
-function run(bug: ClosingBug | null) {
+function run(bug: ClosingBug | null, liar = false) {
   let violations = 0;
   let differentViews = 0;
   let lateVotes = 0;
   let crashes = 0;
   let decided = 0;
+  let liarRefused = 0;
   const failures: string[] = [];
   for (let seed = 1; seed <= EXECUTIONS; seed++) {
-    const scenario = withClosing(generateScenario(seed), bug);
+    const scenario = withClosing(generateScenario(seed), bug, { liar });
     const result = simulate(scenario);
     crashes += result.faults.crashes;
     decided += result.faults.decisionsChosen;
@@ -23,7 +24,11 @@ function run(bug: ClosingBug | null) {
     }
     // Closes of one decision proposed with different views of the votes.
     const proposed = new Map<string, Set<string>>();
+    const liars = new Set(Object.values(scenario.closing ?? {}).flatMap((plan) => plan.liar ?? []));
+    let refused = false;
     for (const line of simulate(scenario, { trace: true }).trace) {
+      if ([...liars].some((liar) => line.includes(` refuse `) && line.includes(`v=close:${liar}:`)))
+        refused = true;
       const match = / closes (\S+) with (close:\S+:\d+:)(.*)$/.exec(line);
       if (match === null) continue;
       const views = proposed.get(match[1] ?? '') ?? new Set<string>();
@@ -31,13 +36,14 @@ function run(bug: ClosingBug | null) {
       proposed.set(match[1] ?? '', views);
     }
     differentViews += [...proposed.values()].filter((views) => views.size > 1).length;
+    if (refused) liarRefused++;
     if (result.violations.length > 0) {
       violations++;
       if (failures.length < 3)
         failures.push(`seed ${seed}: ${result.violations.map((v) => `${v.kind}: ${v.detail}`).join('; ')}`);
     }
   }
-  return { violations, differentViews, lateVotes, crashes, decided, failures };
+  return { violations, differentViews, lateVotes, crashes, decided, liarRefused, failures };
 }
 
 describe('votes closed by Paxos, in the simulator', () => {
@@ -58,6 +64,21 @@ describe('votes closed by Paxos, in the simulator', () => {
   it('negative control: a close whose votes are read when shown, not fixed when proposed, is caught', () => {
     const r = run('set-read-late');
     console.log(`negative control set-read-late: ${r.violations} of ${EXECUTIONS} executions caught`);
+    assert.ok(r.violations > 0);
+  });
+
+  it(`${EXECUTIONS} executions with a lying closer (leaving out votes, keeping replaced ones, counting a voter that does not exist): every chosen close holds what its acceptors held`, () => {
+    const r = run(null, true);
+    console.log(
+      `${EXECUTIONS} executions with a lying closer: ${r.decided} closes decided; the liar's close refused by an acceptor in ${r.liarRefused}; ${r.violations} with a violation`,
+    );
+    assert.equal(r.violations, 0, r.failures.join('\n'));
+    assert.ok(r.liarRefused > EXECUTIONS / 4, `the liar's closes were refused in ${r.liarRefused}`);
+  });
+
+  it('negative control: acceptors that take a close whatever it leaves out let the liar hide votes, and are caught', () => {
+    const r = run('accept-omissions', true);
+    console.log(`negative control accept-omissions: ${r.violations} of ${EXECUTIONS} executions caught`);
     assert.ok(r.violations > 0);
   });
 });

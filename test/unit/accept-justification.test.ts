@@ -30,7 +30,8 @@ describe("an Accept shows its phase 1 (the acceptor's check, without signatures)
   it('takes the highest value the promises report, and only that one', () => {
     const low = { ballot: { round: 1, node: 'q' }, value: 'old' };
     const high = { ballot: { round: 3, node: 'q' }, value: 'newer' };
-    const promises = [promise('a', low), promise('b', high), promise('c')];
+    // c is silent: with it, b's value may have been chosen at round 3.
+    const promises = [promise('a', low), promise('b', high)];
     assert.equal(justificationProblem(config, 2, accept('newer', promises)), null);
     assert.match(justificationProblem(config, 2, accept('old', promises)) ?? '', /another value/);
     assert.match(justificationProblem(config, 2, accept('mine', promises)) ?? '', /another value/);
@@ -55,6 +56,22 @@ describe("an Accept shows its phase 1 (the acceptor's check, without signatures)
       justificationProblem(config, 2, accept('x', [promise('a', same), promise('b')])) ?? '',
       /could not have accepted yet/,
     );
+  });
+});
+
+describe('a value no quorum can have accepted', () => {
+  const earlier = { round: 2, node: 'a' };
+  it('reported by too few promises, with the acceptors that made none, to make a quorum: nothing was chosen', () => {
+    const x = promise('a', { ballot: earlier, value: 'x' });
+    // Two of three promised: c, silent, may have accepted x too; x may have been chosen.
+    assert.deepEqual(allowedValue([x, promise('b')], 3, 2), { value: 'x' });
+    // All three: only a accepted x, and b and c never will below this ballot: any value.
+    assert.deepEqual(allowedValue([x, promise('b'), promise('c')], 3, 2), { value: null });
+    assert.equal(justificationProblem(config, 2, accept('y', [x, promise('b'), promise('c')])), null);
+    assert.match(justificationProblem(config, 2, accept('y', [x, promise('b')])) ?? '', /another value/);
+    // Reported by two at different ballots: a quorum may have accepted it (a later ballot carries it).
+    const later = promise('b', { ballot: { round: 3, node: 'b' }, value: 'x' });
+    assert.deepEqual(allowedValue([x, later, promise('c')], 3, 2), { value: 'x' });
   });
 });
 

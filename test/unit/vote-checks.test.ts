@@ -5,7 +5,7 @@ import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { QuestionDefinition } from '../../src/model/question.ts';
 import { Signing } from '../../src/node/signing.ts';
-import { VoteChecks } from '../../src/node/vote-checks.ts';
+import { isForgery, MAX_CLOSE_AHEAD_MS, VoteChecks } from '../../src/node/vote-checks.ts';
 import { encodeClose } from '../../src/model/rules.ts';
 import type { Ballot, Certificate } from '../../src/paxos/index.ts';
 
@@ -245,16 +245,128 @@ describe('votes, bids and closes', () => {
     assert.match(bob.checks.voteSetProblem(vote, forged, votes) ?? '', /signature/);
   });
 
-  it('an acceptor does not take a close dated far ahead of its clock', () => {
-    const future = alice.checks.close(vote, [], alice.id, Date.now() + 3_600_000);
-    const accept = {
-      kind: 'accept',
+  it(`a close dated more than ${MAX_CLOSE_AHEAD_MS / 1_000} s ahead of the acceptor's clock waits; one within it is taken`, () => {
+    const now = Date.now();
+    const at = (offset: number) => ({
+      kind: 'accept' as const,
       decision: vote.id,
       ballot,
-      value: encodeClose(future),
+      value: encodeClose(alice.checks.close(vote, [], alice.id, now + offset)),
       promises: [],
-    } as const;
-    assert.match(bob.checks.problem(vote, alice.id, accept) ?? '', /in the future/);
+    });
+    assert.equal(bob.checks.problem(vote, alice.id, at(MAX_CLOSE_AHEAD_MS - 5_000), now), null);
+    assert.match(bob.checks.problem(vote, alice.id, at(MAX_CLOSE_AHEAD_MS + 5_000), now) ?? '', /ahead/);
+    // Seconds, not minutes: the attack that closed a vote 476 s before its deadline.
+    assert.match(bob.checks.problem(vote, alice.id, at(60_000), now) ?? '', /ahead/);
+  });
+
+  it('only the voters the question names vote, bid or close; the others count nowhere', () => {
+    const named = resign(alice, vote, { id: '5'.repeat(32), voters: [alice.id, bob.id, carol.id] });
+    assert.equal(dave.checks.voteProblem(named, cast(bob, 'The park', null, named)), null);
+    // Dave is a learner, but not a voter of this question; Mallory is in no list at all.
+    for (const who of [dave, mallory])
+      assert.match(
+        alice.checks.voteProblem(named, cast(who, 'The park', null, named)) ?? '',
+        /not among the question's voters/,
+      );
+    const late = (named.deadline ?? 0) + 1;
+    assert.equal(
+      dave.checks.valueProblem(named, encodeClose(bob.checks.close(named, [], bob.id, late))),
+      null,
+    );
+    assert.match(
+      dave.checks.valueProblem(named, encodeClose(mallory.checks.close(named, [], mallory.id, late))) ?? '',
+      /not among the question's voters/,
+    );
+    // A set that carries a vote of someone who is not a voter is refused as a whole.
+    const stuffed = [cast(bob, 'The park', null, named), cast(mallory, 'The café', null, named)];
+    const close = alice.checks.close(named, stuffed, alice.id, Date.now());
+    assert.match(dave.checks.voteSetProblem(named, close, stuffed) ?? '', /not among the question's voters/);
+    // A question from before voters were named: its asker, acceptors and learners vote, nobody else.
+    assert.equal(alice.checks.voteProblem(vote, cast(dave, 'The park')), null);
+    assert.match(alice.checks.voteProblem(vote, cast(mallory, 'The park')) ?? '', /not among/);
+  });
+
+  it('a vote cast at or after the deadline counts nowhere', () => {
+    const deadline = vote.deadline ?? 0;
+    assert.equal(alice.checks.voteProblem(vote, cast(bob, 'The park', null, vote, deadline - 1)), null);
+    assert.match(
+      alice.checks.voteProblem(vote, cast(bob, 'The park', null, vote, deadline)) ?? '',
+      /after the deadline/,
+    );
+    const votes = [cast(bob, 'The park', null, vote, deadline + 5)];
+    const close = alice.checks.close(vote, votes, alice.id, deadline + 10);
+    assert.match(alice.checks.voteSetProblem(vote, close, votes) ?? '', /after the deadline/);
+  });
+
+  it("a vote set's digest and count are checked against the close", () => {
+    const votes = [cast(bob, 'The park'), cast(carol, 'The café')];
+    const close = alice.checks.close(vote, votes, alice.id, Date.now());
+    assert.equal(dave.checks.voteSetProblem(vote, close, votes), null);
+    const other = [cast(bob, 'The park'), cast(dave, 'The café')];
+    assert.match(dave.checks.voteSetProblem(vote, close, other) ?? '', /not the one the close names/);
+    const recounted = alice.checks.close(vote, votes, alice.id, Date.now());
+    const lying = { ...recounted, count: 3 };
+    assert.match(dave.checks.voteSetProblem(vote, lying, votes) ?? '', /signature|not the one/);
+  });
+});
+
+describe('promises', () => {
+  const value = bob.checks.propose(q1, 'The park', bob.id);
+  const promise = (signer: Member, b: Ballot, accepted: { ballot: Ballot; value: string } | null) => ({
+    kind: 'promise' as const,
+    decision: q1.id,
+    ballot: b,
+    accepted,
+    signature: signer.signing.sign({ kind: 'promise', decision: q1.id, ballot: b, accepted }),
+  });
+  const earlier: Ballot = { round: 1, node: bob.id };
+
+  it('a Promise counts only signed by its sender, and its signature covers its ballot and what it reports accepted', () => {
+    assert.equal(alice.checks.problem(q1, bob.id, promise(bob, ballot, null)), null);
+    assert.equal(alice.checks.problem(q1, bob.id, promise(bob, ballot, { ballot: earlier, value })), null);
+    const cases = [
+      { ...promise(mallory, ballot, null) },
+      { ...promise(bob, ballot, null), ballot: { round: 9, node: alice.id } },
+      { ...promise(bob, ballot, null), accepted: { ballot: earlier, value } },
+      { ...promise(bob, ballot, { ballot: earlier, value }), accepted: null },
+      {
+        ...promise(bob, ballot, { ballot: earlier, value }),
+        accepted: { ballot: { round: 2, node: bob.id }, value },
+      },
+      { ...promise(bob, ballot, null), decision: q2.id },
+    ];
+    for (const message of cases) {
+      const problem = alice.checks.problem(q1, bob.id, message) ?? '';
+      assert.ok(isForgery(problem), `${JSON.stringify(message).slice(0, 80)}: ${problem}`);
+    }
+  });
+
+  it('an Accept counts only with promises signed by their acceptors for its very ballot', () => {
+    const accept = (promises: { acceptor: string; accepted: null; signature: string }[]) => ({
+      kind: 'accept' as const,
+      decision: q1.id,
+      ballot,
+      value,
+      promises,
+    });
+    const signedBy = (m: Member, b: Ballot) => ({
+      acceptor: m.id,
+      accepted: null,
+      signature: m.signing.sign({ kind: 'promise', decision: q1.id, ballot: b, accepted: null }),
+    });
+    assert.equal(
+      dave.checks.problem(q1, alice.id, accept([signedBy(alice, ballot), signedBy(bob, ballot)])),
+      null,
+    );
+    const otherBallot = signedBy(bob, { round: 2, node: alice.id });
+    assert.ok(
+      isForgery(dave.checks.problem(q1, alice.id, accept([signedBy(alice, ballot), otherBallot])) ?? ''),
+    );
+    const byMallory = { ...signedBy(mallory, ballot), acceptor: bob.id };
+    assert.ok(
+      isForgery(dave.checks.problem(q1, alice.id, accept([signedBy(alice, ballot), byMallory])) ?? ''),
+    );
   });
 });
 
