@@ -349,6 +349,50 @@ describe('a member who lies about votes', () => {
     }
   });
 
+  it('text that reverses direction or drives a terminal is refused over the wire as through the API', async () => {
+    // A hello named U+202E + "1n" (shown as "n1", another member's name): never a member.
+    const spoofer = await HostileMember.of(n1.dataDir);
+    try {
+      const before = await rejected();
+      await spoofer.connect((await n1.client.status()).addresses[0] ?? '', '\u202e1n');
+      await waitFor(async () => (await rejected()) > before, 10_000, 'the hello to be refused');
+      assert.ok(!(await n1.client.peers()).some((p) => p.peerId === spoofer.peerId));
+    } finally {
+      await spoofer.stop();
+    }
+    // A question of Mallory's with a C1 control (U+009B starts a terminal escape) in its title.
+    const now = Date.now();
+    const definition = mallory.checks.signDefinition({
+      id: randomBytes(16).toString('hex'),
+      title: 'Lunch \u009b31m?',
+      options: ['Yes', 'No'],
+      allowOther: false,
+      createdBy: mallory.peerId,
+      createdAt: now,
+      acceptors: [mallory.peerId, ...ids],
+      learners: [],
+      rule: 'quick',
+      deadline: null,
+    });
+    const before = await rejected();
+    toEveryone({ type: 'question', question: definition, outcome: null });
+    await waitFor(async () => (await rejected()) - before >= 3, 10_000, 'the question to be refused');
+    for (const d of honest) assert.equal(await question(d.client, definition.id), undefined, d.name);
+    // Control: the same question with a plain title is taken by everyone.
+    const plain = mallory.checks.signDefinition({
+      ...withoutSignature(definition),
+      id: randomBytes(16).toString('hex'),
+      title: 'Lunch?',
+    });
+    toEveryone({ type: 'question', question: plain, outcome: null });
+    for (const d of honest)
+      await waitFor(
+        async () => (await question(d.client, plain.id)) !== undefined,
+        10_000,
+        `${d.name} to take the plain question`,
+      );
+  });
+
   it(`a member that sends forged signatures is cut off after ${FORGERIES_BEFORE_CUT_OFF}, and the group goes on deciding at once`, async () => {
     const q = await askVote('Which snack?', Date.now() + 5 * 60_000);
     // Votes "by Alice" with random signatures, 48 to a message, as fast as it goes.
@@ -390,3 +434,9 @@ describe('a member who lies about votes', () => {
     for (const d of honest) assert.equal(await counted(d, q.id), 0, `${d.name} counted no forged vote`);
   });
 });
+
+function withoutSignature(q: QuestionDefinition): Omit<QuestionDefinition, 'signature'> {
+  const copy: Partial<QuestionDefinition> = { ...q };
+  delete copy.signature;
+  return copy as Omit<QuestionDefinition, 'signature'>;
+}
