@@ -1,7 +1,7 @@
 import { multiaddr } from '@multiformats/multiaddr';
 import type { MemberAnnouncement } from '../net/wire.ts';
 import { MAX_MEMBERS, type MemberRegistry } from './members.ts';
-import type { Signing } from './signing.ts';
+import { forged, isForgery, type Signing } from './signing.ts';
 
 /** What a `members` message changed, so the node knows whom to tell and what to show. */
 export interface GossipResult {
@@ -13,6 +13,8 @@ export interface GossipResult {
   readonly selfOutdated: boolean;
   /** Records refused (bad signature, or addresses of another peer): counted as rejected messages. */
   readonly refused: number;
+  /** One of them had a forged signature (the rest of the message was not checked). */
+  readonly forgery: boolean;
 }
 
 /** Peers heard of but never met, kept only as places to dial: at most this many, newest first. */
@@ -69,6 +71,7 @@ export class Membership {
     const reachableNow: string[] = [];
     let selfOutdated = false;
     let refused = 0;
+    let forgery = false;
     for (const record of records) {
       if (record.peerId === this.#self) {
         // Newer than this run's own record: only after this node's clock went back. Go above it, and
@@ -84,8 +87,14 @@ export class Membership {
       const hint = this.#hints.get(record.peerId);
       if ((known !== undefined && record.seq <= known.seq) || (hint !== undefined && record.seq <= hint.seq))
         continue;
-      if (this.#problem(record) !== null) {
+      const problem = this.#problem(record);
+      if (problem !== null) {
         refused++;
+        // A forged record: the rest of the message is not worth checking.
+        if (isForgery(problem)) {
+          forgery = true;
+          break;
+        }
         continue;
       }
       if (known === undefined) {
@@ -103,7 +112,7 @@ export class Membership {
         if (!hadAddresses && addresses.length > 0) reachableNow.push(record.peerId);
       }
     }
-    return { changed, reachableNow, selfOutdated, refused };
+    return { changed, reachableNow, selfOutdated, refused, forgery };
   }
 
   /** A peer heard of but not met: its addresses, to dial. */
@@ -158,7 +167,7 @@ export class Membership {
     if (!addresses.every((a) => isDialable(a) && a.endsWith(`/p2p/${peerId}`)))
       return 'a member record with addresses that are not plain TCP addresses of its own';
     if (!signing.verify(peerId, { kind: 'member', peerId, name, addresses, seq }, signature))
-      return 'a member record without a valid signature of its member';
+      return forged('a member record without a valid signature of its member');
     return null;
   }
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../util/logger.ts';
 import type { QuestionRecord } from './catalog.ts';
 import type { MemberMessage } from './member-sessions.ts';
 import type { Membership } from './membership.ts';
+import { forged } from './signing.ts';
 import type { PaxosDriver } from './paxos-driver.ts';
 import type { QuestionCatalog } from './question-catalog.ts';
 import type { QuestionExchange } from './question-exchange.ts';
@@ -95,8 +96,16 @@ export class MessageRouter {
 
   #members(from: string, records: readonly MemberAnnouncement[]): void {
     const ctx = this.#ctx;
-    const { changed, reachableNow, selfOutdated, refused } = ctx.membership.receive(records, Date.now());
-    if (refused > 0) ctx.rejected(from, `${refused} member records refused`, refused);
+    const { changed, reachableNow, selfOutdated, refused, forgery } = ctx.membership.receive(
+      records,
+      Date.now(),
+    );
+    if (refused > 0)
+      ctx.rejected(
+        from,
+        forgery ? forged(`${refused} member records refused`) : `${refused} member records refused`,
+        refused,
+      );
     // A member reachable for the first time is dialed on the next poll, not after a backoff.
     for (const peer of reachableNow) ctx.redialSoon(peer);
     // Pass on what was news (typically a newcomer's addresses); records only ever get newer, so the

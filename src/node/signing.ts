@@ -171,3 +171,19 @@ export class Signing {
     return key;
   }
 }
+
+/** What every problem of a signature that does not verify says (see isForgery). */
+const FORGED = '(a forged signature)';
+
+/** Marks a problem as a signature that does not verify: a member's own mistake never makes one. */
+export function forged(problem: string): string {
+  return `${problem} ${FORGED}`;
+}
+
+/**
+ * Whether a problem was a signature that does not verify. An honest node passes on only what it has
+ * checked, so its sender is lying, or broken.
+ */
+export function isForgery(problem: string): boolean {
+  return problem.includes(FORGED);
+}

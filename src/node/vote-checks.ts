@@ -22,7 +22,9 @@ import {
   type CloseValue,
   type MemberVote,
 } from '../model/rules.ts';
-import type { Signing } from './signing.ts';
+import { forged, type Signing } from './signing.ts';
+
+export { isForgery } from './signing.ts';
 import { decisionConfigOf } from './question-voters.ts';
 
 /**
@@ -36,19 +38,6 @@ export const MAX_CLOCK_AHEAD_MS = 10 * 60_000;
  * clocks agree within a second, so 30 s keeps a member from closing early by more than that.
  */
 export const MAX_CLOSE_AHEAD_MS = 30_000;
-
-/** What every problem of a signature that does not verify says (see isForgery). */
-const FORGED = '(a forged signature)';
-
-/** Marks a problem as a signature that does not verify: a member's own mistake never makes one. */
-function forged(problem: string): string {
-  return `${problem} ${FORGED}`;
-}
-
-/** Whether a problem was a signature that does not verify (its sender is lying, or broken). */
-export function isForgery(problem: string): boolean {
-  return problem.includes(FORGED);
-}
 
 /** Values and certificates already checked, so that a repeat costs a lookup, not signatures. */
 const MAX_REMEMBERED = 4_096;

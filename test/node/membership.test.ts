@@ -79,10 +79,14 @@ describe('membership: signed records', () => {
       seq: 13,
     };
     const dns = { ...fields, signature: bob.signing.sign({ kind: 'member', ...fields }) };
-    const result = m.receive([renamed, elsewhere, dns], 2);
+    const result = m.receive([elsewhere, dns, renamed], 2);
     assert.equal(result.refused, 3);
+    assert.equal(result.forgery, true);
     assert.deepEqual(result.changed, []);
     assert.equal(m.registry.get(bob.id)?.name, 'Bob');
+    // A forged record ends the message: what follows it is not checked (each check costs a signature).
+    const first = m.receive([renamed, elsewhere, dns], 3);
+    assert.deepEqual([first.refused, first.forgery], [1, true]);
   });
 
   it('hearsay never makes members: 300 invented identities are at most 64 addresses to dial, and none is passed on', async () => {
