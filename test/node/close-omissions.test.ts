@@ -41,7 +41,11 @@ const vote = (m: typeof alice, option: string, seq: number): MemberVote =>
   m.checks.signVote({ question: question.id, by: m.id, option, amount: null, seq });
 
 /** One member's desk, on a real vote book; what it sends, refuses and revises is recorded. */
-async function deskOf(self: typeof alice, proposal: () => string | null = () => null) {
+async function deskOf(
+  self: typeof alice,
+  proposal: () => string | null = () => null,
+  accepted: () => string | null = () => null,
+) {
   const { log, records } = await StateLog.open(DIR, { ...voteBookOptions(true), fs: new MemoryFs() });
   // The book's clock: when this node took each vote and set, one step per record.
   let tick = 0;
@@ -63,7 +67,7 @@ async function deskOf(self: typeof alice, proposal: () => string | null = () => 
     changed: () => undefined,
     close: async () => undefined,
     proposal,
-    accepted: () => null,
+    accepted,
     revise: (_id, value) => revised.push(value),
     now: () => NOW,
   });
@@ -113,27 +117,11 @@ describe('a close cannot hide votes', () => {
 
   it('a vote that reached the acceptor after the close did is the closer’s to miss; a close it accepted already it takes again', async () => {
     let accepted: string | null = null;
-    const { log, records } = await StateLog.open(DIR, { ...voteBookOptions(true), fs: new MemoryFs() });
-    let tick = 0;
-    const book = new VoteBook(log, records.values(), () => ++tick);
-    const desk = new VoteDesk({
-      self: bob.id,
-      book,
-      log: silentLogger,
-      question: (id) => (id === question.id ? { id, definition: question, decidedAt: null } : undefined),
-      openRuleQuestions: () => [],
-      chosen: () => null,
-      checks: () => bob.checks,
-      connectedPeers: () => [],
-      send: () => undefined,
-      rejected: () => undefined,
-      changed: () => undefined,
-      close: async () => undefined,
-      proposal: () => null,
-      accepted: () => accepted,
-      revise: () => undefined,
-      now: () => NOW,
-    });
+    const { desk, book } = await deskOf(
+      bob,
+      () => null,
+      () => accepted,
+    );
     await book.record(alicesVote);
     const close = alice.checks.close(question, [alicesVote], alice.id, NOW);
     await book.keepSet(close, [alicesVote]);
