@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Signing } from '../src/node/signing.ts';
+import { Signing } from '../src/node/identity/signing.ts';
 import { SynodNode } from '../src/node/synod-node.ts';
 
 /** Signature costs, counted by wrapping the signer of all three nodes (one process). */

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { FILES } from '../node/data-dir.ts';
+import { FILES } from '../node/durable/data-dir.ts';
 import { writeFileDurably } from '../storage/index.ts';
 import { loadOrCreateToken, writeToken } from './api-files.ts';
 

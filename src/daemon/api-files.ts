@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { LOCK_FILE, lockOwnerOf } from '../node/data-dir-lock.ts';
-import { FILES } from '../node/data-dir.ts';
+import { LOCK_FILE, lockOwnerOf } from '../node/durable/data-dir-lock.ts';
+import { FILES } from '../node/durable/data-dir.ts';
 import { writeFileDurably } from '../storage/index.ts';
 
 /** The API token, created once per data directory and readable by its owner only. */

@@ -9,7 +9,7 @@ import {
 } from '../api/types.ts';
 import { LIMITS } from '../model/limits.ts';
 import { DECISION_RULES, type DecisionRule } from '../model/question.ts';
-import { defaultDataDir } from '../node/data-dir.ts';
+import { defaultDataDir } from '../node/durable/data-dir.ts';
 import { readApiAccess } from './api-files.ts';
 import { startDaemon } from './daemon.ts';
 import { forTerminal, jsonForTerminal } from './terminal-text.ts';

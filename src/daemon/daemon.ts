@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { SynodNode } from '../node/synod-node.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
 import { ApiAccess } from './api-access.ts';
-import { FILES } from '../node/data-dir.ts';
-import { rememberedPort, rememberPort } from '../node/remembered-port.ts';
+import { FILES } from '../node/durable/data-dir.ts';
+import { rememberedPort, rememberPort } from '../node/network/remembered-port.ts';
 import { removeApiInfo, writeApiInfo } from './api-files.ts';
 import { startHttpApi, type HttpApiOptions, type RunningHttpApi } from './http-api.ts';
 

@@ -1,16 +1,16 @@
 import type { MemberAnnouncement, WireMessage } from '../net/wire.ts';
 import type { CoreEvent } from '../paxos/index.ts';
 import type { Logger } from '../util/logger.ts';
-import type { QuestionRecord } from './catalog.ts';
-import type { MemberMessage } from './member-sessions.ts';
-import type { Membership } from './membership.ts';
-import { forged } from './signing.ts';
-import type { PaxosDriver } from './paxos-driver.ts';
-import type { QuestionCatalog } from './question-catalog.ts';
-import type { QuestionExchange } from './question-exchange.ts';
+import type { QuestionRecord } from './questions/catalog.ts';
+import type { MemberMessage } from './members/member-sessions.ts';
+import type { Membership } from './members/membership.ts';
+import { forged } from './identity/signing.ts';
+import type { PaxosDriver } from './durable/paxos-driver.ts';
+import type { QuestionCatalog } from './questions/question-catalog.ts';
+import type { QuestionExchange } from './questions/question-exchange.ts';
 import type { Timelines } from './timeline.ts';
-import type { VoteChecks } from './vote-checks.ts';
-import type { VoteDesk } from './vote-desk.ts';
+import type { VoteChecks } from './votes/vote-checks.ts';
+import type { VoteDesk } from './votes/vote-desk.ts';
 
 /** What the router reaches in the node; each part has its own module, the router only dispatches. */
 export interface RouterContext {

@@ -1,9 +1,9 @@
 import type { PeerView, QuestionView, SynodEvent } from '../api/types.ts';
-import type { DialRecord } from './node-network.ts';
-import type { MemberRegistry } from './members.ts';
-import { peerViews } from './members.ts';
-import type { NodeState } from './node-state.ts';
-import { questionView } from './question-views.ts';
+import type { DialRecord } from './network/node-network.ts';
+import type { MemberRegistry } from './members/members.ts';
+import { peerViews } from './members/members.ts';
+import type { NodeState } from './durable/node-state.ts';
+import { questionView } from './questions/question-views.ts';
 
 /** What the views need of their node. */
 export interface NodeViewsContext {

@@ -23,26 +23,31 @@ import {
 import { LIMITS } from '../model/limits.ts';
 import type { CoreOptions } from '../paxos/index.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
-import { loadGroupConfig, type GroupConfig } from './group-config.ts';
-import { GroupLink } from './group-link.ts';
-import { acquireDataDirLock, type DataDirLock, type OwnerKind } from './data-dir-lock.ts';
-import { prepareDataDir, tightenFileModes } from './data-dir.ts';
-import { createIdentity, loadIdentity, refuseLostIdentity } from './identity.ts';
-import { openNodeStorage, type NodeStorage } from './node-storage.ts';
-import { assembleNodeState, closeNodeState, reopenCatalogQuestions, type NodeState } from './node-state.ts';
-import { MemberRegistry } from './members.ts';
-import { MemberSessions } from './member-sessions.ts';
+import { loadGroupConfig, type GroupConfig } from './network/group-config.ts';
+import { GroupLink } from './network/group-link.ts';
+import { acquireDataDirLock, type DataDirLock, type OwnerKind } from './durable/data-dir-lock.ts';
+import { prepareDataDir, tightenFileModes } from './durable/data-dir.ts';
+import { createIdentity, loadIdentity, refuseLostIdentity } from './identity/identity.ts';
+import { openNodeStorage, type NodeStorage } from './durable/node-storage.ts';
+import {
+  assembleNodeState,
+  closeNodeState,
+  reopenCatalogQuestions,
+  type NodeState,
+} from './durable/node-state.ts';
+import { MemberRegistry } from './members/members.ts';
+import { MemberSessions } from './members/member-sessions.ts';
 import { MessageRouter } from './message-router.ts';
 import { NodeEvents } from './node-events.ts';
-import { Membership } from './membership.ts';
-import type { QuestionLimits } from './question-catalog.ts';
-import { QuestionExchange } from './question-exchange.ts';
-import { QuestionApi } from './question-api.ts';
+import { Membership } from './members/membership.ts';
+import type { QuestionLimits } from './questions/question-catalog.ts';
+import { QuestionExchange } from './questions/question-exchange.ts';
+import { QuestionApi } from './questions/question-api.ts';
 import { NodeViews } from './node-views.ts';
-import { Signing } from './signing.ts';
+import { Signing } from './identity/signing.ts';
 import { Timelines } from './timeline.ts';
-import { isForgery, VoteChecks } from './vote-checks.ts';
-import { VoteDesk } from './vote-desk.ts';
+import { isForgery, VoteChecks } from './votes/vote-checks.ts';
+import { VoteDesk } from './votes/vote-desk.ts';
 
 export interface NodeOptions {
   readonly dataDir: string;

@@ -16,7 +16,7 @@ export interface Proposal {
 
 /**
  * What an acceptor signs. The core asks its Signer for a signature and never checks one: signatures
- * are verified once, where messages enter the node (src/node/vote-checks.ts), before the core sees them.
+ * are verified once, where messages enter the node (src/node/votes/vote-checks.ts), before the core sees them.
  */
 export type Statement =
   | {

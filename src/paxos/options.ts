@@ -19,7 +19,7 @@ export interface CoreOptions {
     /**
      * Whether a restarted node asks about every decision it has not seen decided. A real node need not:
      * its peers send it a digest of their catalogs, with every outcome it lacks, as soon as they
-     * connect (src/node/catalog-sync.ts); asking about each of thousands of open questions as well
+     * connect (src/node/questions/catalog-sync.ts); asking about each of thousands of open questions as well
      * would only cost. The simulator has no catalog exchange and keeps it on.
      */
     readonly afterRestart: boolean;

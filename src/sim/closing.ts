@@ -4,7 +4,7 @@ import { Prng } from './prng.ts';
 import type { Scenario } from './scenario.ts';
 
 /**
- * Votes closed by Paxos (src/node/vote-desk.ts), as the simulator plays them: members cast votes
+ * Votes closed by Paxos (src/node/votes/vote-desk.ts), as the simulator plays them: members cast votes
  * (and change them) at random times; each vote reaches each node after its own delay, or late, after
  * the closes; several nodes close at the same moment, each proposing its own view of the votes (by
  * digest), while the usual faults go on. The final tally is the tally of the chosen close's votes.
@@ -152,7 +152,7 @@ export class ClosingLayer {
   /**
    * The votes `node` holds that the close `value` leaves out, or holds an older one of: each cast
    * before the close; with `beforeSet`, only those it took before it first saw the close
-   * (src/node/vote-desk.ts refuses such a close at an acceptor).
+   * (src/node/votes/vote-desk.ts refuses such a close at an acceptor).
    */
   missing(node: NodeId, value: string, beforeSet = false): CastVote[] {
     const set = this.#sets.get(value);

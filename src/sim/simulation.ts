@@ -258,7 +258,7 @@ class Simulation {
         const layer = this.#closing.get(event.decision);
         if (layer === undefined) return;
         if (!node.alive) {
-          // A node down at the deadline closes when it is back (src/node/vote-desk.ts schedules it).
+          // A node down at the deadline closes when it is back (src/node/votes/vote-desk.ts schedules it).
           this.#closesDue.push({ node: node.id, decision: event.decision });
           return;
         }
@@ -357,7 +357,7 @@ class Simulation {
   }
 
   /**
-   * What members do when they reconnect (src/node/catalog-sync.ts): each tells the other the outcomes
+   * What members do when they reconnect (src/node/questions/catalog-sync.ts): each tells the other the outcomes
    * it knows and the other does not, or knows differently — with their certificates.
    */
   #exchangeOutcomes(): void {

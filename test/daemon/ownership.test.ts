@@ -27,7 +27,7 @@ import {
   DataDirLockedError,
   LOCK_FILE,
   lockOwnerOf,
-} from '../../src/node/data-dir-lock.ts';
+} from '../../src/node/durable/data-dir-lock.ts';
 import { SynodNode } from '../../src/node/synod-node.ts';
 import { DaemonProcess, sleep, waitFor } from '../helpers/daemons.ts';
 
@@ -134,7 +134,7 @@ describe('one process owns a data directory', () => {
       await writeStaleLock(dir);
       // Separate processes, as in life: each tries to take the directory.
       const script =
-        `import { acquireDataDirLock } from ${JSON.stringify(new URL('../../src/node/data-dir-lock.ts', import.meta.url).href)};` +
+        `import { acquireDataDirLock } from ${JSON.stringify(new URL('../../src/node/durable/data-dir-lock.ts', import.meta.url).href)};` +
         `try { await acquireDataDirLock(${JSON.stringify(dir)}, 'daemon'); console.log('won'); await new Promise((r) => setTimeout(r, 1500)); }` +
         `catch (e) { console.log(e.name); }`;
       const results = await Promise.all(
@@ -177,7 +177,7 @@ describe('one process owns a data directory', () => {
         `  if (String(path).endsWith('.takeover') && !held) { held = true; console.log('judged'); await lines.next(); }` +
         `  return mkdir(path, ...rest); };` +
         `syncBuiltinESMExports();` +
-        `const { acquireDataDirLock } = await import(${JSON.stringify(new URL('../../src/node/data-dir-lock.ts', import.meta.url).href)});` +
+        `const { acquireDataDirLock } = await import(${JSON.stringify(new URL('../../src/node/durable/data-dir-lock.ts', import.meta.url).href)});` +
         `try { await acquireDataDirLock(${JSON.stringify(dir)}, 'daemon'); console.log('won'); } catch (e) { console.log(e.name); }` +
         `await lines.next();`; // a winner holds the directory until the test ends
       const children = Array.from({ length: 4 }, () => {

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { createHost } from '../../src/net/host.ts';
 import { PeerLinks } from '../../src/net/links.ts';
 import { PROTOCOL, type MemberAnnouncement, type WireMessage } from '../../src/net/wire.ts';
-import { Signing } from '../../src/node/signing.ts';
-import { VoteChecks } from '../../src/node/vote-checks.ts';
+import { Signing } from '../../src/node/identity/signing.ts';
+import { VoteChecks } from '../../src/node/votes/vote-checks.ts';
 
 /**
  * A member with the group key that lies: a libp2p host built from Synod's own modules, with its own

@@ -1,6 +1,6 @@
 /** Records, expected states and options shared by the storage tests that run on a disk in memory. */
 import assert from 'node:assert/strict';
-import type { QuestionRecord } from '../../src/node/catalog.ts';
+import type { QuestionRecord } from '../../src/node/questions/catalog.ts';
 import type { DurableDecision } from '../../src/paxos/index.ts';
 import { paxosStateOptions, type StateLogOptions } from '../../src/storage/index.ts';
 import type { Keyed } from '../../src/storage/records.ts';

@@ -7,8 +7,8 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MemberAnnouncement } from '../../src/net/wire.ts';
-import { HELLO_TIMEOUT_MS } from '../../src/node/member-sessions.ts';
-import { Signing } from '../../src/node/signing.ts';
+import { HELLO_TIMEOUT_MS } from '../../src/node/members/member-sessions.ts';
+import { Signing } from '../../src/node/identity/signing.ts';
 import {
   DaemonGroup,
   decidedOption,

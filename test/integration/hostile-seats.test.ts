@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SynodError } from '../../src/api/types.ts';
-import { NEW_MEMBER_MS } from '../../src/node/question-voters.ts';
+import { NEW_MEMBER_MS } from '../../src/node/questions/question-voters.ts';
 import { DaemonGroup, sleep, waitFor, type DaemonProcess } from '../helpers/daemons.ts';
 import { HostileMember } from '../helpers/hostile-member.ts';
 

@@ -5,7 +5,7 @@ import {
   CatalogSync,
   MAX_WANTED_PER_PEER,
   type CatalogIndex,
-} from '../../src/node/catalog-sync.ts';
+} from '../../src/node/questions/catalog-sync.ts';
 
 /** A catalog: per question, the fingerprint of the outcome held (true: the usual one), or none. */
 function index(entries: Record<string, boolean | string>): CatalogIndex {

@@ -7,8 +7,8 @@ import {
   FORGERIES_BEFORE_CUT_OFF,
   MemberSessions,
   type MemberMessage,
-} from '../../src/node/member-sessions.ts';
-import type { Membership } from '../../src/node/membership.ts';
+} from '../../src/node/members/member-sessions.ts';
+import type { Membership } from '../../src/node/members/membership.ts';
 
 const GROUP = '0123456789abcdef';
 const record = (name: string) => ({ name }) as unknown as MemberAnnouncement;

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { MemberRegistry } from '../../src/node/members.ts';
+import { MemberRegistry } from '../../src/node/members/members.ts';
 
 const peer = '12D3KooWDJ7kKqQZt8iS98UeqU4PBXZPxtML8UpPwsG4Bmwd4QtX';
 const address = `/ip4/10.0.0.2/tcp/4001/p2p/${peer}`;

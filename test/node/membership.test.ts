@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { MemberAnnouncement } from '../../src/net/wire.ts';
-import { MAX_MEMBERS, MemberRegistry, STALE_MEMBER_MS } from '../../src/node/members.ts';
-import { isDialable, MAX_HINTS, Membership } from '../../src/node/membership.ts';
-import { Signing } from '../../src/node/signing.ts';
+import { MAX_MEMBERS, MemberRegistry, STALE_MEMBER_MS } from '../../src/node/members/members.ts';
+import { isDialable, MAX_HINTS, Membership } from '../../src/node/members/membership.ts';
+import { Signing } from '../../src/node/identity/signing.ts';
 
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SynodCore, type DurableDecision, type PaxosMessage } from '../../src/paxos/index.ts';
 import type { StateLog } from '../../src/storage/index.ts';
-import { PaxosDriver } from '../../src/node/paxos-driver.ts';
+import { PaxosDriver } from '../../src/node/durable/paxos-driver.ts';
 
 /** A state log whose fsyncs complete only when the test says so. */
 function controlledLog() {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { catalogOptions } from '../../src/node/catalog.ts';
-import { QuestionCatalog } from '../../src/node/question-catalog.ts';
+import { catalogOptions } from '../../src/node/questions/catalog.ts';
+import { QuestionCatalog } from '../../src/node/questions/question-catalog.ts';
 import { StateLog } from '../../src/storage/index.ts';
 import { MemoryFs } from '../helpers/memory-fs.ts';
 import { DIR, question } from '../helpers/state-log-fixtures.ts';

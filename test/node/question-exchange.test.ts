@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
 import type { WireMessage } from '../../src/net/wire.ts';
-import type { PaxosDriver } from '../../src/node/paxos-driver.ts';
-import type { QuestionCatalog } from '../../src/node/question-catalog.ts';
-import { CATCH_UP_RETRY_MAX_MS, QuestionExchange } from '../../src/node/question-exchange.ts';
+import type { PaxosDriver } from '../../src/node/durable/paxos-driver.ts';
+import type { QuestionCatalog } from '../../src/node/questions/question-catalog.ts';
+import { CATCH_UP_RETRY_MAX_MS, QuestionExchange } from '../../src/node/questions/question-exchange.ts';
 
 const id = (n: number) => n.toString(16).padStart(32, '0');
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LIMITS } from '../../src/model/limits.ts';
-import type { Member } from '../../src/node/members.ts';
-import { chooseVoters, NEW_MEMBER_MS } from '../../src/node/question-voters.ts';
+import type { Member } from '../../src/node/members/members.ts';
+import { chooseVoters, NEW_MEMBER_MS } from '../../src/node/questions/question-voters.ts';
 
 const member = (
   peerId: string,

@@ -6,7 +6,7 @@ import {
   MAX_SETS_PER_QUESTION,
   VoteBook,
   voteBookOptions,
-} from '../../src/node/vote-book.ts';
+} from '../../src/node/votes/vote-book.ts';
 import { StateLog } from '../../src/storage/index.ts';
 import { MemoryFs } from '../helpers/memory-fs.ts';
 import { DIR, question } from '../helpers/state-log-fixtures.ts';

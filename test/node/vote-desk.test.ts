@@ -3,8 +3,8 @@ import { describe, it, mock } from 'node:test';
 import type { QuestionDefinition } from '../../src/model/question.ts';
 import { encodeClose, type MemberVote } from '../../src/model/rules.ts';
 import type { WireMessage } from '../../src/net/wire.ts';
-import type { VoteBook } from '../../src/node/vote-book.ts';
-import { CHOSEN_SET_RETRY_MAX_MS, VoteDesk } from '../../src/node/vote-desk.ts';
+import type { VoteBook } from '../../src/node/votes/vote-book.ts';
+import { CHOSEN_SET_RETRY_MAX_MS, VoteDesk } from '../../src/node/votes/vote-desk.ts';
 import { silentLogger } from '../../src/util/logger.ts';
 import { question } from '../helpers/state-log-fixtures.ts';
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { catalogOptions } from '../../src/node/catalog.ts';
+import { catalogOptions } from '../../src/node/questions/catalog.ts';
 import type { DurableDecision } from '../../src/paxos/index.ts';
 import {
   CorruptStateError,

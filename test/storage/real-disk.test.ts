@@ -10,7 +10,7 @@ import { chmod, mkdir, mkdtemp, open, readFile, readdir, rm, stat, writeFile } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { catalogOptions } from '../../src/node/catalog.ts';
+import { catalogOptions } from '../../src/node/questions/catalog.ts';
 import type { DurableDecision } from '../../src/paxos/index.ts';
 import {
   STATE_FILE,

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { MemberAnnouncement } from '../../src/net/wire.ts';
-import { MemberRegistry } from '../../src/node/members.ts';
-import { Membership } from '../../src/node/membership.ts';
-import { Signing } from '../../src/node/signing.ts';
+import { MemberRegistry } from '../../src/node/members/members.ts';
+import { Membership } from '../../src/node/members/membership.ts';
+import { Signing } from '../../src/node/identity/signing.ts';
 
 const GROUP = '0123456789abcdef';
 const dirs: string[] = [];

@@ -4,8 +4,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { QuestionDefinition } from '../../src/model/question.ts';
-import { Signing } from '../../src/node/signing.ts';
-import { isForgery, MAX_CLOSE_AHEAD_MS, VoteChecks } from '../../src/node/vote-checks.ts';
+import { Signing } from '../../src/node/identity/signing.ts';
+import { isForgery, MAX_CLOSE_AHEAD_MS, VoteChecks } from '../../src/node/votes/vote-checks.ts';
 import { encodeClose } from '../../src/model/rules.ts';
 import type { Ballot, Certificate } from '../../src/paxos/index.ts';
 

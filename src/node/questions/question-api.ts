@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { inputSchemas, parseInput } from '../api/schemas.ts';
+import { inputSchemas, parseInput } from '../../api/schemas.ts';
 import {
   SynodError,
   type BidInput,
@@ -10,15 +10,15 @@ import {
   type QuestionView,
   type SynodEvent,
   type VoteInput,
-} from '../api/types.ts';
-import type { WireMessage } from '../net/wire.ts';
+} from '../../api/types.ts';
+import type { WireMessage } from '../../net/wire.ts';
 import type { QuestionRecord } from './catalog.ts';
-import type { Member } from './members.ts';
-import type { NodeState } from './node-state.ts';
+import type { Member } from '../members/members.ts';
+import type { NodeState } from '../durable/node-state.ts';
 import { checkProposal, defineQuestion, resultOf } from './question-requests.ts';
 import { decisionConfigOf } from './question-voters.ts';
-import type { VoteChecks } from './vote-checks.ts';
-import type { VoteDesk } from './vote-desk.ts';
+import type { VoteChecks } from '../votes/vote-checks.ts';
+import type { VoteDesk } from '../votes/vote-desk.ts';
 
 /** How long `propose` and `close` wait for the outcome when the caller does not say. */
 const DEFAULT_WAIT_MS = 10_000;

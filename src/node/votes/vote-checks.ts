@@ -4,14 +4,14 @@ import {
   isAllowedOption,
   mayVote,
   type QuestionDefinition,
-} from '../model/question.ts';
+} from '../../model/question.ts';
 import {
   certificateProblem,
   quorumSize,
   type Certificate,
   type PaxosMessage,
   type Value,
-} from '../paxos/index.ts';
+} from '../../paxos/index.ts';
 import {
   decodeClose,
   encodeClose,
@@ -21,11 +21,11 @@ import {
   voteSetDigest,
   type CloseValue,
   type MemberVote,
-} from '../model/rules.ts';
-import { forged, type Signing } from './signing.ts';
+} from '../../model/rules.ts';
+import { forged, type Signing } from '../identity/signing.ts';
 
-export { isForgery } from './signing.ts';
-import { decisionConfigOf } from './question-voters.ts';
+export { isForgery } from '../identity/signing.ts';
+import { decisionConfigOf } from '../questions/question-voters.ts';
 
 /**
  * How far ahead of this node's clock a question's creation time may be: laptops' clocks drift, not by

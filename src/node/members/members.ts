@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { PeerView } from '../api/types.ts';
-import { LIMITS } from '../model/limits.ts';
-import { writeFileDurably } from '../storage/index.ts';
-import { FILES } from './data-dir.ts';
+import type { PeerView } from '../../api/types.ts';
+import { LIMITS } from '../../model/limits.ts';
+import { writeFileDurably } from '../../storage/index.ts';
+import { FILES } from '../durable/data-dir.ts';
 
 export interface Member {
   readonly peerId: string;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileDurably } from '../storage/index.ts';
+import { writeFileDurably } from '../../storage/index.ts';
 
 /**
  * A port a data directory's node chose once and uses again, so that its addresses (the browser's

@@ -1,6 +1,6 @@
-import { LIMITS } from '../model/limits.ts';
-import type { QuestionDefinition } from '../model/question.ts';
-import type { StateLog } from '../storage/index.ts';
+import { LIMITS } from '../../model/limits.ts';
+import type { QuestionDefinition } from '../../model/question.ts';
+import type { StateLog } from '../../storage/index.ts';
 import type { QuestionRecord } from './catalog.ts';
 
 /** How many questions one member may ask (see LIMITS); the same for this node and its peers. */

@@ -1,7 +1,7 @@
-import { LIMITS } from '../model/limits.ts';
-import type { QuestionDefinition } from '../model/question.ts';
-import type { DecisionConfig } from '../paxos/index.ts';
-import type { Member } from './members.ts';
+import { LIMITS } from '../../model/limits.ts';
+import type { QuestionDefinition } from '../../model/question.ts';
+import type { DecisionConfig } from '../../paxos/index.ts';
+import type { Member } from '../members/members.ts';
 
 /**
  * A member this node met less than this long ago is new: new members never hold a majority of a

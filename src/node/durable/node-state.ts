@@ -4,14 +4,14 @@ import {
   type CoreOptions,
   type DurableDecision,
   type Signer,
-} from '../paxos/index.ts';
-import type { StateLog } from '../storage/index.ts';
-import type { QuestionRecord } from './catalog.ts';
+} from '../../paxos/index.ts';
+import type { StateLog } from '../../storage/index.ts';
+import type { QuestionRecord } from '../questions/catalog.ts';
 import type { NodeStorage } from './node-storage.ts';
 import { PaxosDriver, type DriverHooks } from './paxos-driver.ts';
-import { QuestionCatalog, type QuestionLimits } from './question-catalog.ts';
-import { VoteBook, type VoteBookRecord } from './vote-book.ts';
-import { decisionConfigOf } from './question-voters.ts';
+import { QuestionCatalog, type QuestionLimits } from '../questions/question-catalog.ts';
+import { VoteBook, type VoteBookRecord } from '../votes/vote-book.ts';
+import { decisionConfigOf } from '../questions/question-voters.ts';
 
 /** A node's durable state, opened and wired: the Paxos core and its driver, the catalog, the votes. */
 export interface NodeState {

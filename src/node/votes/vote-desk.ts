@@ -1,5 +1,5 @@
-import { SynodError } from '../api/types.ts';
-import { mayVote, type QuestionDefinition } from '../model/question.ts';
+import { SynodError } from '../../api/types.ts';
+import { mayVote, type QuestionDefinition } from '../../model/question.ts';
 import {
   decodeClose,
   encodeClose,
@@ -9,11 +9,11 @@ import {
   supersedes,
   type CloseValue,
   type MemberVote,
-} from '../model/rules.ts';
-import { VOTES_PER_MESSAGE, type WireMessage } from '../net/wire.ts';
-import type { PaxosMessage } from '../paxos/index.ts';
-import type { Logger } from '../util/logger.ts';
-import type { QuestionRecord } from './catalog.ts';
+} from '../../model/rules.ts';
+import { VOTES_PER_MESSAGE, type WireMessage } from '../../net/wire.ts';
+import type { PaxosMessage } from '../../paxos/index.ts';
+import type { Logger } from '../../util/logger.ts';
+import type { QuestionRecord } from '../questions/catalog.ts';
 import type { VoteBook } from './vote-book.ts';
 import { isForgery, type VoteChecks } from './vote-checks.ts';
 

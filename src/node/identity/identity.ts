@@ -2,8 +2,8 @@ import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@
 import type { PrivateKey } from '@libp2p/interface';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { STATE_FILE, nodeFs, writeFileDurably } from '../storage/index.ts';
-import { FILES } from './data-dir.ts';
+import { STATE_FILE, nodeFs, writeFileDurably } from '../../storage/index.ts';
+import { FILES } from '../durable/data-dir.ts';
 
 export class IdentityError extends Error {
   override name = 'IdentityError';

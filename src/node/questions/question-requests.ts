@@ -1,15 +1,15 @@
-import { SynodError, type ProposeResult, type QuestionView } from '../api/types.ts';
+import { SynodError, type ProposeResult, type QuestionView } from '../../api/types.ts';
 import {
   decodeProposal,
   isAllowedOption,
   MAX_DEADLINE_MS,
   type DecisionRule,
   type QuestionDefinition,
-} from '../model/question.ts';
-import type { DecisionState } from '../paxos/index.ts';
-import type { Member } from './members.ts';
+} from '../../model/question.ts';
+import type { DecisionState } from '../../paxos/index.ts';
+import type { Member } from '../members/members.ts';
 import { chooseVoters } from './question-voters.ts';
-import type { VoteChecks } from './vote-checks.ts';
+import type { VoteChecks } from '../votes/vote-checks.ts';
 
 /** A question as asked through the API, already validated by its schema. */
 export interface QuestionRequest {

@@ -1,8 +1,8 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id';
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import type { CloseValue } from '../model/rules.ts';
-import type { Statement } from '../paxos/index.ts';
+import type { CloseValue } from '../../model/rules.ts';
+import type { Statement } from '../../paxos/index.ts';
 
 /** What a member signs besides its votes: its proposals, its questions and its own member record. */
 export type SignedStatement =

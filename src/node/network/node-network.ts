@@ -1,13 +1,13 @@
 import type { Libp2p, PrivateKey } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
-import { createHost, onMdnsPeer } from '../net/host.ts';
-import { PeerLinks, type LinkHandlers } from '../net/links.ts';
-import { Reconnector, type ReconnectTarget } from '../net/reconnector.ts';
-import type { WireMessage } from '../net/wire.ts';
-import type { Logger } from '../util/logger.ts';
-import type { MemberRegistry } from './members.ts';
-import { dialableAddresses, isDialable } from './membership.ts';
+import { createHost, onMdnsPeer } from '../../net/host.ts';
+import { PeerLinks, type LinkHandlers } from '../../net/links.ts';
+import { Reconnector, type ReconnectTarget } from '../../net/reconnector.ts';
+import type { WireMessage } from '../../net/wire.ts';
+import type { Logger } from '../../util/logger.ts';
+import type { MemberRegistry } from '../members/members.ts';
+import { dialableAddresses, isDialable } from '../members/membership.ts';
 
 export interface NetworkOptions {
   readonly privateKey: PrivateKey;

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { QuestionDefinition } from '../model/question.ts';
-import type { CatalogEntry, Outcome, WireMessage } from '../net/wire.ts';
+import type { QuestionDefinition } from '../../model/question.ts';
+import type { CatalogEntry, Outcome, WireMessage } from '../../net/wire.ts';
 import type { QuestionRecord } from './catalog.ts';
 import { CatalogSync } from './catalog-sync.ts';
-import type { PaxosDriver } from './paxos-driver.ts';
+import type { PaxosDriver } from '../durable/paxos-driver.ts';
 import type { QuestionCatalog } from './question-catalog.ts';
 import { decisionConfigOf } from './question-voters.ts';
 

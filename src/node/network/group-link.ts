@@ -1,21 +1,21 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { randomBytes } from 'node:crypto';
-import { inputSchemas, parseInput } from '../api/schemas.ts';
+import { inputSchemas, parseInput } from '../../api/schemas.ts';
 import {
   SynodError,
   type AddPeerResult,
   type CreateGroupInput,
   type JoinGroupInput,
   type NamedMember,
-} from '../api/types.ts';
-import { decodeInvite, encodeInvite, InvalidInviteError, inviteAddresses } from '../model/invite.ts';
-import type { WireMessage } from '../net/wire.ts';
-import { StorageWriteError } from '../storage/index.ts';
-import type { Logger } from '../util/logger.ts';
-import { FILES } from './data-dir.ts';
+} from '../../api/types.ts';
+import { decodeInvite, encodeInvite, InvalidInviteError, inviteAddresses } from '../../model/invite.ts';
+import type { WireMessage } from '../../net/wire.ts';
+import { StorageWriteError } from '../../storage/index.ts';
+import type { Logger } from '../../util/logger.ts';
+import { FILES } from '../durable/data-dir.ts';
 import { saveGroupConfig, type GroupConfig } from './group-config.ts';
-import type { MemberRegistry } from './members.ts';
-import { isDialable } from './membership.ts';
+import type { MemberRegistry } from '../members/members.ts';
+import { isDialable } from '../members/membership.ts';
 import { describeDialError, NodeNetwork, peerOf, type DialRecord } from './node-network.ts';
 import { rememberedPort, rememberPort } from './remembered-port.ts';
 

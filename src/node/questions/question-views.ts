@@ -5,10 +5,10 @@ import type {
   QuestionView,
   SafetyViolationView,
   TallyView,
-} from '../api/types.ts';
-import { decodeProposal, type Proposal, type QuestionDefinition } from '../model/question.ts';
-import { decodeClose, standingVotes, tally, type MemberVote, type Tally } from '../model/rules.ts';
-import { quorumSize, type Certificate, type Conflict, type DurableDecision } from '../paxos/index.ts';
+} from '../../api/types.ts';
+import { decodeProposal, type Proposal, type QuestionDefinition } from '../../model/question.ts';
+import { decodeClose, standingVotes, tally, type MemberVote, type Tally } from '../../model/rules.ts';
+import { quorumSize, type Certificate, type Conflict, type DurableDecision } from '../../paxos/index.ts';
 import type { QuestionRecord } from './catalog.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { multiaddr } from '@multiformats/multiaddr';
-import type { MemberAnnouncement } from '../net/wire.ts';
+import type { MemberAnnouncement } from '../../net/wire.ts';
 import { MAX_MEMBERS, type MemberRegistry } from './members.ts';
-import { forged, isForgery, type Signing } from './signing.ts';
+import { forged, isForgery, type Signing } from '../identity/signing.ts';
 
 /** What a `members` message changed, so the node knows whom to tell and what to show. */
 export interface GossipResult {

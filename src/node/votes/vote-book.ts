@@ -7,9 +7,9 @@ import {
   supersedes,
   type CloseValue,
   type MemberVote,
-} from '../model/rules.ts';
-import type { StateLog, StateLogOptions } from '../storage/index.ts';
-import { FILES } from './data-dir.ts';
+} from '../../model/rules.ts';
+import type { StateLog, StateLogOptions } from '../../storage/index.ts';
+import { FILES } from '../durable/data-dir.ts';
 
 /**
  * Vote sets kept for one question from closers other than its asker and acceptors: each close

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { LIMITS } from '../model/limits.ts';
-import { humanText } from '../model/question.ts';
-import type { GroupSecret } from '../model/invite.ts';
-import { writeFileDurably } from '../storage/index.ts';
-import { FILES } from './data-dir.ts';
+import { LIMITS } from '../../model/limits.ts';
+import { humanText } from '../../model/question.ts';
+import type { GroupSecret } from '../../model/invite.ts';
+import { writeFileDurably } from '../../storage/index.ts';
+import { FILES } from '../durable/data-dir.ts';
 
 /** The group this node belongs to, the user's display name, and addresses the user added by hand. */
 export interface GroupConfig {

@@ -1,4 +1,4 @@
-import type { MemberAnnouncement, WireMessage } from '../net/wire.ts';
+import type { MemberAnnouncement, WireMessage } from '../../net/wire.ts';
 import type { Membership } from './membership.ts';
 
 /** How long a connection may stay without a valid hello before it is closed. */

@@ -6,8 +6,8 @@ import type {
   PaxosMessage,
   Ready,
   SynodCore,
-} from '../paxos/index.ts';
-import type { StateLog } from '../storage/index.ts';
+} from '../../paxos/index.ts';
+import type { StateLog } from '../../storage/index.ts';
 
 export interface DriverHooks {
   send(to: NodeId, message: PaxosMessage): void;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { questionDefinitionSchema, type QuestionDefinition } from '../model/question.ts';
-import type { StateLogOptions } from '../storage/index.ts';
-import { FILES } from './data-dir.ts';
+import { questionDefinitionSchema, type QuestionDefinition } from '../../model/question.ts';
+import type { StateLogOptions } from '../../storage/index.ts';
+import { FILES } from '../durable/data-dir.ts';
 
 /** A question as this node keeps it: the shared definition, and when this node learned the outcome. */
 export interface QuestionRecord {

@@ -1,4 +1,4 @@
-import type { CatalogEntry } from '../net/wire.ts';
+import type { CatalogEntry } from '../../net/wire.ts';
 
 /** Entries in one `catalog` message: 700 ids with their outcomes' fingerprints fit in a 64 KiB frame. */
 export const CATALOG_ENTRIES_PER_MESSAGE = 700;

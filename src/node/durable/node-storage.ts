@@ -4,10 +4,10 @@ import {
   StateOpenError,
   StorageWriteError,
   paxosStateOptions,
-} from '../storage/index.ts';
-import type { DurableDecision } from '../paxos/index.ts';
-import { catalogOptions, type QuestionRecord } from './catalog.ts';
-import { voteBookOptions, type VoteBookRecord } from './vote-book.ts';
+} from '../../storage/index.ts';
+import type { DurableDecision } from '../../paxos/index.ts';
+import { catalogOptions, type QuestionRecord } from '../questions/catalog.ts';
+import { voteBookOptions, type VoteBookRecord } from '../votes/vote-book.ts';
 
 export interface NodeStorage {
   readonly paxos: StateLog<DurableDecision>;
