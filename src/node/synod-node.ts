@@ -250,6 +250,7 @@ export class SynodNode implements SynodApi {
       proposal: (id) => storage.driver.core.decision(id)?.proposer.proposal ?? null,
       accepted: (id) => storage.driver.core.decision(id)?.acceptor.accepted?.value ?? null,
       revise: (id, value) => storage.driver.input({ kind: 'revise', decision: id, value }),
+      redeliver: (from, message) => this.#router.message(from, { type: 'paxos', message }),
       now: () => Date.now(),
     });
   }

@@ -301,9 +301,8 @@ describe('a member who lies about votes', () => {
         )
           accepted.push(from);
       });
+      // The set first, then at once the Accept: an acceptor takes the close once its set is on disk.
       toEveryone({ type: 'vote-set', close: value, votes });
-      // The set on the acceptors' disks first: an acceptor takes a close only once it holds its set.
-      await sleep(500);
       toEveryone({
         type: 'paxos',
         message: {

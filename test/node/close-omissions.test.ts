@@ -53,6 +53,7 @@ async function deskOf(
   const sent: { to: string; message: WireMessage }[] = [];
   const rejected: string[] = [];
   const revised: string[] = [];
+  const redelivered: PaxosMessage[] = [];
   const desk = new VoteDesk({
     self: self.id,
     book,
@@ -69,9 +70,10 @@ async function deskOf(
     proposal,
     accepted,
     revise: (_id, value) => revised.push(value),
+    redeliver: (_from, message) => redelivered.push(message),
     now: () => NOW,
   });
-  return { desk, book, sent, rejected, revised };
+  return { desk, book, sent, rejected, revised, redelivered };
 }
 
 const accept = (close: CloseValue): PaxosMessage => ({
@@ -151,5 +153,19 @@ describe('a close cannot hide votes', () => {
     proposed = revised[0] ?? null;
     await desk.receiveVotes(bob.id, [carolsSecond]);
     assert.equal(revised.length, 1);
+  });
+
+  it('an Accept that arrives while its set is being written waits for the write, instead of being dropped', async () => {
+    const { desk, book, sent, redelivered } = await deskOf(bob);
+    const close = alice.checks.close(question, [], alice.id, NOW);
+    const kept = book.keepSet(close, []);
+    const message = accept(close);
+    assert.equal(desk.admits(question, alice.id, message), false, 'not yet: the set is not on disk');
+    assert.deepEqual(redelivered, []);
+    await kept;
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(redelivered, [message], 'taken up again once the set is on disk');
+    assert.equal(desk.admits(question, alice.id, message), true);
+    assert.equal(sent.filter((s) => s.message.type === 'vote-set-request').length, 0, 'nothing asked for');
   });
 });

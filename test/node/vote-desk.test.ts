@@ -46,6 +46,7 @@ function desk(connected: string[]) {
     proposal: () => null,
     accepted: () => null,
     revise: () => undefined,
+    redeliver: () => undefined,
     now: () => Date.now(),
   });
   return { d, sets, requests };
@@ -115,6 +116,7 @@ describe('a vote this node casts', () => {
       proposal: () => null,
       accepted: () => null,
       revise: () => undefined,
+      redeliver: () => undefined,
       now: () => Date.now(),
     });
     const cast = d.cast(open.id, 'Alien', null);

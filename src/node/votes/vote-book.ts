@@ -73,6 +73,13 @@ export function voteBookOptions(create: boolean): StateLogOptions<VoteBookRecord
   return { file: FILES.votes, schema: recordSchema, create, what: 'the votes' };
 }
 
+/** A vote set whose write is under way: its closer, whether its places are reserved, and its end. */
+interface PendingSet {
+  readonly by: string;
+  readonly reserved: boolean;
+  readonly written: Promise<void>;
+}
+
 /** The votes and vote sets this node holds, by question, backed by a durable log. */
 export class VoteBook {
   readonly #log: StateLog<VoteBookRecord>;
@@ -83,7 +90,7 @@ export class VoteBook {
   readonly #changes = new Map<string, number>();
   /** Writes under way: new voters by question, and sets by question and digest with their closers. */
   readonly #pendingVoters = new Map<string, Set<string>>();
-  readonly #pendingSets = new Map<string, Map<string, { by: string; reserved: boolean }>>();
+  readonly #pendingSets = new Map<string, Map<string, PendingSet>>();
   readonly #sets = new Map<
     string,
     Map<string, { close: CloseValue; votes: readonly MemberVote[]; reserved: boolean; at: number }>
@@ -159,6 +166,15 @@ export class VoteBook {
     return this.#sets.get(question)?.get(digest);
   }
 
+  /**
+   * A set being written now: resolves when its write has ended (held from then on, if it succeeded).
+   * An Accept that arrives while its set is on its way to the disk waits for it, rather than being
+   * dropped and costing its proposer a phase timeout.
+   */
+  writing(question: string, digest: string): Promise<void> | undefined {
+    return this.#pendingSets.get(question)?.get(digest)?.written;
+  }
+
   /** When this node took a member's standing vote on a question (0: before this was noted). */
   votedAt(question: string, member: string): number {
     return this.#votesAt.get(`${question}:${member}`) ?? 0;
@@ -176,16 +192,18 @@ export class VoteBook {
   ): Promise<'kept' | 'held' | 'full'> {
     const { question, digest } = close;
     const sets = this.#sets.get(question);
-    const pending = this.#pendingSets.get(question) ?? new Map<string, { by: string; reserved: boolean }>();
+    const pending = this.#pendingSets.get(question) ?? new Map<string, PendingSet>();
     if (sets?.has(digest) || pending.has(digest)) return 'held';
     // Counted as soon as asked (writes run side by side): the bounds hold however many come at once.
     const all = [
       ...[...(sets?.values() ?? [])].map((s) => ({ by: s.close.by, reserved: s.reserved })),
-      ...pending.values(),
+      ...[...pending.values()].map(({ by, reserved }) => ({ by, reserved })),
     ];
     if (all.filter((s) => s.by === close.by).length >= MAX_SETS_PER_CLOSER) return 'full';
     if (!reserved && all.filter((s) => !s.reserved).length >= MAX_SETS_PER_QUESTION) return 'full';
-    this.#pendingSets.set(question, pending.set(digest, { by: close.by, reserved }));
+    let written: () => void = () => undefined;
+    const entry = { by: close.by, reserved, written: new Promise<void>((resolve) => (written = resolve)) };
+    this.#pendingSets.set(question, pending.set(digest, entry));
     const record: VoteBookRecord = {
       id: `s:${question}:${digest}`,
       kind: 'set',
@@ -198,11 +216,12 @@ export class VoteBook {
     };
     try {
       await this.#log.write([record]);
+      this.#index(record);
     } finally {
       pending.delete(digest);
       if (pending.size === 0) this.#pendingSets.delete(question);
+      written();
     }
-    this.#index(record);
     return 'kept';
   }
 

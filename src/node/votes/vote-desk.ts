@@ -53,6 +53,8 @@ export interface VoteDeskContext {
   accepted(id: string): string | null;
   /** Replaces this node's proposal for the question with `value`, for the ballots to come. */
   revise(id: string, value: string): void;
+  /** Hands a Paxos message from a peer to the node again (it waited for its vote set). */
+  redeliver(from: string, message: PaxosMessage): void;
   now(): number;
 }
 
@@ -259,6 +261,11 @@ export class VoteDesk {
     return this.#missing(record.definition, close).length === 0;
   }
 
+  #writing(question: QuestionDefinition, value: string): Promise<void> | undefined {
+    const close = question.rule === 'quick' ? null : decodeClose(value);
+    return close === null ? undefined : this.#ctx.book.writing(question.id, close.digest);
+  }
+
   /** This node's acceptor takes its own proposer's Accept only on the terms it gives everyone's. */
   admitsOwn(message: PaxosMessage): boolean {
     if (message.kind !== 'accept') return true;
@@ -353,6 +360,13 @@ export class VoteDesk {
   admits(question: QuestionDefinition, from: string, message: PaxosMessage): boolean {
     switch (message.kind) {
       case 'accept': {
+        const writing = this.#writing(question, message.value);
+        if (writing !== undefined) {
+          // Its set is on its way to this node's disk (it travels just ahead of the Accept): take the
+          // Accept up again once it is there.
+          void writing.then(() => this.#ctx.redeliver(from, message));
+          return false;
+        }
         if (!this.holdsVotesOf(question, message.value, from)) return false;
         const close = question.rule === 'quick' ? null : decodeClose(message.value);
         // A close this acceptor has accepted already, it takes again (at a higher ballot): it may have
