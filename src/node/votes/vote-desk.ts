@@ -202,6 +202,27 @@ export class VoteDesk {
    * the ballots to come.
    */
   async #reviseClose(questionId: string): Promise<void> {
+    // One revision at a time per question, and one more if votes came meanwhile: a burst of votes
+    // makes one or two new closes, not one each (each takes one of the closer's places).
+    if (this.#revising.has(questionId)) {
+      this.#reviseAgain.add(questionId);
+      return;
+    }
+    this.#revising.add(questionId);
+    try {
+      do {
+        this.#reviseAgain.delete(questionId);
+        await this.#reviseOnce(questionId);
+      } while (this.#reviseAgain.has(questionId));
+    } finally {
+      this.#revising.delete(questionId);
+    }
+  }
+
+  readonly #revising = new Set<string>();
+  readonly #reviseAgain = new Set<string>();
+
+  async #reviseOnce(questionId: string): Promise<void> {
     const proposed = this.#ctx.proposal(questionId);
     const close = proposed === null ? null : decodeClose(proposed);
     const record = this.#ctx.question(questionId);
