@@ -1,6 +1,7 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id';
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import type { GroupStatement } from '../../model/group/changes.ts';
 import type { CloseValue } from '../../model/rules.ts';
 import type { Statement } from '../../paxos/index.ts';
 
@@ -37,7 +38,9 @@ export type SignedStatement =
       readonly name: string;
       readonly addresses: readonly string[];
       readonly seq: number;
-    };
+    }
+  /** The group log's genesis, changes, approvals and invite uses (src/model/group/changes.ts). */
+  | GroupStatement;
 
 /**
  * What a signature covers (as UTF-8): a domain separator (protocol version and group id), the kind of
@@ -75,6 +78,9 @@ function statementText(group: string, s: SignedStatement): string {
         return [s.question, s.by, s.at, s.digest, s.count];
       case 'member':
         return [s.peerId, s.name, s.addresses, s.seq];
+      case 'group':
+      case 'invite-use':
+        return [...s.fields];
     }
   })();
   return JSON.stringify(['synod/2', group, s.kind, ...fields]);
