@@ -130,3 +130,97 @@ describe('a vote this node casts', () => {
     d.stop();
   });
 });
+
+describe('a vote that reaches an acceptor', () => {
+  const ACCEPTOR = 'me';
+  /** A desk on a clock the test sets, whose book records what it is given; checks pass every vote. */
+  function acceptorDesk(acceptors: readonly string[]) {
+    const recorded: MemberVote[] = [];
+    const rejections: string[] = [];
+    const relayed: MemberVote[] = [];
+    let now = 0;
+    const open = { ...definition, deadline: 10_000, acceptors: [...acceptors] };
+    const book = {
+      voteOf: (_q: string, by: string) => recorded.findLast((v) => v.by === by),
+      record: async (vote: MemberVote) => {
+        recorded.push(vote);
+        return 'kept' as const;
+      },
+      set: () => undefined,
+      standing: () => recorded,
+    };
+    const d = new VoteDesk({
+      self: ACCEPTOR,
+      book: book as unknown as VoteBook,
+      log: silentLogger,
+      question: () => ({ id: open.id, definition: open, decidedAt: null }),
+      openRuleQuestions: () => [],
+      chosen: () => null,
+      checks: () => ({ voteProblem: () => null }) as never,
+      connectedPeers: () => [PEER, 'other'],
+      send: (_to: string, message: WireMessage) => {
+        if (message.type === 'votes') relayed.push(...message.votes);
+      },
+      rejected: (_from, reason) => rejections.push(reason),
+      changed: () => undefined,
+      close: async () => undefined,
+      proposal: () => null,
+      accepted: () => null,
+      revise: () => undefined,
+      redeliver: () => undefined,
+      now: () => now,
+    });
+    const vote = (by: string, seq: number): MemberVote => ({
+      question: open.id,
+      by,
+      option: 'Alien',
+      amount: null,
+      seq,
+      signature: `${by}:${seq}`.padEnd(86, 's'),
+    });
+    return {
+      d,
+      recorded,
+      rejections,
+      relayed,
+      vote,
+      setNow: (t: number) => (now = t),
+      deadline: open.deadline,
+    };
+  }
+
+  it('after the deadline by the acceptor’s clock is refused, whatever time its voter signed', async () => {
+    const { d, recorded, rejections, relayed, vote, setNow, deadline } = acceptorDesk([ACCEPTOR, 'b', 'c']);
+    setNow(deadline - 1);
+    await d.receiveVotes(PEER, [vote('v1', 1)]);
+    assert.equal(recorded.length, 1, 'a moment before the deadline it is taken (the control)');
+    setNow(deadline);
+    // Signed long before the deadline by its voter's clock: a claim, not a fact.
+    await d.receiveVotes(PEER, [vote('v2', 1), vote('v1', 2)]);
+    assert.deepEqual(
+      recorded.map((v) => `${v.by}:${v.seq}`),
+      ['v1:1'],
+      'neither a new vote nor a changed one is taken at the deadline',
+    );
+    assert.equal(rejections.length, 2);
+    assert.match(rejections[0] ?? '', /after the deadline/);
+    assert.deepEqual(
+      relayed.map((v) => v.by),
+      ['v1'],
+      'a refused vote is not passed on',
+    );
+    // A vote it took before, sent again, is no news and no offence.
+    await d.receiveVotes(PEER, [vote('v1', 1)]);
+    assert.equal(rejections.length, 2);
+    d.stop();
+  });
+
+  it('at a node that is not one of its acceptors is still taken after the deadline (a closer merges it)', async () => {
+    const { d, recorded, rejections, vote, setNow, deadline } = acceptorDesk(['a', 'b', 'c']);
+    setNow(deadline + 60_000);
+    await d.receiveVotes(PEER, [vote('v1', 1)]);
+    assert.equal(recorded.length, 1);
+    assert.deepEqual(rejections, []);
+    d.stop();
+  });
+});

@@ -185,6 +185,13 @@ export class VoteDesk {
         if (isForgery(problem)) break;
         continue;
       }
+      if (this.#arrivesLate(record.definition, vote)) {
+        this.#ctx.rejected(
+          from,
+          "a vote that reached this acceptor after the deadline (by this acceptor's clock)",
+        );
+        continue;
+      }
       if ((await this.#keep(vote)) === 'kept') news.push(vote);
     }
     if (news.length === 0) return;
@@ -194,6 +201,21 @@ export class VoteDesk {
       this.#ctx.changed(id);
       await this.#reviseClose(id);
     }
+  }
+
+  /**
+   * Whether `vote` is news that reaches this node, an acceptor of its question, once the deadline has
+   * passed by this node's clock: refused, whatever time its voter signed (a voter's clock is its own
+   * claim). An acceptor refuses a close that leaves out a vote it holds, so the votes it holds are the
+   * ones it vouches for; it takes none it could only have been told of after the deadline. Nodes that
+   * are not acceptors still take such a vote and pass it on: a closer must be able to merge the votes
+   * an acceptor sends it when it refuses its close, or that close could never be accepted.
+   */
+  #arrivesLate(definition: QuestionDefinition, vote: MemberVote): boolean {
+    const { deadline } = definition;
+    if (deadline === null || !definition.acceptors.includes(this.#ctx.self) || this.#ctx.now() < deadline)
+      return false;
+    return supersedes(vote, this.#ctx.book.voteOf(definition.id, vote.by));
   }
 
   /**
