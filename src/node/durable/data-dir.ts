@@ -23,6 +23,7 @@ export const FILES = {
   members: 'members.json',
   catalog: 'questions.log',
   votes: 'votes.log',
+  groupLog: 'group-log.log',
   apiToken: 'api-token',
   apiInfo: 'api.json',
   apiSessions: 'api-sessions.json',
