@@ -1,7 +1,14 @@
 import { decodeSlotValue, type SlotValue } from '../../model/group/changes.ts';
-import { changeProblem, slotConfig, slotDecision, type Epoch } from '../../model/group/epoch.ts';
-import { certificateProblem, quorumSize, type Certificate } from '../../paxos/index.ts';
-import type { Signing } from '../identity/signing.ts';
+import {
+  changeProblem,
+  slotConfig,
+  slotDecision,
+  slotOf,
+  timelyProblem,
+  type Epoch,
+} from '../../model/group/epoch.ts';
+import { certificateProblem, quorumSize, type Certificate, type PaxosMessage } from '../../paxos/index.ts';
+import { forged, type Signing } from '../identity/signing.ts';
 import { groupVerifier } from './group-signing.ts';
 
 /** A slot of the group log as learned: the chosen value (as Paxos carried it) and its certificate. */
@@ -40,4 +47,69 @@ export function certifiedSlotProblem(
       return { value: null, problem: `a slot certificate with a promise that is not ${acceptor}'s` };
   }
   return { value, problem: null };
+}
+
+/**
+ * Why a Paxos message of the group log's open slot must be dropped where it enters the node, or null
+ * when it holds; `epoch` is this member's head, whose slot is the open one. What the pure core takes on
+ * trust is checked here: that an Accept's value is a change the epoch allows, dated no further ahead
+ * of this acceptor's clock than MAX_CHANGE_AHEAD_MS (an invite's expiry is judged at the change's date,
+ * so a member must not date one far ahead), with its phase 1's Promises signed by their acceptors for
+ * that ballot; that a Promise and an Accepted are signed by their sender; that an
+ * outcome carries its certificate. A message of another slot is not this epoch's to judge: a slot
+ * behind is answered from the log, one ahead waits until this member has caught up.
+ */
+export function slotMessageProblem(
+  epoch: Epoch,
+  from: string,
+  message: PaxosMessage,
+  signing: Signing,
+  now: number,
+): string | null {
+  const slot = slotOf(message.decision);
+  if (slot === null) return 'a message that is not about the group log';
+  if (slot !== epoch.n) return `a message about slot ${slot} where slot ${epoch.n} is open here`;
+  const decision = message.decision;
+  const valueProblem = (text: string): string | null => {
+    const value = decodeSlotValue(text);
+    if (value === null) return 'a value that is not a change of the group';
+    return changeProblem(epoch, value, groupVerifier(signing));
+  };
+  switch (message.kind) {
+    case 'prepare':
+    case 'nack':
+    case 'query':
+      return null;
+    case 'accept': {
+      const value = decodeSlotValue(message.value);
+      if (value === null) return 'a value that is not a change of the group';
+      const late = timelyProblem(value, now);
+      if (late !== null) return late;
+      const { ballot } = message;
+      for (const { acceptor, accepted, signature } of message.promises) {
+        if (!signing.verify(acceptor, { kind: 'promise', decision, ballot, accepted }, signature))
+          return forged(`an accept with a promise that is not ${acceptor}'s`);
+        if (accepted !== null) {
+          const problem = valueProblem(accepted.value);
+          if (problem !== null) return `an accept with a promise of an invalid value: ${problem}`;
+        }
+      }
+      return valueProblem(message.value);
+    }
+    case 'promise': {
+      const { ballot, accepted, signature } = message;
+      if (!signing.verify(from, { kind: 'promise', decision, ballot, accepted }, signature))
+        return forged('a promise without a valid signature of its sender');
+      return accepted === null ? null : valueProblem(accepted.value);
+    }
+    case 'accepted': {
+      const { ballot, value, signature } = message;
+      if (!signing.verify(from, { kind: 'accepted', decision, ballot, value }, signature))
+        return forged('an accepted without a valid signature of its sender');
+      return valueProblem(value);
+    }
+    case 'decided':
+      return certifiedSlotProblem(epoch, { value: message.value, certificate: message.certificate }, signing)
+        .problem;
+  }
 }
