@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.ts';
 import { typedText } from './question.ts';
+import { genesisId, genesisSchema, inviteIdSchema, type Genesis } from './group/changes.ts';
 
 /**
  * What a new member needs: the group's id, name and secret (the pre-shared key that lets it connect
@@ -73,4 +74,65 @@ export function decodeInvite(text: string): Invite {
   if (!parsed.success)
     throw new InvalidInviteError(`the invite is damaged (${parsed.error.issues[0]?.message ?? 'invalid'})`);
   return parsed.data;
+}
+
+/**
+ * An invite of a group that keeps a group log: besides what any invite carries, the invite's own
+ * entry in the log (its id, the epoch that made it, and the private half of its key, with which the
+ * newcomer signs that this invite admits it) and the group's genesis, which the group id names (so a
+ * newcomer can check every epoch it is handed from the group's first on).
+ */
+export interface GroupInvite extends Invite {
+  readonly invite: { readonly id: string; readonly epoch: number; readonly secret: string };
+  readonly genesis: Genesis;
+}
+
+const GROUP_PREFIX = 'synod2:';
+
+const groupInviteSchema = inviteSchema.extend({
+  invite: z.object({
+    id: inviteIdSchema,
+    epoch: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    /** The invite key's Ed25519 private key (libp2p's protobuf encoding), base64url. */
+    secret: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/),
+  }),
+  genesis: genesisSchema,
+});
+
+export function encodeGroupInvite(invite: GroupInvite): string {
+  const json = JSON.stringify({
+    id: invite.id,
+    name: invite.name,
+    key: invite.key,
+    addresses: invite.addresses,
+    invite: invite.invite,
+    genesis: invite.genesis,
+  });
+  return GROUP_PREFIX + Buffer.from(json, 'utf8').toString('base64url');
+}
+
+/**
+ * An invite of either kind. A group invite's genesis must be the one its group id names (its
+ * signature is checked where the keys are: src/node/group).
+ */
+export function decodeAnyInvite(text: string): Invite | GroupInvite {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith(GROUP_PREFIX)) return decodeInvite(trimmed);
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(trimmed.slice(GROUP_PREFIX.length), 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidInviteError('the invite is damaged (it is not readable); ask for it again');
+  }
+  const parsed = groupInviteSchema.safeParse(json);
+  if (!parsed.success)
+    throw new InvalidInviteError(`the invite is damaged (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+  const { genesis, ...rest } = parsed.data;
+  if (genesis.groupId !== rest.id || genesisId(genesis) !== rest.id)
+    throw new InvalidInviteError("the invite is damaged (its group's first epoch is not the group's)");
+  return parsed.data;
+}
+
+export function isGroupInvite(invite: Invite | GroupInvite): invite is GroupInvite {
+  return 'genesis' in invite;
 }

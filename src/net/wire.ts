@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Certificate, PaxosMessage } from '../paxos/index.ts';
 import { LIMITS } from '../model/limits.ts';
 import { signatureSchema, voteSchemas } from '../model/vote-schemas.ts';
+import { groupChangeSchema, type GroupChange } from '../model/group/changes.ts';
 import { MAX_VOTES_PER_QUESTION, memberVoteSchema, type MemberVote } from '../model/rules.ts';
 import {
   isShowableText,
@@ -25,12 +26,25 @@ const ballot = z.object({
 });
 /** A value is a signed proposal: the option (escaped in JSON), who proposed it, and the signature. */
 const value = z.string().max(LIMITS.optionChars * 2 + 512);
-const decision = questionIdSchema;
+/** A Paxos decision: a question, or a slot of the group log (`group:<n>`, see src/model/group). */
+const decision = z.union([questionIdSchema, z.string().regex(/^group:(0|[1-9][0-9]{0,14})$/)]);
 const signature = signatureSchema;
-const { certificate, promises } = voteSchemas({
+const { certificate } = voteSchemas({
   ballot,
   node: peerIdSchema,
   value,
+  signature,
+  maxSigners: LIMITS.maxAcceptors,
+});
+/**
+ * What a Paxos message may carry: a question's value, or a change of the group log (a removal carries
+ * the approvals of up to every member, so only the frame's limit bounds it).
+ */
+const paxosValue = z.union([value, z.string().startsWith('group1:').max(LIMITS.messageBytes)]);
+const paxosParts = voteSchemas({
+  ballot,
+  node: peerIdSchema,
+  value: paxosValue,
   signature,
   maxSigners: LIMITS.maxAcceptors,
 });
@@ -41,13 +55,13 @@ const paxosSchema = z.discriminatedUnion('kind', [
     kind: z.literal('promise'),
     decision,
     ballot,
-    accepted: z.object({ ballot, value }).nullable(),
+    accepted: z.object({ ballot, value: paxosValue }).nullable(),
     signature,
   }),
-  z.object({ kind: z.literal('accept'), decision, ballot, value, promises }),
-  z.object({ kind: z.literal('accepted'), decision, ballot, value, signature }),
+  z.object({ kind: z.literal('accept'), decision, ballot, value: paxosValue, promises: paxosParts.promises }),
+  z.object({ kind: z.literal('accepted'), decision, ballot, value: paxosValue, signature }),
   z.object({ kind: z.literal('nack'), decision, ballot, promised: ballot }),
-  z.object({ kind: z.literal('decided'), decision, value, certificate }),
+  z.object({ kind: z.literal('decided'), decision, value: paxosValue, certificate: paxosParts.certificate }),
   z.object({ kind: z.literal('query'), decision }),
 ]) satisfies z.ZodType<PaxosMessage>;
 
@@ -115,6 +129,14 @@ export const wireSchema = z.discriminatedUnion('type', [
     close: value,
     votes: z.array(memberVoteSchema).max(MAX_VOTES_PER_QUESTION),
   }),
+  /**
+   * A newcomer's join, signed by it and by the invite it holds: it asks a member to propose it in the
+   * group log (the only thing a connection that is no member yet may ask, besides the log itself).
+   */
+  z.object({
+    type: z.literal('group-join'),
+    change: groupChangeSchema.refine((c) => c.type === 'join', 'not a join'),
+  }),
   /** Asks for the votes of a close this node does not hold yet. */
   z.object({
     type: z.literal('vote-set-request'),
@@ -137,7 +159,8 @@ export type WireMessage =
   | { readonly type: 'paxos'; readonly message: PaxosMessage }
   | { readonly type: 'votes'; readonly votes: readonly MemberVote[] }
   | { readonly type: 'vote-set'; readonly close: string; readonly votes: readonly MemberVote[] }
-  | { readonly type: 'vote-set-request'; readonly question: string; readonly digest: string };
+  | { readonly type: 'vote-set-request'; readonly question: string; readonly digest: string }
+  | { readonly type: 'group-join'; readonly change: GroupChange };
 
 /** The one message type allowed up to LIMITS.voteSetBytes, recognised before it is parsed. */
 const VOTE_SET_PREFIX = Buffer.from('{"type":"vote-set",');

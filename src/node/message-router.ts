@@ -1,3 +1,4 @@
+import { slotOf } from '../model/group/epoch.ts';
 import type { MemberAnnouncement, WireMessage } from '../net/wire.ts';
 import type { CoreEvent } from '../paxos/index.ts';
 import type { Logger } from '../util/logger.ts';
@@ -121,6 +122,8 @@ export class MessageRouter {
   #paxos(from: string, message: Extract<MemberMessage, { type: 'paxos' }>['message']): void {
     const ctx = this.#ctx;
     ctx.log.debug('paxos in', { from, message });
+    // A slot of the group log: this node does not run one (src/node/group), so it has nothing to say.
+    if (slotOf(message.decision) !== null) return;
     // A message about a question this node does not know yet changes nothing; the core asks for it.
     const question = ctx.storage?.catalog.get(message.decision)?.definition;
     const checks = ctx.checks();

@@ -141,4 +141,48 @@ describe('wire format', () => {
       /question-request message of \d+ bytes is over the limit/,
     );
   });
+
+  it('carries the group log: its slots as Paxos decisions, a change as their value, and a newcomer’s join', () => {
+    const accepted = (message: unknown) => decodeWire(new TextEncoder().encode(JSON.stringify(message))).ok;
+    const slot = 'group:12';
+    const change = {
+      type: 'join',
+      by: peer,
+      epoch: 3,
+      name: 'Carol',
+      invite: '0123456789abcdef',
+      inviteSignature: signature,
+      signature,
+    };
+    const value = `group1:${JSON.stringify({ slot: 12, at: 1, change })}`;
+    const messages: WireMessage[] = [
+      { type: 'paxos', message: { kind: 'accept', decision: slot, ballot, value, promises: [] } },
+      { type: 'paxos', message: { kind: 'decided', decision: slot, value, certificate } },
+      { type: 'group-join', change: change as Extract<WireMessage, { type: 'group-join' }>['change'] },
+    ];
+    for (const message of messages) assert.deepEqual(decodeWire(encodeWire(message)), { ok: true, message });
+    // A change of the group can be long (a removal's approvals); a question's value cannot.
+    const long = 'group1:' + 'x'.repeat(20_000);
+    assert.equal(
+      accepted({
+        type: 'paxos',
+        message: { kind: 'accept', decision: slot, ballot, value: long, promises: [] },
+      }),
+      true,
+    );
+    assert.equal(
+      accepted({
+        type: 'paxos',
+        message: { kind: 'accept', decision, ballot, value: 'x'.repeat(20_000), promises: [] },
+      }),
+      false,
+    );
+    for (const bad of ['group:', 'group:01', 'group:-1', 'group:1x', 'groups:1'])
+      assert.equal(accepted({ type: 'paxos', message: { kind: 'query', decision: bad } }), false, bad);
+    assert.equal(
+      accepted({ type: 'group-join', change: { ...change, type: 'leave' } }),
+      false,
+      'only a join',
+    );
+  });
 });
