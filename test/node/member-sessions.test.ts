@@ -13,10 +13,15 @@ import type { Membership } from '../../src/node/members/membership.ts';
 const GROUP = '0123456789abcdef';
 const record = (name: string) => ({ name }) as unknown as MemberAnnouncement;
 
-/** Sessions whose membership takes any hello but one named "bad"; a record's name changes "changed". */
-function sessions() {
+/**
+ * Sessions whose membership takes any hello but one named "bad"; a record's name changes "changed".
+ * With `members`, only those are admitted (a group that keeps a group log); the others are applicants.
+ */
+function sessions(members?: Set<string>) {
   const names = new Map<string, string>();
   const membership = {
+    check: (_from: string, announced: { name: string }) =>
+      announced.name === 'bad' ? 'a forged record' : null,
     hello: (from: string, announced: { name: string }) => {
       if (announced.name === 'bad') return { problem: 'a forged record' };
       const changed = names.get(from) !== announced.name;
@@ -28,7 +33,11 @@ function sessions() {
   const handled: { from: string; message: MemberMessage }[] = [];
   const rejected: string[] = [];
   const greeted: string[] = [];
+  const applicants: string[] = [];
   const s = new MemberSessions(membership, {
+    ...(members === undefined
+      ? {}
+      : { admits: (peer: string) => members.has(peer), applicant: (peer: string) => applicants.push(peer) }),
     groupId: () => GROUP,
     ownRecord: () => record('me'),
     send: (to, message) => sent.push({ to, message }),
@@ -37,7 +46,7 @@ function sessions() {
     greeted: (peer) => greeted.push(peer),
     message: (from, message) => handled.push({ from, message }),
   });
-  return { s, sent, handled, rejected, greeted };
+  return { s, sent, handled, rejected, greeted, applicants };
 }
 
 const catalog = (n: number): WireMessage => ({
@@ -144,5 +153,80 @@ describe('member sessions: forged signatures', () => {
     s.receive('liar', hello('liar'));
     s.receive('liar', catalog(2));
     assert.deepEqual(handled, ['honest', 'liar'], 'after the cut-off, a member again');
+  });
+});
+
+describe('member sessions in a group that keeps a group log', () => {
+  const join: WireMessage = {
+    type: 'group-join',
+    change: {
+      type: 'join',
+      by: 'p',
+      epoch: 1,
+      name: 'N',
+      invite: '0'.repeat(16),
+      inviteSignature: 's',
+      signature: 's',
+    },
+  };
+  const query: WireMessage = { type: 'paxos', message: { kind: 'query', decision: 'group:3' } };
+  const questionQuery: WireMessage = { type: 'paxos', message: { kind: 'query', decision: 'a'.repeat(32) } };
+
+  it('a peer that is no member of the newest epoch is answered, not greeted: only its join and the log count until it is admitted', () => {
+    const members = new Set<string>();
+    const { s, sent, handled, greeted, applicants, rejected } = sessions(members);
+    s.connected('p');
+    s.receive('p', catalog(1), 100);
+    s.receive('p', hello('Newcomer'));
+    assert.deepEqual(greeted, [], 'not a member');
+    assert.deepEqual(s.members(), []);
+    assert.deepEqual(applicants, ['p']);
+    assert.deepEqual(s.applicants(), ['p']);
+    const hellos = () => sent.filter((m) => m.to === 'p' && m.message.type === 'hello').length;
+    // Once on connecting, once in answer (as to a member: the first may have been lost).
+    assert.equal(hellos(), 2, 'its hello answered');
+    s.receive('p', catalog(2), 100);
+    s.receive('p', questionQuery);
+    s.receive('p', join);
+    s.receive('p', query);
+    assert.deepEqual(
+      handled.map((h) => h.message),
+      [join, query],
+      'only its join and the group log',
+    );
+    s.receive('p', hello('Newcomer'));
+    assert.deepEqual(applicants, ['p'], 'a hello said again is no new applicant');
+    assert.equal(hellos(), 2, 'nor answered again');
+    assert.equal(
+      sent.filter((m) => m.to === 'p' && m.message.type === 'hello').length,
+      2,
+      'nor answered again',
+    );
+    // The group chose its join.
+    members.add('p');
+    s.admit('p');
+    assert.deepEqual(greeted, ['p']);
+    assert.deepEqual(s.members(), ['p']);
+    assert.deepEqual(
+      handled.map((h) => h.message),
+      [join, query, catalog(1), catalog(2), questionQuery],
+      'what it sent meanwhile is handled once it is a member',
+    );
+    assert.deepEqual(rejected, []);
+  });
+
+  it('a forged hello from a peer that is no member is refused like any', () => {
+    const { s, applicants, rejected } = sessions(new Set());
+    s.connected('p');
+    s.receive('p', hello('bad'));
+    assert.deepEqual(applicants, []);
+    assert.match(rejected.join(';'), /forged/);
+  });
+
+  it('without a group log, whoever says a valid hello is a member (as before)', () => {
+    const { s, greeted } = sessions();
+    s.connected('p');
+    s.receive('p', hello('Alice'));
+    assert.deepEqual(greeted, ['p']);
   });
 });

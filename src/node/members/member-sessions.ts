@@ -1,5 +1,6 @@
 import type { MemberAnnouncement, WireMessage } from '../../net/wire.ts';
 import type { Membership } from './membership.ts';
+import { slotOf } from '../../model/group/epoch.ts';
 
 /** How long a connection may stay without a valid hello before it is closed. */
 export const HELLO_TIMEOUT_MS = 10_000;
@@ -33,7 +34,7 @@ export const FORGERIES_BEFORE_CUT_OFF = 5;
 export const CUT_OFF_MS = 10 * 60_000;
 
 interface EarlyMessages {
-  readonly messages: MemberMessage[];
+  messages: MemberMessage[];
   bytes: number;
   /** Already reported as over the bounds: one rejection per connection, not one per message. */
   overflowed: boolean;
@@ -49,8 +50,15 @@ export interface SessionHooks {
   rejected(from: string, reason: string): void;
   /** A peer said a valid hello on this connection: it is a member; `changed` if its entry changed. */
   greeted(peer: string, changed: boolean): void;
-  /** Anything else a member sent. */
+  /** Anything else a member sent (or, from a peer that is no member yet, a message of the group log). */
   message(from: string, message: MemberMessage): void;
+  /**
+   * Whether a peer that says a valid hello is a member: in a group that keeps a group log, only the
+   * members of its newest epoch are (absent: whoever says a valid hello is).
+   */
+  admits?(peer: string): boolean;
+  /** A peer that is no member said a valid hello: it may ask to join, and take part in the log. */
+  applicant?(peer: string): void;
 }
 
 interface Bucket {
@@ -74,6 +82,8 @@ export class MemberSessions {
   readonly #waiting = new Map<string, NodeJS.Timeout>();
   readonly #buckets = new Map<string, Bucket>();
   readonly #early = new Map<string, EarlyMessages>();
+  /** Peers that said a valid hello but are no members (yet): their records, until admitted. */
+  readonly #applicants = new Map<string, MemberAnnouncement>();
   #earlyBytes = 0;
   /** Forged signatures by peer, since it was last cut off; and until when each cut-off peer is. */
   readonly #forgedBy = new Map<string, number>();
@@ -108,6 +118,7 @@ export class MemberSessions {
 
   disconnected(peer: string): void {
     this.#greeted.delete(peer);
+    this.#applicants.delete(peer);
     this.#buckets.delete(peer);
     this.#dropEarly(peer);
     const timer = this.#waiting.get(peer);
@@ -124,10 +135,28 @@ export class MemberSessions {
     return [...this.#greeted];
   }
 
+  /** The peers connected now that said a valid hello but are no members. */
+  applicants(): string[] {
+    return [...this.#applicants.keys()];
+  }
+
+  /**
+   * The group made `peer` a member (its join was chosen): if it is connected as an applicant, it is
+   * greeted as a member now, and the messages it sent meanwhile are handled.
+   */
+  admit(peer: string): void {
+    const record = this.#applicants.get(peer);
+    const group = this.#hooks.groupId();
+    if (record === undefined || group === null) return;
+    this.#applicants.delete(peer);
+    this.#hello(peer, group, record);
+  }
+
   /** A message from a connected peer; `bytes` is its size on the wire (for the bounds of early ones). */
   receive(from: string, message: WireMessage, bytes = 0): void {
     if (this.#isCutOff(from) || !this.#withinRate(from)) return;
     if (message.type === 'hello') return this.#hello(from, message.group, message.member);
+    if (this.#applicants.has(from) && isGroupLogMessage(message)) return this.#hooks.message(from, message);
     if (!this.#greeted.has(from)) {
       this.#keepEarly(from, message, bytes);
       return;
@@ -223,6 +252,7 @@ export class MemberSessions {
       this.#hooks.hangUp(from);
       return;
     }
+    if (this.#hooks.admits?.(from) === false) return this.#applicantHello(from, group, record);
     const result = this.#membership.hello(from, record, this.#now());
     if ('problem' in result) {
       this.#hooks.rejected(from, `${result.problem}; hung up`);
@@ -244,6 +274,35 @@ export class MemberSessions {
     for (const message of this.#dropEarly(from)) this.#hooks.message(from, message);
   }
 
+  /**
+   * A valid hello from a peer that is no member: it is answered, not hung up on, and not shown; of
+   * what it sends, only the group log's messages count (a join it asks for, the log's Paxos), the
+   * rest is kept as early messages until it is admitted.
+   */
+  #applicantHello(from: string, group: string, record: MemberAnnouncement): void {
+    const problem = this.#membership.check(from, record);
+    if (problem !== null) {
+      this.#hooks.rejected(from, `${problem}; hung up`);
+      this.#hooks.hangUp(from);
+      return;
+    }
+    const first = !this.#applicants.has(from);
+    this.#greeted.delete(from);
+    this.#applicants.set(from, record);
+    const timer = this.#waiting.get(from);
+    if (timer !== undefined) clearTimeout(timer);
+    this.#waiting.delete(from);
+    if (!first) return;
+    const own = this.#hooks.ownRecord();
+    if (own !== null) this.#hooks.send(from, { type: 'hello', group, member: own });
+    this.#hooks.applicant?.(from);
+    const early = this.#early.get(from);
+    if (early === undefined) return;
+    const log = early.messages.filter(isGroupLogMessage);
+    early.messages = early.messages.filter((m) => !isGroupLogMessage(m));
+    for (const message of log) this.#hooks.message(from, message);
+  }
+
   /** A token bucket per peer: over the rate, messages are dropped (and counted), never queued. */
   #withinRate(from: string): boolean {
     const now = this.#now();
@@ -263,4 +322,11 @@ export class MemberSessions {
     bucket.flooding = false;
     return true;
   }
+}
+
+/** What a peer that is no member may send: its join, and the group log's Paxos (checked by the log). */
+function isGroupLogMessage(message: MemberMessage): boolean {
+  return (
+    message.type === 'group-join' || (message.type === 'paxos' && slotOf(message.message.decision) !== null)
+  );
 }

@@ -66,6 +66,11 @@ export class Membership {
     return { changed };
   }
 
+  /** Why a peer's hello cannot be taken (without taking it): its record must be its own, signed by it. */
+  check(from: string, record: MemberAnnouncement): string | null {
+    return this.#problem(record) ?? (record.peerId === from ? null : "a hello with another member's record");
+  }
+
   receive(records: readonly MemberAnnouncement[], now: number): GossipResult {
     const changed: string[] = [];
     const reachableNow: string[] = [];
