@@ -13,6 +13,8 @@
     'createGroup',
     'joinGroup',
     'invite',
+    'group',
+    'renameGroup',
     'peers',
     'addPeer',
     'questions',

@@ -5,6 +5,7 @@ import {
   type CloseInput,
   type CreateGroupInput,
   type CreateQuestionInput,
+  type GroupView,
   type JoinGroupInput,
   type JoinResult,
   type NodeStatus,
@@ -53,6 +54,12 @@ export class HttpSynodClient implements SynodApi {
   }
   invite(): Promise<{ invite: string }> {
     return this.#call('GET', '/api/invite');
+  }
+  group(): Promise<GroupView> {
+    return this.#call('GET', '/api/group');
+  }
+  renameGroup(input: { name: string }): Promise<GroupView> {
+    return this.#call('POST', '/api/group/name', input);
   }
   peers(): Promise<PeerView[]> {
     return this.#call('GET', '/api/peers');

@@ -10,6 +10,8 @@ export const API_METHODS = [
   'createGroup',
   'joinGroup',
   'invite',
+  'group',
+  'renameGroup',
   'peers',
   'addPeer',
   'questions',

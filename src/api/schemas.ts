@@ -15,6 +15,7 @@ export const inputSchemas = {
     displayName: typedText('your display name', LIMITS.displayNameChars),
     waitMs: z.number().int().min(0).max(30_000).optional(),
   }),
+  renameGroup: z.object({ name: typedText('the group name', LIMITS.groupNameChars) }),
   addPeer: z.object({ address: z.string().min(1, 'give an address').max(300) }),
   createQuestion: z
     .object({

@@ -21,6 +21,34 @@ export interface NodeStatus {
   readonly traffic: { readonly sent: number; readonly received: number };
 }
 
+/**
+ * The group as its group log has it: the epoch this node holds, who belongs, the invites that can
+ * still admit someone, and how the group came to be so, newest first. A group made before group logs
+ * existed has none: `epoch` is null and `members` and `history` are empty (its members are whoever
+ * says hello with its key; see `peers`).
+ */
+export interface GroupView {
+  readonly id: string;
+  readonly name: string;
+  readonly epoch: number | null;
+  readonly members: readonly { readonly peerId: string; readonly name: string; readonly joinedIn: number }[];
+  readonly invites: readonly {
+    readonly id: string;
+    readonly by: string;
+    readonly expiresAt: number;
+    readonly singleUse: boolean;
+    readonly usedBy: readonly string[];
+  }[];
+  /** Each change, newest first (at most 200): the epoch it made, when, by whom, and what it did. */
+  readonly history: readonly {
+    readonly epoch: number;
+    readonly at: number;
+    readonly by: string;
+    readonly change: 'founded' | 'invite' | 'join' | 'rename' | 'revoke' | 'leave' | 'remove';
+    readonly summary: string;
+  }[];
+}
+
 export interface PeerView {
   readonly peerId: string;
   readonly name: string;
@@ -265,6 +293,10 @@ export interface SynodApi {
   /** Joins, then waits for a member to answer: the result says whom it reached, or why nobody. */
   joinGroup(input: JoinGroupInput): Promise<JoinResult>;
   invite(): Promise<{ readonly invite: string }>;
+  /** The group as its group log has it (see GroupView). */
+  group(): Promise<GroupView>;
+  /** Renames the group, through its group log (a group without one cannot be renamed). */
+  renameGroup(input: { readonly name: string }): Promise<GroupView>;
   peers(): Promise<readonly PeerView[]>;
   /**
    * Connects to a member by address and remembers the address; fails with `unreachable` (and

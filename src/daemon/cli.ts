@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { HttpSynodClient } from '../api/http-client.ts';
 import {
   SynodError,
+  type GroupView,
   type PeerView,
   type QuestionView,
   type SynodApi,
@@ -30,6 +31,8 @@ Run a node:
                               used before, chosen once, so the browser's address stays the same)
       --max-acceptors N       acceptors of the questions this node asks (1-15, default 7)
       --unlimited-questions   for benchmarks: no per-member question limits (every member must use it)
+      --group-log             a group this node creates keeps a group log: the group decides who
+                              belongs (invites and joins are changes the group makes; see "group")
       --verbose               log protocol traffic
 
 Talk to the running node (all take --data-dir DIR and --json):
@@ -37,6 +40,8 @@ Talk to the running node (all take --data-dir DIR and --json):
   create-group NAME --name YOU
   join INVITE --name YOU       exits with 3 if no member answered (in the group, but alone so far)
   invite                      the text another member needs to join
+  group                       the group as its group log has it: epoch, members, invites, history
+  rename NAME                 rename the group (a group that keeps a group log)
   peers                       members, online or when last seen
   add-peer MULTIADDR          connect to a member by address (when multicast is blocked); remembered
                               only if a member of this group answers there
@@ -88,6 +93,7 @@ async function runDaemon(args: readonly string[]): Promise<number> {
       'api-port': { type: 'string', default: '0' },
       'max-acceptors': { type: 'string', default: String(LIMITS.defaultAcceptors) },
       'unlimited-questions': { type: 'boolean', default: false },
+      'group-log': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
     },
   });
@@ -111,6 +117,7 @@ async function runDaemon(args: readonly string[]): Promise<number> {
     apiPort,
     acceptorsPerQuestion,
     unlimitedQuestions: values['unlimited-questions'],
+    groupLog: values['group-log'],
     verbose: values.verbose,
   });
   const status = await daemon.node.status();
@@ -206,6 +213,16 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
     case 'invite': {
       const result = await api.invite();
       out(result, `${result.invite}\n`);
+      return 0;
+    }
+    case 'group': {
+      const group = await api.group();
+      out(group, formatGroup(group));
+      return 0;
+    }
+    case 'rename': {
+      const group = await api.renameGroup({ name: arg(0, 'the new name') });
+      out(group, `the group is now "${group.name}" (epoch ${group.epoch})\n`);
       return 0;
     }
     case 'peers': {
@@ -408,4 +425,25 @@ function formatEvent(event: SynodEvent): string {
         ? 'node: answering again\n'
         : `node: not answering (${event.problem ?? 'unknown'})\n`;
   }
+}
+
+/** The group log, for a terminal: the epoch, its members, open invites, and the newest changes. */
+function formatGroup(group: GroupView): string {
+  if (group.epoch === null)
+    return `group "${group.name}" (${group.id}) keeps no group log: its members are whoever says hello with its key (see "peers")\n`;
+  const lines = [
+    `group "${group.name}" (${group.id}), epoch ${group.epoch}`,
+    `members (${group.members.length}):`,
+    ...group.members.map((m) => `  ${m.name} ${m.peerId} (since epoch ${m.joinedIn})`),
+    `open invites (${group.invites.length}):`,
+    ...group.invites.map(
+      (i) =>
+        `  ${i.id} by ${i.by.slice(-6)}, until ${new Date(i.expiresAt).toISOString()}${i.singleUse ? ', single use' : ''}`,
+    ),
+    'history (newest first):',
+    ...group.history
+      .slice(0, 20)
+      .map((h) => `  epoch ${h.epoch} ${new Date(h.at).toISOString()} ${h.summary}`),
+  ];
+  return forTerminal(`${lines.join('\n')}\n`);
 }

@@ -78,6 +78,8 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
       'POST /api/group': (body) => api.createGroup(body as never),
       'POST /api/join': (body) => api.joinGroup(body as never),
       'GET /api/invite': () => api.invite(),
+      'GET /api/group': () => api.group(),
+      'POST /api/group/name': (body) => api.renameGroup(body as never),
       'GET /api/peers': () => api.peers(),
       'POST /api/peers': (body) => api.addPeer(body as never),
       'GET /api/questions': () => api.questions(),

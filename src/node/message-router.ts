@@ -1,6 +1,7 @@
 import { slotOf } from '../model/group/epoch.ts';
 import type { MemberAnnouncement, WireMessage } from '../net/wire.ts';
-import type { CoreEvent } from '../paxos/index.ts';
+import type { CoreEvent, PaxosMessage } from '../paxos/index.ts';
+import type { GroupChange } from '../model/group/changes.ts';
 import type { Logger } from '../util/logger.ts';
 import type { QuestionRecord } from './questions/catalog.ts';
 import type { MemberMessage } from './members/member-sessions.ts';
@@ -37,6 +38,15 @@ export interface RouterContext {
   /** `count` messages (or records) from `from` were refused. */
   rejected(from: string, reason: string, count?: number): void;
   storageFailed(error: Error): void;
+  /** The group log's part of the node (src/node/group); null for a group that keeps none. */
+  group(): GroupRoutes | null;
+}
+
+/** Where the group log's messages and outcomes go. */
+export interface GroupRoutes {
+  receive(from: string, message: PaxosMessage): void;
+  decided(decision: string): void;
+  joinRequested(from: string, change: GroupChange): void;
 }
 
 /**
@@ -92,6 +102,9 @@ export class MessageRouter {
       case 'paxos':
         this.#paxos(from, message.message);
         return;
+      case 'group-join':
+        ctx.group()?.joinRequested(from, message.change);
+        return;
     }
   }
 
@@ -122,8 +135,11 @@ export class MessageRouter {
   #paxos(from: string, message: Extract<MemberMessage, { type: 'paxos' }>['message']): void {
     const ctx = this.#ctx;
     ctx.log.debug('paxos in', { from, message });
-    // A slot of the group log: this node does not run one (src/node/group), so it has nothing to say.
-    if (slotOf(message.decision) !== null) return;
+    // A slot of the group log goes to its desk, which checks it (a node that keeps none drops it).
+    if (slotOf(message.decision) !== null) {
+      ctx.group()?.receive(from, message);
+      return;
+    }
     // A message about a question this node does not know yet changes nothing; the core asks for it.
     const question = ctx.storage?.catalog.get(message.decision)?.definition;
     const checks = ctx.checks();
@@ -144,6 +160,11 @@ export class MessageRouter {
     const ctx = this.#ctx;
     const storage = ctx.storage;
     if (storage === null) return;
+    if (slotOf(event.decision) !== null) {
+      if (event.kind === 'decided') ctx.group()?.decided(event.decision);
+      else if (event.kind !== 'unknown-decision') ctx.log.info('group log', { ...event });
+      return;
+    }
     switch (event.kind) {
       case 'decided': {
         ctx.log.info('decided', { question: event.decision, value: event.value });

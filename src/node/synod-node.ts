@@ -4,6 +4,7 @@ import { inputSchemas, parseInput } from '../api/schemas.ts';
 import {
   SynodError,
   type AddPeerResult,
+  type GroupView,
   type BidInput,
   type CloseInput,
   type CreateGroupInput,
@@ -47,6 +48,13 @@ import { NodeViews } from './node-views.ts';
 import { Signing } from './identity/signing.ts';
 import { Timelines } from './timeline.ts';
 import { isForgery, VoteChecks } from './votes/vote-checks.ts';
+import { isMember, type Epoch } from '../model/group/epoch.ts';
+import type { GroupChange } from '../model/group/changes.ts';
+import { decodeAnyInvite, encodeGroupInvite, InvalidInviteError, isGroupInvite } from '../model/invite.ts';
+import { GroupAdmin } from './group/group-admin.ts';
+import { GroupDesk } from './group/group-desk.ts';
+import { GroupStore } from './group/group-store.ts';
+import type { Member } from './members/members.ts';
 import { VoteDesk } from './votes/vote-desk.ts';
 
 export interface NodeOptions {
@@ -68,6 +76,18 @@ export interface NodeOptions {
   readonly questionLimits?: QuestionLimits;
   /** Which program runs this node, named to a second one that tries the same data directory. */
   readonly ownerKind?: OwnerKind;
+  /**
+   * A group this node creates keeps a group log (src/node/group): who belongs is decided by the group,
+   * one Paxos slot per change. Groups joined with an invite of such a group keep one too.
+   */
+  readonly groupLog?: boolean;
+}
+
+/** The group log's part of a node, for a group that keeps one. */
+interface GroupLogParts {
+  readonly store: GroupStore;
+  readonly desk: GroupDesk;
+  readonly admin: GroupAdmin;
 }
 
 /**
@@ -96,6 +116,8 @@ export class SynodNode implements SynodApi {
   readonly #router: MessageRouter;
   readonly #questionApi: QuestionApi;
   readonly #views: NodeViews;
+  readonly #options: NodeOptions;
+  #group: GroupLogParts | null = null;
 
   private constructor(
     options: NodeOptions,
@@ -107,6 +129,7 @@ export class SynodNode implements SynodApi {
     lock: DataDirLock,
   ) {
     this.#lock = lock;
+    this.#options = options;
     this.#privateKey = privateKey;
     this.peerId = peerIdFromPrivateKey(privateKey).toString();
     this.#log = options.log ?? silentLogger;
@@ -146,8 +169,18 @@ export class SynodNode implements SynodApi {
       send: (peer, message) => this.#link.send(peer, message),
       hangUp: (peer) => this.#link.hangUp(peer),
       rejected: (from, reason) => this.#rejected(from, reason),
-      greeted: (peer) => this.#router.greeted(peer),
+      greeted: (peer) => {
+        this.#router.greeted(peer);
+        this.#group?.desk.connected(peer);
+        this.#group?.admin.met(peer);
+      },
       message: (from, message) => this.#router.message(from, message),
+      // In a group that keeps a group log, only the members of its newest epoch are members.
+      admits: (peer) => this.#group === null || isMember(this.#group.store.head, peer),
+      applicant: (peer) => {
+        this.#group?.desk.connected(peer);
+        this.#group?.admin.met(peer);
+      },
     });
     if (group !== null) this.#useGroupKeys(group);
     this.#storage = storage;
@@ -169,10 +202,7 @@ export class SynodNode implements SynodApi {
             driver: storage.driver,
             send: (to, message) => this.#link.send(to, message),
             connectedPeers: () => this.#link.connectedPeers(),
-            questionProblem: (definition) =>
-              this.#requireVotes().checks.questionProblem(definition, Date.now(), (peer) =>
-                this.#membership.knows(peer),
-              ),
+            questionProblem: (definition) => this.#questionProblem(definition),
             outcomeProblem: (definition, outcome) =>
               this.#requireVotes().checks.outcomeProblem(definition, outcome.value, outcome.certificate),
             rejected: (from, reason) => this.#rejected(from, reason),
@@ -202,6 +232,17 @@ export class SynodNode implements SynodApi {
       decided: (id) => this.#events.decided(id),
       rejected: (from, reason, count) => this.#rejected(from, reason, count),
       storageFailed: (error) => this.#onStorageFailure(error),
+      group: () => {
+        const group = this.#group;
+        return group === null
+          ? null
+          : {
+              receive: (from, message) => group.desk.receive(from, message),
+              decided: (decision) =>
+                void group.desk.decided(decision).catch((e: unknown) => this.#onGroupFailure(e)),
+              joinRequested: (from, change) => group.admin.joinRequested(from, change),
+            };
+      },
     });
     this.#questionApi = new QuestionApi({
       self: this.peerId,
@@ -210,7 +251,7 @@ export class SynodNode implements SynodApi {
       requireStorage: () => this.#requireStorage(),
       requireChecks: () => this.#requireVotes().checks,
       requireDesk: () => this.#requireDesk(),
-      members: () => this.#members.all(),
+      members: () => this.#questionMembers(),
       connectedPeers: () => this.#link.connectedPeers(),
       send: (peer, message) => this.#link.send(peer, message),
       view: (id) => this.#views.question(id),
@@ -312,7 +353,7 @@ export class SynodNode implements SynodApi {
               if (node !== null) node.#onStorageFailure(error);
             },
             sent: (to, message) => {
-              if (node === null) return;
+              if (node === null || message.decision.startsWith('group:')) return;
               node.#timelines.record('sent', to, message);
               // A message to itself is delivered locally at once: it is also received.
               if (to === self) node.#timelines.record('received', to, message);
@@ -333,17 +374,23 @@ export class SynodNode implements SynodApi {
       const chosen = node.#chosen(record.id);
       if (chosen !== null) node.#desk?.wantChosenSet(record.definition, chosen);
     }
+    if (group !== null && storage !== null && node.#votes !== null) {
+      const store = await GroupStore.open(dir, node.#votes.signing);
+      if (store !== null) await node.#startGroupLog(store, null, node.#votes.signing);
+    }
     await node.#link.start();
     log.info('node started', { peerId: self, group: group?.group.name ?? null, storageError });
     return node;
   }
 
   async stop(): Promise<void> {
+    this.#group?.desk.stop();
     this.#desk?.stop();
     this.#exchange?.stop();
     await this.#storage?.driver.stop();
     await this.#link.stop();
     if (this.#storage !== null) await closeNodeState(this.#storage);
+    await this.#group?.store.close();
     await this.#members.stop();
     await this.#lock.release();
   }
@@ -355,17 +402,107 @@ export class SynodNode implements SynodApi {
   }
 
   async createGroup(input: CreateGroupInput): Promise<NodeStatus> {
-    await this.#link.create(input);
+    if (this.#options.groupLog !== true) {
+      await this.#link.create(input);
+      return this.#status();
+    }
+    const { groupName, displayName } = parseInput(inputSchemas.createGroup, input);
+    this.#link.requireNoGroup();
+    this.#requireStorage();
+    const { store, genesis, signing } = await GroupAdmin.found(
+      this.#options.dataDir,
+      this.#privateKey,
+      groupName,
+      displayName,
+      Date.now(),
+    );
+    // The log runs before the network does: the first hello is judged by it.
+    await this.#startGroupLog(store, null, signing);
+    await this.#link.create(input, genesis.groupId);
     return this.#status();
   }
 
   async joinGroup(input: JoinGroupInput): Promise<JoinResult> {
-    const { reached, problem } = await this.#link.join(input);
-    return { status: this.#status(), reached, problem };
+    const parsed = parseInput(inputSchemas.joinGroup, input);
+    let invite;
+    try {
+      invite = decodeAnyInvite(parsed.invite);
+    } catch (error) {
+      if (error instanceof InvalidInviteError) throw new SynodError('invalid-input', error.message);
+      throw error;
+    }
+    if (!isGroupInvite(invite)) {
+      const { reached, problem } = await this.#link.join(input);
+      return { status: this.#status(), reached, problem };
+    }
+    // A group that keeps a group log: this laptop is a member once the group has made its join.
+    this.#link.requireNoGroup();
+    this.#requireStorage();
+    const { store, join, signing } = await GroupAdmin.prepareJoin(
+      this.#options.dataDir,
+      this.#privateKey,
+      this.peerId,
+      invite,
+      parsed.displayName,
+    );
+    const wait = parsed.waitMs ?? 8_000;
+    // The log runs before the network does: the first hello is judged by it, and answered with the join.
+    await this.#startGroupLog(store, join, signing);
+    await this.#link.join({ ...input, waitMs: 0 });
+    const end = Date.now() + wait;
+    while (
+      Date.now() < end &&
+      (this.#group?.admin.isMember !== true || this.#sessions.members().length === 0)
+    )
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const reached = this.#sessions.members().map((p) => ({ peerId: p, name: this.#views.nameOf(p) }));
+    if (this.#group?.admin.isMember === true && reached.length > 0)
+      return { status: this.#status(), reached, problem: null };
+    const met = this.#sessions.applicants().length + reached.length;
+    return {
+      status: this.#status(),
+      reached,
+      problem:
+        met === 0
+          ? `reached no member of "${invite.name}" within ${Math.round(wait / 1000)} s. This laptop keeps trying; ` +
+            'ask a member for a new invite (it carries their current addresses), or add a member by address'
+          : `reached ${met} member${met === 1 ? '' : 's'} of "${invite.name}", but the group has not let this laptop in ` +
+            `yet (within ${Math.round(wait / 1000)} s): a majority of its members must be online. This laptop keeps asking`,
+    };
   }
 
   async invite(): Promise<{ invite: string }> {
-    return { invite: this.#link.invite() };
+    const group = this.#group;
+    if (group === null) return { invite: this.#link.invite() };
+    const base = this.#link.inviteBase();
+    const entry = await group.admin.invite(Date.now());
+    return { invite: encodeGroupInvite({ ...base, invite: entry, genesis: group.store.genesis }) };
+  }
+
+  async group(): Promise<GroupView> {
+    const config = this.#link.requireGroup();
+    if (this.#group !== null) return this.#group.admin.view();
+    return {
+      id: config.group.id,
+      name: config.group.name,
+      epoch: null,
+      members: [],
+      invites: [],
+      history: [],
+    };
+  }
+
+  async renameGroup(input: { name: string }): Promise<GroupView> {
+    const { name } = parseInput(inputSchemas.renameGroup, input);
+    this.#link.requireGroup();
+    if (this.#group === null)
+      throw new SynodError(
+        'invalid-input',
+        'this group keeps no group log (it was made before Synod had one): it cannot be renamed',
+      );
+    await this.#group.admin.rename(name);
+    this.#emit({ type: 'status', status: this.#status() });
+    return this.#group.admin.view();
   }
 
   async peers(): Promise<PeerView[]> {
@@ -437,7 +574,10 @@ export class SynodNode implements SynodApi {
       group:
         this.#link.config === null
           ? null
-          : { id: this.#link.config.group.id, name: this.#link.config.group.name },
+          : {
+              id: this.#link.config.group.id,
+              name: this.#group?.store.head.name ?? this.#link.config.group.name,
+            },
       addresses: this.#ownAddresses(),
       storageError: this.#storageError,
       rejectedMessages: this.#rejectedMessages,
@@ -461,6 +601,89 @@ export class SynodNode implements SynodApi {
 
   #emit(event: SynodEvent): void {
     this.#events.emit(event);
+  }
+
+  // ---- the group log --------------------------------------------------------------------------
+
+  /** Runs the group log of this node's group: its open slot, catch-up, and what its epochs change. */
+  async #startGroupLog(store: GroupStore, ownJoin: GroupChange | null, signing: Signing): Promise<void> {
+    const storage = this.#requireStorage();
+    const desk = new GroupDesk({
+      self: this.peerId,
+      store,
+      signing,
+      log: this.#log,
+      input: (input) => storage.driver.input(input),
+      decision: (id) => storage.driver.core.decision(id),
+      send: (to, message) => this.#link.send(to, { type: 'paxos', message }),
+      connectedPeers: () => [...this.#sessions.members(), ...this.#sessions.applicants()],
+      rejected: (from, reason) => this.#rejected(from, reason),
+      changed: (epoch) => this.#onEpoch(epoch),
+      now: () => Date.now(),
+    });
+    const admin = new GroupAdmin(
+      {
+        self: this.peerId,
+        signing,
+        store,
+        desk,
+        log: this.#log,
+        send: (to, message) => this.#link.send(to, message),
+      },
+      ownJoin,
+    );
+    this.#group = { store, desk, admin };
+    await desk.start();
+  }
+
+  /** A new epoch is on disk: peers it made members are let in; the pages hear of it. */
+  #onEpoch(epoch: Epoch): void {
+    for (const peer of this.#sessions.applicants()) if (isMember(epoch, peer)) this.#sessions.admit(peer);
+    this.#emit({ type: 'status', status: this.#status() });
+    this.#views.emitPeers([]);
+  }
+
+  #onGroupFailure(error: unknown): void {
+    this.#onStorageFailure(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  /**
+   * Whom a new question names: in a group that keeps a group log, the members of its newest epoch, in
+   * the order they joined (seats go to the members who joined first); otherwise every member known.
+   */
+  #questionMembers(): readonly Member[] {
+    const group = this.#group;
+    if (group === null) return this.#members.all();
+    return group.store.head.members.map((m, index) => {
+      const known = this.#members.get(m.peerId);
+      const base: Member = known ?? {
+        peerId: m.peerId,
+        name: m.name,
+        addresses: [],
+        lastSeen: null,
+        firstSeen: null,
+        online: false,
+        seq: 0,
+        signature: null,
+      };
+      // Joined earlier sorts first: the order the group admitted them in, the same on every member.
+      return { ...base, firstSeen: index };
+    });
+  }
+
+  /**
+   * A question from a peer: signed by its asker; its acceptors members this node knows — and in a
+   * group that keeps a group log, its acceptors and voters all members of the newest epoch this node
+   * holds (an identity the group never admitted counts nowhere).
+   */
+  #questionProblem(definition: Parameters<VoteChecks['questionProblem']>[0]): string | null {
+    const group = this.#group;
+    const isKnown = (peer: string) =>
+      group === null ? this.#membership.knows(peer) : isMember(group.store.head, peer);
+    const problem = this.#requireVotes().checks.questionProblem(definition, Date.now(), isKnown);
+    if (problem !== null || group === null) return problem;
+    const stranger = [definition.createdBy, ...(definition.voters ?? [])].find((p) => !isKnown(p));
+    return stranger === undefined ? null : `a question naming ${stranger}, who is no member of the group`;
   }
 
   // ---- guards ---------------------------------------------------------------------------------

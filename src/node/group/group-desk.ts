@@ -114,14 +114,17 @@ export class GroupDesk {
   /**
    * A Paxos message of the group log from a peer: only members of the slot's epoch prepare or accept in
    * it, only those who may read it are answered, and everything the core takes on trust is checked
-   * first. A message about a slot ahead of this member's head shows it is behind: it asks the sender.
+   * first. A message about a slot ahead of this member's head (a query too) shows it is behind: it
+   * asks the sender for its open slot, and so on, slot by slot (an answer is an outcome, never a
+   * question, so two members never ask each other in circles).
    */
   receive(from: string, message: PaxosMessage): void {
     const slot = slotOf(message.decision);
     if (slot === null || this.#stopped) return;
     const head = this.head;
     if (slot > head.n) {
-      if (message.kind !== 'query') this.connected(from);
+      // Even its question says the sender is further along: ask it for this member's open slot.
+      this.connected(from);
       return;
     }
     const store = this.#ctx.store;

@@ -77,6 +77,7 @@ export class GroupStore {
   readonly #group: GroupLog;
   readonly #signing: Signing;
   readonly #slots: CertifiedSlot[];
+  readonly #genesis: Genesis;
   /** `learn` calls run one after another: each checks slots against the head the one before left. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -85,7 +86,9 @@ export class GroupStore {
     group: GroupLog,
     signing: Signing,
     slots: CertifiedSlot[],
+    genesis: Genesis,
   ) {
+    this.#genesis = genesis;
     this.#log = log;
     this.#group = group;
     this.#signing = signing;
@@ -113,6 +116,7 @@ export class GroupStore {
       new GroupLog(genesisEpoch(genesis), groupVerifier(signing)),
       signing,
       [],
+      genesis,
     );
   }
 
@@ -151,11 +155,16 @@ export class GroupStore {
         group.append(checked.value);
         slots.push(slot);
       }
-      return new GroupStore(log, group, signing, slots);
+      return new GroupStore(log, group, signing, slots, first.genesis);
     } catch (error) {
       await log.close();
       throw error;
     }
+  }
+
+  /** The group's first epoch, as its founder signed it (what an invite carries). */
+  get genesis(): Genesis {
+    return this.#genesis;
   }
 
   /** The newest epoch on this member's disk. */
@@ -166,6 +175,11 @@ export class GroupStore {
   /** Epoch n, from the genesis on. */
   epoch(n: number): Epoch | undefined {
     return this.#group.epoch(n);
+  }
+
+  /** The chosen value of slot n (what made epoch n + 1), if this member holds it. */
+  value(n: number): SlotValue | undefined {
+    return this.#group.value(n);
   }
 
   /** The genesis and the chosen slots from `from` on (a page at most), for a member catching up. */

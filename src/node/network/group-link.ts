@@ -8,7 +8,13 @@ import {
   type JoinGroupInput,
   type NamedMember,
 } from '../../api/types.ts';
-import { decodeInvite, encodeInvite, InvalidInviteError, inviteAddresses } from '../../model/invite.ts';
+import {
+  decodeAnyInvite,
+  encodeInvite,
+  InvalidInviteError,
+  inviteAddresses,
+  type Invite,
+} from '../../model/invite.ts';
 import type { WireMessage } from '../../net/wire.ts';
 import { StorageWriteError } from '../../storage/index.ts';
 import type { Logger } from '../../util/logger.ts';
@@ -96,11 +102,12 @@ export class GroupLink {
     await network?.stop();
   }
 
-  async create(input: CreateGroupInput): Promise<void> {
+  /** Creates a group (`id`: the group log's, named by its genesis; absent: a random one). */
+  async create(input: CreateGroupInput, id?: string): Promise<void> {
     const { groupName, displayName } = parseInput(inputSchemas.createGroup, input);
-    this.#requireNoGroup();
+    this.requireNoGroup();
     const group = {
-      id: randomBytes(8).toString('hex'),
+      id: id ?? randomBytes(8).toString('hex'),
       name: groupName,
       key: randomBytes(32).toString('hex'),
     };
@@ -110,10 +117,10 @@ export class GroupLink {
   /** Joins, then waits for a member to answer: whom it reached, or why nobody. */
   async join(input: JoinGroupInput): Promise<{ reached: NamedMember[]; problem: string | null }> {
     const { invite: text, displayName, waitMs } = parseInput(inputSchemas.joinGroup, input);
-    this.#requireNoGroup();
+    this.requireNoGroup();
     let invite;
     try {
-      invite = decodeInvite(text);
+      invite = decodeAnyInvite(text);
     } catch (error) {
       if (error instanceof InvalidInviteError) throw new SynodError('invalid-input', error.message);
       throw error;
@@ -150,9 +157,14 @@ export class GroupLink {
 
   /** The invite: the group's secret, and where to find this laptop and a few members online now. */
   invite(): string {
+    return encodeInvite(this.inviteBase());
+  }
+
+  /** What every invite carries: the group's secret and where to find its members. */
+  inviteBase(): Invite {
     const config = this.requireGroup();
     const online = this.connectedPeers().flatMap((p) => this.#options.members.get(p) ?? []);
-    return encodeInvite({ ...config.group, addresses: inviteAddresses(this.ownAddresses(), online) });
+    return { ...config.group, addresses: inviteAddresses(this.ownAddresses(), online) };
   }
 
   /** Connects to a member by address; remembers the address only when a member answers there. */
@@ -239,7 +251,7 @@ export class GroupLink {
     return this.#config;
   }
 
-  #requireNoGroup(): void {
+  requireNoGroup(): void {
     if (this.#config !== null) {
       throw new SynodError(
         'already-in-group',

@@ -1,0 +1,258 @@
+import { privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
+import type { PrivateKey } from '@libp2p/interface';
+import { randomBytes } from 'node:crypto';
+import { SynodError, type GroupView } from '../../api/types.ts';
+import { DEFAULT_INVITE_MS, type Genesis, type GroupChange } from '../../model/group/changes.ts';
+import { genesisProblem, isMember, type Epoch } from '../../model/group/epoch.ts';
+import type { GroupInvite } from '../../model/invite.ts';
+import type { WireMessage } from '../../net/wire.ts';
+import type { StorageFs } from '../../storage/index.ts';
+import type { Logger } from '../../util/logger.ts';
+import { Signing } from '../identity/signing.ts';
+import type { GroupDesk } from './group-desk.ts';
+import {
+  createGenesis,
+  createInviteKey,
+  groupVerifier,
+  inviteSignature,
+  signChange,
+} from './group-signing.ts';
+import { GroupStore } from './group-store.ts';
+
+/** History entries a view carries at most. */
+const HISTORY_SHOWN = 200;
+
+export interface GroupAdminContext {
+  readonly self: string;
+  readonly signing: Signing;
+  readonly store: GroupStore;
+  readonly desk: GroupDesk;
+  readonly log: Logger;
+  send(to: string, message: WireMessage): void;
+}
+
+/**
+ * What a member does with the group log, in people's terms: founding a group, making an invite,
+ * renaming, asking to join with an invite and passing on a newcomer's join. Each change is signed by
+ * the member it names and made by the group log (src/node/group/group-desk.ts); nothing here decides.
+ */
+export class GroupAdmin {
+  readonly #ctx: GroupAdminContext;
+  /** This laptop's own join, signed, until the group has made it a member: sent to each peer met. */
+  #ownJoin: GroupChange | null;
+  /** Joins passed on to the log, by signature: each is proposed once, however many ask. */
+  readonly #joining = new Set<string>();
+
+  constructor(ctx: GroupAdminContext, ownJoin: GroupChange | null = null) {
+    this.#ctx = ctx;
+    this.#ownJoin = isMember(ctx.store.head, ctx.self) ? null : ownJoin;
+  }
+
+  /** A new group's log: its genesis, signed by its founder, on disk. */
+  static async found(
+    dir: string,
+    privateKey: PrivateKey,
+    groupName: string,
+    founderName: string,
+    now: number,
+    fs?: StorageFs,
+  ): Promise<{ genesis: Genesis; store: GroupStore; signing: Signing }> {
+    const { genesis, signing } = createGenesis(privateKey, groupName, founderName, now);
+    const store = await GroupStore.create(dir, genesis, signing, fs);
+    return { genesis, store, signing };
+  }
+
+  /**
+   * A newcomer's side of an invite: the group's genesis checked (its signature; the invite's decoder
+   * checked that the group id names it), the log started from it, and the join signed by this laptop
+   * and by the invite's key, to be proposed by the first member it meets.
+   */
+  static async prepareJoin(
+    dir: string,
+    privateKey: PrivateKey,
+    self: string,
+    invite: GroupInvite,
+    displayName: string,
+    fs?: StorageFs,
+  ): Promise<{ store: GroupStore; signing: Signing; join: GroupChange }> {
+    const signing = new Signing(invite.id, privateKey);
+    const problem = genesisProblem(invite.genesis, groupVerifier(signing));
+    if (problem !== null) throw new SynodError('invalid-input', `the invite is not genuine (${problem})`);
+    let inviteKey: PrivateKey;
+    try {
+      inviteKey = privateKeyFromProtobuf(Buffer.from(invite.invite.secret, 'base64url'));
+    } catch {
+      throw new SynodError(
+        'invalid-input',
+        'the invite is damaged (its key cannot be read); ask for it again',
+      );
+    }
+    const store =
+      (await GroupStore.open(dir, signing, fs)) ??
+      (await GroupStore.create(dir, invite.genesis, signing, fs));
+    const join = signChange(signing, {
+      type: 'join',
+      by: self,
+      // The epoch the invite was made in: this laptop holds no more of the log yet.
+      epoch: invite.invite.epoch,
+      name: displayName,
+      invite: invite.invite.id,
+      inviteSignature: inviteSignature(invite.id, inviteKey, invite.invite.id, self),
+    });
+    return { store, signing, join };
+  }
+
+  /** Whether this laptop is a member of the group's newest epoch it holds. */
+  get isMember(): boolean {
+    return isMember(this.#ctx.store.head, this.#ctx.self);
+  }
+
+  /**
+   * Makes an invite in the group log: a key of its own (its private half goes into the invite's text
+   * only), valid for a day, for one newcomer.
+   */
+  async invite(now: number): Promise<GroupInvite['invite']> {
+    this.#requireMember();
+    const { privateKey, key } = await createInviteKey();
+    const id = randomBytes(8).toString('hex');
+    const head = this.#ctx.store.head;
+    const made = await this.#propose(
+      signChange(this.#ctx.signing, {
+        type: 'invite',
+        by: this.#ctx.self,
+        epoch: head.n,
+        invite: id,
+        key,
+        expiresAt: Math.max(now, head.at) + DEFAULT_INVITE_MS,
+        singleUse: true,
+      }),
+    );
+    return { id, epoch: made.n, secret: Buffer.from(privateKeyToProtobuf(privateKey)).toString('base64url') };
+  }
+
+  async rename(name: string): Promise<Epoch> {
+    this.#requireMember();
+    return this.#propose(
+      signChange(this.#ctx.signing, {
+        type: 'rename',
+        by: this.#ctx.self,
+        epoch: this.#ctx.store.head.n,
+        name,
+      }),
+    );
+  }
+
+  /** A peer asks to join with its own signed join: proposed once, if this laptop is a member. */
+  joinRequested(from: string, change: GroupChange): void {
+    if (change.type !== 'join' || change.by !== from || !this.isMember) return;
+    if (isMember(this.#ctx.store.head, from) || this.#joining.has(change.signature)) return;
+    this.#joining.add(change.signature);
+    this.#ctx.desk.propose(change).then(
+      () => this.#joining.delete(change.signature),
+      (error: unknown) => {
+        this.#joining.delete(change.signature);
+        this.#ctx.log.info('a join was not made', { from, reason: String(error) });
+      },
+    );
+  }
+
+  /** A peer said a valid hello: while this laptop is not a member yet, it asks the peer to propose its join. */
+  met(peer: string): void {
+    if (this.#ownJoin === null) return;
+    if (this.isMember) {
+      this.#ownJoin = null;
+      return;
+    }
+    this.#ctx.send(peer, { type: 'group-join', change: this.#ownJoin });
+  }
+
+  /** The group as its log has it, for people. */
+  view(): GroupView {
+    const { store } = this.#ctx;
+    const head = store.head;
+    const history: GroupView['history'][number][] = [];
+    for (let n = head.n - 1; n >= 0 && history.length < HISTORY_SHOWN; n--) {
+      const value = store.value(n);
+      if (value === undefined) break;
+      history.push({
+        epoch: n + 1,
+        at: value.at,
+        by: value.change.by,
+        ...describe(value.change, store.epoch(n)),
+      });
+    }
+    const first = store.epoch(0);
+    if (history.length < HISTORY_SHOWN && first !== undefined)
+      history.push({
+        epoch: 0,
+        at: first.at,
+        by: first.members[0]?.peerId ?? '',
+        change: 'founded',
+        summary: `${first.members[0]?.name ?? ''} founded "${first.name}"`,
+      });
+    return {
+      id: head.groupId,
+      name: head.name,
+      epoch: head.n,
+      members: head.members.map(({ peerId, name, joinedIn }) => ({ peerId, name, joinedIn })),
+      invites: head.invites.map(({ id, by, expiresAt, singleUse, usedBy }) => ({
+        id,
+        by,
+        expiresAt,
+        singleUse,
+        usedBy: [...usedBy],
+      })),
+      history,
+    };
+  }
+
+  #requireMember(): void {
+    if (!this.isMember)
+      throw new SynodError(
+        'no-group',
+        'this laptop is not a member of the group yet: a member has to be online to let it in',
+      );
+  }
+
+  async #propose(change: GroupChange): Promise<Epoch> {
+    try {
+      return await this.#ctx.desk.propose(change);
+    } catch (error) {
+      throw new SynodError(
+        'invalid-input',
+        `the group did not make the change: ${String((error as Error).message)}`,
+      );
+    }
+  }
+}
+
+function nameIn(epoch: Epoch | undefined, peerId: string): string {
+  return epoch?.members.find((m) => m.peerId === peerId)?.name ?? peerId.slice(-6);
+}
+
+function describe(
+  change: GroupChange,
+  before: Epoch | undefined,
+): { change: GroupView['history'][number]['change']; summary: string } {
+  const by = nameIn(before, change.by);
+  switch (change.type) {
+    case 'invite':
+      return {
+        change: 'invite',
+        summary: `${by} made an invite, valid until ${new Date(change.expiresAt).toISOString()}`,
+      };
+    case 'join':
+      return { change: 'join', summary: `${change.name} joined` };
+    case 'rename':
+      return { change: 'rename', summary: `${by} renamed the group "${change.name}"` };
+    case 'revoke':
+      return { change: 'revoke', summary: `${by} revoked an invite` };
+    case 'leave':
+      return { change: 'leave', summary: `${by} left` };
+    case 'remove':
+      return {
+        change: 'remove',
+        summary: `${nameIn(before, change.target)} was removed, asked by ${by} with ${change.approvals.length + 1} approving`,
+      };
+  }
+}
