@@ -61,6 +61,12 @@ export class HttpSynodClient implements SynodApi {
   renameGroup(input: { name: string }): Promise<GroupView> {
     return this.#call('POST', '/api/group/name', input);
   }
+  revokeInvite(input: { invite: string }): Promise<GroupView> {
+    return this.#call('POST', `/api/invites/${encodeURIComponent(input.invite)}/revoke`, {});
+  }
+  leaveGroup(): Promise<GroupView> {
+    return this.#call('POST', '/api/group/leave', {});
+  }
   peers(): Promise<PeerView[]> {
     return this.#call('GET', '/api/peers');
   }

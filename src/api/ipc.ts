@@ -12,6 +12,8 @@ export const API_METHODS = [
   'invite',
   'group',
   'renameGroup',
+  'revokeInvite',
+  'leaveGroup',
   'peers',
   'addPeer',
   'questions',

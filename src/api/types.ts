@@ -297,6 +297,10 @@ export interface SynodApi {
   group(): Promise<GroupView>;
   /** Renames the group, through its group log (a group without one cannot be renamed). */
   renameGroup(input: { readonly name: string }): Promise<GroupView>;
+  /** Ends an open invite of the group log: once made, it admits nobody. */
+  revokeInvite(input: { readonly invite: string }): Promise<GroupView>;
+  /** Leaves the group, through its group log: once made, this laptop takes no more part. */
+  leaveGroup(): Promise<GroupView>;
   peers(): Promise<readonly PeerView[]>;
   /**
    * Connects to a member by address and remembers the address; fails with `unreachable` (and

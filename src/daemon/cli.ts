@@ -42,6 +42,8 @@ Talk to the running node (all take --data-dir DIR and --json):
   invite                      the text another member needs to join
   group                       the group as its group log has it: epoch, members, invites, history
   rename NAME                 rename the group (a group that keeps a group log)
+  revoke INVITE_ID            end an open invite of the group log: it admits nobody
+  leave                       leave the group (a group that keeps a group log)
   peers                       members, online or when last seen
   add-peer MULTIADDR          connect to a member by address (when multicast is blocked); remembered
                               only if a member of this group answers there
@@ -223,6 +225,19 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
     case 'rename': {
       const group = await api.renameGroup({ name: arg(0, 'the new name') });
       out(group, `the group is now "${group.name}" (epoch ${group.epoch})\n`);
+      return 0;
+    }
+    case 'revoke': {
+      const group = await api.revokeInvite({ invite: arg(0, 'the invite id (see "synod group")') });
+      out(group, `the invite is revoked: it admits nobody (epoch ${group.epoch})\n`);
+      return 0;
+    }
+    case 'leave': {
+      const group = await api.leaveGroup();
+      out(
+        group,
+        `you left "${group.name}": this laptop keeps what it knew of the group, and takes no more part\n`,
+      );
       return 0;
     }
     case 'peers': {

@@ -80,6 +80,8 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
       'GET /api/invite': () => api.invite(),
       'GET /api/group': () => api.group(),
       'POST /api/group/name': (body) => api.renameGroup(body as never),
+      'POST /api/group/leave': () => api.leaveGroup(),
+      'POST /api/invites/:id/revoke': (_body, match) => api.revokeInvite({ invite: match[1] ?? '' }),
       'GET /api/peers': () => api.peers(),
       'POST /api/peers': (body) => api.addPeer(body as never),
       'GET /api/questions': () => api.questions(),

@@ -247,7 +247,10 @@ export class SynodNode implements SynodApi {
     this.#questionApi = new QuestionApi({
       self: this.peerId,
       acceptorsPerQuestion: options.acceptorsPerQuestion ?? LIMITS.defaultAcceptors,
-      requireGroup: () => this.#link.requireGroup(),
+      requireGroup: () => {
+        this.#link.requireGroup();
+        this.#group?.admin.requireMember();
+      },
       requireStorage: () => this.#requireStorage(),
       requireChecks: () => this.#requireVotes().checks,
       requireDesk: () => this.#requireDesk(),
@@ -505,8 +508,35 @@ export class SynodNode implements SynodApi {
     return this.#group.admin.view();
   }
 
+  async revokeInvite(input: { invite: string }): Promise<GroupView> {
+    const { invite } = parseInput(inputSchemas.revokeInvite, input);
+    const group = this.#requireGroupLog('its invites cannot be revoked');
+    await group.admin.revoke(invite);
+    return group.admin.view();
+  }
+
+  async leaveGroup(): Promise<GroupView> {
+    const group = this.#requireGroupLog('there is no leaving it but by removing its data directory');
+    await group.admin.leave();
+    this.#emit({ type: 'status', status: this.#status() });
+    return group.admin.view();
+  }
+
+  #requireGroupLog(otherwise: string): GroupLogParts {
+    this.#link.requireGroup();
+    if (this.#group === null)
+      throw new SynodError(
+        'invalid-input',
+        `this group keeps no group log (it was made before Synod had one): ${otherwise}`,
+      );
+    return this.#group;
+  }
+
   async peers(): Promise<PeerView[]> {
-    return this.#views.peers();
+    const peers = await this.#views.peers();
+    // A group that keeps a log: its members are those of the newest epoch, whoever else said hello.
+    const group = this.#group;
+    return group === null ? peers : peers.filter((p) => isMember(group.store.head, p.peerId));
   }
 
   addPeer(input: { address: string }): Promise<AddPeerResult> {
@@ -639,6 +669,9 @@ export class SynodNode implements SynodApi {
   /** A new epoch is on disk: peers it made members are let in; the pages hear of it. */
   #onEpoch(epoch: Epoch): void {
     for (const peer of this.#sessions.applicants()) if (isMember(epoch, peer)) this.#sessions.admit(peer);
+    // A member that left is no member: its connection ends (it may connect again, as an applicant).
+    if (isMember(epoch, this.peerId))
+      for (const peer of this.#sessions.members()) if (!isMember(epoch, peer)) this.#sessions.expel(peer);
     this.#emit({ type: 'status', status: this.#status() });
     this.#views.emitPeers([]);
   }

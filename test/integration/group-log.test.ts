@@ -162,4 +162,41 @@ describe('the group log on real daemons', { timeout: 180_000 }, () => {
     assert.equal(fourth.epoch, epoch + 1);
     await waitFor(async () => (await groupOf('n1')).name === 'Four', 10_000, 'the fourth everywhere');
   });
+
+  it('a revoked invite admits nobody; a member that leaves is no member anywhere, and takes no more part', async () => {
+    const { invite } = await daemon('n1').client.invite();
+    const open = (await groupOf('n1')).invites;
+    assert.equal(open.length, 1);
+    // Any member may end it, not only its maker.
+    const revoked = await daemon('n2').client.revokeInvite({ invite: open[0]?.id ?? '' });
+    assert.deepEqual(revoked.invites, []);
+    const sixth = new DaemonProcess('n6', join(base, 'n6'), ['--group-log']);
+    daemons.push(sixth);
+    await sixth.start();
+    const refused = await sixth.client.joinGroup({ invite, displayName: 'Frank', waitMs: 3_000 });
+    assert.ok(refused.problem !== null, 'not let in');
+    assert.ok(!(await groupOf('n1')).members.some((m) => m.name === 'Frank'));
+
+    const left = await daemon('n4').client.leaveGroup();
+    assert.ok(!left.members.some((m) => m.name === 'Dave'));
+    await waitFor(
+      async () =>
+        (await Promise.all(['n1', 'n2', 'n3'].map(groupOf))).every(
+          (g) => !g.members.some((m) => m.name === 'Dave'),
+        ),
+      10_000,
+      'every member to see Dave gone',
+    );
+    const daveId = (await daemon('n4').client.status()).peerId;
+    await waitFor(
+      async () => !(await daemon('n1').client.peers()).some((p) => p.peerId === daveId),
+      10_000,
+      'Dave to be no member on n1',
+    );
+    assert.equal((await groupOf('n2')).history[0]?.change, 'leave');
+    await assert.rejects(
+      daemon('n4').client.createQuestion({ title: 'Still here?', options: ['Yes'], confirmAlone: true }),
+      /left the group/,
+    );
+  });
 });

@@ -142,6 +142,29 @@ export class GroupAdmin {
     );
   }
 
+  /** This laptop leaves the group: the group makes the change, after which it is no member. */
+  async leave(): Promise<Epoch> {
+    this.#requireMember();
+    return this.#propose(
+      signChange(this.#ctx.signing, { type: 'leave', by: this.#ctx.self, epoch: this.#ctx.store.head.n }),
+    );
+  }
+
+  /** Ends an open invite (any member may): once made, it admits nobody. */
+  async revoke(invite: string): Promise<Epoch> {
+    this.#requireMember();
+    if (!this.#ctx.store.head.invites.some((i) => i.id === invite))
+      throw new SynodError('not-found', `there is no open invite ${invite} (see "synod group")`);
+    return this.#propose(
+      signChange(this.#ctx.signing, {
+        type: 'revoke',
+        by: this.#ctx.self,
+        epoch: this.#ctx.store.head.n,
+        invite,
+      }),
+    );
+  }
+
   /** A peer asks to join with its own signed join: proposed once, if this laptop is a member. */
   joinRequested(from: string, change: GroupChange): void {
     if (change.type !== 'join' || change.by !== from || !this.isMember) return;
@@ -207,11 +230,19 @@ export class GroupAdmin {
   }
 
   #requireMember(): void {
-    if (!this.isMember)
-      throw new SynodError(
-        'no-group',
-        'this laptop is not a member of the group yet: a member has to be online to let it in',
-      );
+    if (this.isMember) return;
+    const left = this.#ctx.store.head.departed.some((d) => d.peerId === this.#ctx.self);
+    throw new SynodError(
+      'no-group',
+      left
+        ? 'this laptop left the group: it keeps what it knew, and takes no more part'
+        : 'this laptop is not a member of the group yet: a member has to be online to let it in',
+    );
+  }
+
+  /** Throws, saying why, unless this laptop is a member of the group's newest epoch it holds. */
+  requireMember(): void {
+    this.#requireMember();
   }
 
   async #propose(change: GroupChange): Promise<Epoch> {

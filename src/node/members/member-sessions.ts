@@ -152,6 +152,18 @@ export class MemberSessions {
     this.#hello(peer, group, record);
   }
 
+  /**
+   * The group no longer counts `peer` as a member (it left): its connection ends here, and should it
+   * connect again, it is an applicant like anyone the group has not admitted.
+   */
+  expel(peer: string): void {
+    if (!this.#greeted.has(peer) && !this.#applicants.has(peer)) return;
+    this.#greeted.delete(peer);
+    this.#applicants.delete(peer);
+    this.#dropEarly(peer);
+    this.#hooks.hangUp(peer);
+  }
+
   /** A message from a connected peer; `bytes` is its size on the wire (for the bounds of early ones). */
   receive(from: string, message: WireMessage, bytes = 0): void {
     if (this.#isCutOff(from) || !this.#withinRate(from)) return;
