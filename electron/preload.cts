@@ -17,8 +17,6 @@
     'renameGroup',
     'revokeInvite',
     'leaveGroup',
-    'revokeInvite',
-    'leaveGroup',
     'peers',
     'addPeer',
     'questions',
