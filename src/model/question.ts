@@ -84,6 +84,11 @@ export const questionDefinitionSchema = z
      * nowhere. (Questions from before voters were named have none: see mayVote.)
      */
     voters: z.array(peerIdSchema).max(LIMITS.maxVoters).optional(),
+    /**
+     * In a group that keeps a group log, the epoch its asker held when it asked: its acceptors and
+     * voters are members of that epoch, and every member checks so.
+     */
+    epoch: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
     /** Questions from before rules were chosen are quick decisions. */
     rule: z.enum(DECISION_RULES).default('quick'),
     /** When any member may close a vote or an auction (before it, only its asker may); null: none. */

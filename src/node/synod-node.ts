@@ -49,6 +49,7 @@ import { Signing } from './identity/signing.ts';
 import { Timelines } from './timeline.ts';
 import { isForgery, VoteChecks } from './votes/vote-checks.ts';
 import { isMember, type Epoch } from '../model/group/epoch.ts';
+import type { QuestionDefinition } from '../model/question.ts';
 import type { GroupChange } from '../model/group/changes.ts';
 import { decodeAnyInvite, encodeGroupInvite, InvalidInviteError, isGroupInvite } from '../model/invite.ts';
 import { GroupAdmin } from './group/group-admin.ts';
@@ -255,6 +256,7 @@ export class SynodNode implements SynodApi {
       requireChecks: () => this.#requireVotes().checks,
       requireDesk: () => this.#requireDesk(),
       members: () => this.#questionMembers(),
+      groupEpoch: () => this.#group?.store.head.n,
       connectedPeers: () => this.#link.connectedPeers(),
       send: (peer, message) => this.#link.send(peer, message),
       view: (id) => this.#views.question(id),
@@ -706,17 +708,29 @@ export class SynodNode implements SynodApi {
 
   /**
    * A question from a peer: signed by its asker; its acceptors members this node knows — and in a
-   * group that keeps a group log, its acceptors and voters all members of the newest epoch this node
-   * holds (an identity the group never admitted counts nowhere).
+   * group that keeps a group log, its asker, acceptors and voters all members of the epoch it was
+   * asked in (an identity the group never admitted counts nowhere). A question of an epoch this node
+   * does not hold yet waits for it to catch up (it comes again in the catalog exchange).
    */
-  #questionProblem(definition: Parameters<VoteChecks['questionProblem']>[0]): string | null {
+  #questionProblem(definition: QuestionDefinition): string | null {
     const group = this.#group;
-    const isKnown = (peer: string) =>
-      group === null ? this.#membership.knows(peer) : isMember(group.store.head, peer);
-    const problem = this.#requireVotes().checks.questionProblem(definition, Date.now(), isKnown);
-    if (problem !== null || group === null) return problem;
-    const stranger = [definition.createdBy, ...(definition.voters ?? [])].find((p) => !isKnown(p));
-    return stranger === undefined ? null : `a question naming ${stranger}, who is no member of the group`;
+    if (group === null)
+      return this.#requireVotes().checks.questionProblem(definition, Date.now(), (peer) =>
+        this.#membership.knows(peer),
+      );
+    if (definition.epoch === undefined)
+      return 'a question without the epoch of the group log it was asked in';
+    const epoch = group.store.epoch(definition.epoch);
+    if (epoch === undefined)
+      return `a question asked in epoch ${definition.epoch}, which this member does not hold yet`;
+    const problem = this.#requireVotes().checks.questionProblem(definition, Date.now(), (peer) =>
+      isMember(epoch, peer),
+    );
+    if (problem !== null) return problem;
+    const stranger = [definition.createdBy, ...(definition.voters ?? [])].find((p) => !isMember(epoch, p));
+    return stranger === undefined
+      ? null
+      : `a question naming ${stranger}, who was no member of the group in epoch ${definition.epoch}`;
   }
 
   // ---- guards ---------------------------------------------------------------------------------

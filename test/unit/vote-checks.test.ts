@@ -185,6 +185,31 @@ describe('signed questions', () => {
     assert.match(dave.checks.questionProblem(unsigned, Date.now(), known) ?? '', /signature/);
   });
 
+  it('its voters and its epoch are signed: one added by whoever passes it on is a forgery', () => {
+    const vote = resign(alice, q1, {
+      rule: 'vote',
+      deadline: Date.now() + 60_000,
+      voters: [alice.id, bob.id, carol.id],
+    });
+    assert.equal(dave.checks.questionProblem(vote, Date.now(), known), null, 'the control is taken');
+    const stuffed = { ...vote, voters: [...(vote.voters ?? []), mallory.id] };
+    const refused = dave.checks.questionProblem(stuffed, Date.now(), known);
+    assert.ok(refused !== null && isForgery(refused), String(refused));
+    const inEpoch = resign(alice, vote, { epoch: 4 });
+    assert.equal(dave.checks.questionProblem(inEpoch, Date.now(), known), null);
+    const moved = dave.checks.questionProblem({ ...inEpoch, epoch: 5 }, Date.now(), known);
+    assert.ok(moved !== null && isForgery(moved), String(moved));
+    // Signed by an older Synod (its signature left the voters out): not taken, and no forgery of
+    // the sender's, who may have held it since.
+    const older = {
+      ...vote,
+      signature: alice.signing.sign({ kind: 'question', ...vote, voters: undefined }),
+    };
+    const old = dave.checks.questionProblem(older, Date.now(), known);
+    assert.ok(old !== null && !isForgery(old), String(old));
+    assert.match(old, /older Synod/);
+  });
+
   it('refuses a question from the future (it would stay on top of every list) and one with strangers as acceptors', () => {
     const future = resign(alice, q1, { createdAt: Date.now() + 3_600_000 });
     assert.match(dave.checks.questionProblem(future, Date.now(), known) ?? '', /in the future/);

@@ -21,6 +21,10 @@ export type SignedStatement =
       readonly learners: readonly string[];
       readonly rule: string;
       readonly deadline: number | null;
+      /** Who may vote (votes and auctions): covered by the signature, so no one who passes it on can add any. */
+      readonly voters?: readonly string[] | undefined;
+      /** The group log's epoch it was asked in (groups that keep one). */
+      readonly epoch?: number | undefined;
     }
   | {
       readonly kind: 'vote';
@@ -70,7 +74,13 @@ function statementText(group: string, s: SignedStatement): string {
           s.learners,
         ];
         // Quick decisions without a deadline sign what they signed before rules existed.
-        return s.rule === 'quick' && s.deadline === null ? fields : [...fields, s.rule, s.deadline];
+        const ruled = s.rule === 'quick' && s.deadline === null ? fields : [...fields, s.rule, s.deadline];
+        // The voters and the epoch, when a question has them, each after its name.
+        return [
+          ...ruled,
+          ...(s.voters === undefined ? [] : ['voters', s.voters]),
+          ...(s.epoch === undefined ? [] : ['epoch', s.epoch]),
+        ];
       }
       case 'vote':
         return [s.question, s.by, s.option, s.amount, s.seq];

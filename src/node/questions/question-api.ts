@@ -32,6 +32,8 @@ export interface QuestionApiContext {
   requireChecks(): VoteChecks;
   requireDesk(): VoteDesk;
   members(): readonly Member[];
+  /** The group log's epoch this node holds (undefined: the group keeps no log). */
+  groupEpoch(): number | undefined;
   connectedPeers(): string[];
   send(peer: string, message: WireMessage): void;
   /** The question as shown: from what is on disk; null while it is not on disk yet. */
@@ -68,6 +70,7 @@ export class QuestionApi {
         maxAcceptors: ctx.acceptorsPerQuestion,
         now,
         checks: ctx.requireChecks(),
+        epoch: ctx.groupEpoch(),
       },
     );
     // On disk in the catalog (one fsync: the state log records the decision with its first vote),

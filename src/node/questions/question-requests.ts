@@ -35,6 +35,8 @@ export function defineQuestion(
     readonly maxAcceptors: number;
     readonly now: number;
     readonly checks: VoteChecks;
+    /** The group log's epoch this node holds, in a group that keeps one. */
+    readonly epoch?: number | undefined;
   },
 ): QuestionDefinition {
   const { self, members, now } = ctx;
@@ -75,6 +77,7 @@ export function defineQuestion(
     ...(rule === 'quick' ? {} : { voters }),
     rule,
     deadline,
+    ...(ctx.epoch === undefined ? {} : { epoch: ctx.epoch }),
   });
 }
 

@@ -264,9 +264,16 @@ export class VoteChecks {
   definitionProblem(question: QuestionDefinition): string | null {
     const { signature, ...fields } = question;
     if (signature === undefined) return "a question without its creator's signature";
-    if (!this.#signing.verify(question.createdBy, { kind: 'question', ...fields }, signature))
-      return forged('a question without a valid signature of the member it names as its creator');
-    return null;
+    if (this.#signing.verify(question.createdBy, { kind: 'question', ...fields }, signature)) return null;
+    // Signed by an older Synod, whose signature did not cover the voters: whoever passed it on could
+    // have added some. Not taken; and not a forgery of the sender's, who may have held it since.
+    if (
+      question.voters !== undefined &&
+      question.epoch === undefined &&
+      this.#signing.verify(question.createdBy, { kind: 'question', ...fields, voters: undefined }, signature)
+    )
+      return "a question whose voters its asker's signature does not cover (asked with an older Synod)";
+    return forged('a question without a valid signature of the member it names as its creator');
   }
 
   /** Signs a question this node creates. */
