@@ -52,8 +52,8 @@ export class HttpSynodClient implements SynodApi {
   joinGroup(input: JoinGroupInput): Promise<JoinResult> {
     return this.#call('POST', '/api/join', input);
   }
-  invite(): Promise<{ invite: string }> {
-    return this.#call('GET', '/api/invite');
+  invite(input?: { singleUse?: boolean }): Promise<{ invite: string }> {
+    return input === undefined ? this.#call('GET', '/api/invite') : this.#call('POST', '/api/invites', input);
   }
   group(): Promise<GroupView> {
     return this.#call('GET', '/api/group');

@@ -15,6 +15,7 @@ export const inputSchemas = {
     displayName: typedText('your display name', LIMITS.displayNameChars),
     waitMs: z.number().int().min(0).max(30_000).optional(),
   }),
+  invite: z.object({ singleUse: z.boolean().optional() }).optional(),
   renameGroup: z.object({ name: typedText('the group name', LIMITS.groupNameChars) }),
   revokeInvite: z.object({ invite: z.string().regex(/^[0-9a-f]{16}$/, 'not an invite id (16 hex digits)') }),
   addPeer: z.object({ address: z.string().min(1, 'give an address').max(300) }),

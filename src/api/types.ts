@@ -292,7 +292,11 @@ export interface SynodApi {
   createGroup(input: CreateGroupInput): Promise<NodeStatus>;
   /** Joins, then waits for a member to answer: the result says whom it reached, or why nobody. */
   joinGroup(input: JoinGroupInput): Promise<JoinResult>;
-  invite(): Promise<{ readonly invite: string }>;
+  /**
+   * The invite another laptop needs to join. In a group that keeps a group log it is an entry of the
+   * log: the same one for a day, for anyone who holds it; `singleUse`: a new one, for one newcomer.
+   */
+  invite(input?: { readonly singleUse?: boolean }): Promise<{ readonly invite: string }>;
   /** The group as its group log has it (see GroupView). */
   group(): Promise<GroupView>;
   /** Renames the group, through its group log (a group without one cannot be renamed). */

@@ -39,7 +39,9 @@ Talk to the running node (all take --data-dir DIR and --json):
   status                      this node: peer id, group, addresses
   create-group NAME --name YOU
   join INVITE --name YOU       exits with 3 if no member answered (in the group, but alone so far)
-  invite                      the text another member needs to join
+  invite                      the text another member needs to join (in a group with a group log:
+                              the same invite for a day, for anyone who holds it)
+      --single-use            a new invite, for one newcomer only
   group                       the group as its group log has it: epoch, members, invites, history
   rename NAME                 rename the group (a group that keeps a group log)
   revoke INVITE_ID            end an open invite of the group log: it admits nobody
@@ -160,6 +162,7 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
       wait: { type: 'string' },
       alone: { type: 'boolean', default: false },
       'allow-other': { type: 'boolean', default: false },
+      'single-use': { type: 'boolean', default: false },
       rule: { type: 'string' },
       deadline: { type: 'string' },
     },
@@ -213,7 +216,7 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
       return 0;
     }
     case 'invite': {
-      const result = await api.invite();
+      const result = await api.invite(values['single-use'] ? { singleUse: true } : undefined);
       out(result, `${result.invite}\n`);
       return 0;
     }

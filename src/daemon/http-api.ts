@@ -78,6 +78,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
       'POST /api/group': (body) => api.createGroup(body as never),
       'POST /api/join': (body) => api.joinGroup(body as never),
       'GET /api/invite': () => api.invite(),
+      'POST /api/invites': (body) => api.invite(body as never),
       'GET /api/group': () => api.group(),
       'POST /api/group/name': (body) => api.renameGroup(body as never),
       'POST /api/group/leave': () => api.leaveGroup(),

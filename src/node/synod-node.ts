@@ -55,6 +55,7 @@ import { decodeAnyInvite, encodeGroupInvite, InvalidInviteError, isGroupInvite }
 import { GroupAdmin } from './group/group-admin.ts';
 import { GroupDesk } from './group/group-desk.ts';
 import { GroupStore } from './group/group-store.ts';
+import { InviteKeys } from './group/invite-keys.ts';
 import type { Member } from './members/members.ts';
 import { VoteDesk } from './votes/vote-desk.ts';
 
@@ -476,11 +477,12 @@ export class SynodNode implements SynodApi {
     };
   }
 
-  async invite(): Promise<{ invite: string }> {
+  async invite(input?: { singleUse?: boolean }): Promise<{ invite: string }> {
+    const options = parseInput(inputSchemas.invite, input);
     const group = this.#group;
     if (group === null) return { invite: this.#link.invite() };
     const base = this.#link.inviteBase();
-    const entry = await group.admin.invite(Date.now());
+    const entry = await group.admin.invite(Date.now(), options?.singleUse === true);
     return { invite: encodeGroupInvite({ ...base, invite: entry, genesis: group.store.genesis }) };
   }
 
@@ -653,9 +655,11 @@ export class SynodNode implements SynodApi {
       changed: (epoch) => this.#onEpoch(epoch),
       now: () => Date.now(),
     });
+    const inviteKeys = await InviteKeys.open(this.#options.dataDir);
     const admin = new GroupAdmin(
       {
         self: this.peerId,
+        inviteKeys,
         signing,
         store,
         desk,

@@ -24,6 +24,7 @@ export const FILES = {
   catalog: 'questions.log',
   votes: 'votes.log',
   groupLog: 'group-log.log',
+  inviteKeys: 'invites.json',
   apiToken: 'api-token',
   apiInfo: 'api.json',
   apiSessions: 'api-sessions.json',

@@ -18,15 +18,19 @@ import {
   signChange,
 } from './group-signing.ts';
 import { GroupStore } from './group-store.ts';
+import type { InviteKeys } from './invite-keys.ts';
 
 /** History entries a view carries at most. */
 const HISTORY_SHOWN = 200;
+/** An open invite is shown again while it stays valid at least this long; then a new one is made. */
+export const REUSE_LEFT_MS = 60 * 60_000;
 
 export interface GroupAdminContext {
   readonly self: string;
   readonly signing: Signing;
   readonly store: GroupStore;
   readonly desk: GroupDesk;
+  readonly inviteKeys: InviteKeys;
   readonly log: Logger;
   send(to: string, message: WireMessage): void;
 }
@@ -108,14 +112,24 @@ export class GroupAdmin {
   }
 
   /**
-   * Makes an invite in the group log: a key of its own (its private half goes into the invite's text
-   * only), valid for a day, for one newcomer.
+   * An invite of the group log: the one this member made that is still open, for several newcomers,
+   * and valid for at least another REUSE_LEFT_MS, when there is one (the invite page shows the same
+   * invite each time it opens); otherwise a new one, valid for a day, with a key of its own whose
+   * private half goes into the invite's text only. `singleUse`: always a new one, for one newcomer.
    */
-  async invite(now: number): Promise<GroupInvite['invite']> {
+  async invite(now: number, singleUse = false): Promise<GroupInvite['invite']> {
     this.#requireMember();
+    const head = this.#ctx.store.head;
+    const keys = this.#ctx.inviteKeys;
+    if (!singleUse) {
+      const open = head.invites
+        .filter((i) => i.by === this.#ctx.self && !i.singleUse && i.expiresAt > now + REUSE_LEFT_MS)
+        .map((i) => keys.get(i.id))
+        .find((k) => k !== undefined);
+      if (open !== undefined) return open;
+    }
     const { privateKey, key } = await createInviteKey();
     const id = randomBytes(8).toString('hex');
-    const head = this.#ctx.store.head;
     const made = await this.#propose(
       signChange(this.#ctx.signing, {
         type: 'invite',
@@ -124,10 +138,17 @@ export class GroupAdmin {
         invite: id,
         key,
         expiresAt: Math.max(now, head.at) + DEFAULT_INVITE_MS,
-        singleUse: true,
+        singleUse,
       }),
     );
-    return { id, epoch: made.n, secret: Buffer.from(privateKeyToProtobuf(privateKey)).toString('base64url') };
+    const entry = {
+      id,
+      epoch: made.n,
+      secret: Buffer.from(privateKeyToProtobuf(privateKey)).toString('base64url'),
+    };
+    // On disk before it is shown: the same invite can be shown again, after a restart too.
+    await keys.keep(entry, (other) => this.#ctx.store.head.invites.some((i) => i.id === other));
+    return entry;
   }
 
   async rename(name: string): Promise<Epoch> {
