@@ -174,6 +174,7 @@ describe('the group log on real daemons', { timeout: 180_000 }, () => {
     // Any member may end it, not only its maker.
     const revoked = await daemon('n2').client.revokeInvite({ invite: open[0]?.id ?? '' });
     assert.deepEqual(revoked.invites, []);
+    await waitFor(async () => (await groupOf('n1')).invites.length === 0, 10_000, 'n1 to learn of it');
     assert.notEqual((await daemon('n1').client.invite()).invite, invite, 'a new one is made');
     const sixth = new DaemonProcess('n6', join(base, 'n6'), ['--group-log']);
     daemons.push(sixth);
