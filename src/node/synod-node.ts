@@ -85,6 +85,9 @@ export interface NodeOptions {
   readonly groupLog?: boolean;
 }
 
+/** How far ahead of this node's group log a question's epoch may be for it to wait, not refuse. */
+const EPOCHS_AHEAD_AWAITED = 64;
+
 /** The group log's part of a node, for a group that keeps one. */
 interface GroupLogParts {
   readonly store: GroupStore;
@@ -205,6 +208,7 @@ export class SynodNode implements SynodApi {
             send: (to, message) => this.#link.send(to, message),
             connectedPeers: () => this.#link.connectedPeers(),
             questionProblem: (definition) => this.#questionProblem(definition),
+            waits: (from, definition) => this.#waitsForEpoch(from, definition),
             outcomeProblem: (definition, outcome) =>
               this.#requireVotes().checks.outcomeProblem(definition, outcome.value, outcome.certificate),
             rejected: (from, reason) => this.#rejected(from, reason),
@@ -735,6 +739,20 @@ export class SynodNode implements SynodApi {
     return stranger === undefined
       ? null
       : `a question naming ${stranger}, who was no member of the group in epoch ${definition.epoch}`;
+  }
+
+  /**
+   * A question asked in an epoch of the group log a little ahead of this node's: it is behind. It asks
+   * the sender for its open slot, and takes the question when it comes again (the catalog exchange
+   * asks for what it lacks, with backoff). Far ahead is no epoch anyone holds: judged, and refused.
+   */
+  #waitsForEpoch(from: string, definition: QuestionDefinition): boolean {
+    const group = this.#group;
+    if (group === null || definition.epoch === undefined) return false;
+    const head = group.store.head.n;
+    if (definition.epoch <= head || definition.epoch > head + EPOCHS_AHEAD_AWAITED) return false;
+    group.desk.connected(from);
+    return true;
   }
 
   // ---- guards ---------------------------------------------------------------------------------

@@ -23,6 +23,12 @@ export interface ExchangeContext {
   connectedPeers(): string[];
   /** Why a question from a peer must not be taken (forged, out of bounds), or null. */
   questionProblem(definition: QuestionDefinition): string | null;
+  /**
+   * Whether `definition` is one this node cannot judge yet (asked in an epoch of the group log it does
+   * not hold: it is behind, and catches up): neither refused nor given up, so that the catalog exchange
+   * brings it again.
+   */
+  waits?(from: string, definition: QuestionDefinition): boolean;
   /** Why an outcome from a peer must not be taken (its value or its certificate), or null. */
   outcomeProblem(definition: QuestionDefinition, outcome: Outcome): string | null;
   /** A peer sent something that contradicts what this node knows. */
@@ -135,6 +141,7 @@ export class QuestionExchange {
       this.#ctx.rejected(from, `a different definition of the known question ${definition.id}; ignored`);
       return;
     }
+    if (known === undefined && this.#ctx.waits?.(from, definition) === true) return;
     if (known === undefined) {
       const problem =
         catalog.limitProblem(definition.createdBy, definition.createdAt) ??
