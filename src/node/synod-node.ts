@@ -51,12 +51,10 @@ import { isForgery, VoteChecks } from './votes/vote-checks.ts';
 import { isMember, type Epoch } from '../model/group/epoch.ts';
 import type { QuestionDefinition } from '../model/question.ts';
 import type { GroupChange } from '../model/group/changes.ts';
-import { decodeAnyInvite, encodeGroupInvite, InvalidInviteError, isGroupInvite } from '../model/invite.ts';
+import { decodeAnyInvite, InvalidInviteError, isGroupInvite } from '../model/invite.ts';
 import { GroupAdmin } from './group/group-admin.ts';
-import { GroupDesk } from './group/group-desk.ts';
 import { GroupStore } from './group/group-store.ts';
-import { InviteKeys } from './group/invite-keys.ts';
-import type { Member } from './members/members.ts';
+import { GroupRoom } from './group/group-room.ts';
 import { VoteDesk } from './votes/vote-desk.ts';
 
 export interface NodeOptions {
@@ -83,16 +81,6 @@ export interface NodeOptions {
    * one Paxos slot per change. Groups joined with an invite of such a group keep one too.
    */
   readonly groupLog?: boolean;
-}
-
-/** How far ahead of this node's group log a question's epoch may be for it to wait, not refuse. */
-const EPOCHS_AHEAD_AWAITED = 64;
-
-/** The group log's part of a node, for a group that keeps one. */
-interface GroupLogParts {
-  readonly store: GroupStore;
-  readonly desk: GroupDesk;
-  readonly admin: GroupAdmin;
 }
 
 /**
@@ -122,7 +110,7 @@ export class SynodNode implements SynodApi {
   readonly #questionApi: QuestionApi;
   readonly #views: NodeViews;
   readonly #options: NodeOptions;
-  #group: GroupLogParts | null = null;
+  #group: GroupRoom | null = null;
 
   private constructor(
     options: NodeOptions,
@@ -176,16 +164,12 @@ export class SynodNode implements SynodApi {
       rejected: (from, reason) => this.#rejected(from, reason),
       greeted: (peer) => {
         this.#router.greeted(peer);
-        this.#group?.desk.connected(peer);
-        this.#group?.admin.met(peer);
+        this.#group?.met(peer);
       },
       message: (from, message) => this.#router.message(from, message),
       // In a group that keeps a group log, only the members of its newest epoch are members.
-      admits: (peer) => this.#group === null || isMember(this.#group.store.head, peer),
-      applicant: (peer) => {
-        this.#group?.desk.connected(peer);
-        this.#group?.admin.met(peer);
-      },
+      admits: (peer) => this.#group?.admits(peer) ?? true,
+      applicant: (peer) => this.#group?.met(peer),
     });
     if (group !== null) this.#useGroupKeys(group);
     this.#storage = storage;
@@ -208,7 +192,7 @@ export class SynodNode implements SynodApi {
             send: (to, message) => this.#link.send(to, message),
             connectedPeers: () => this.#link.connectedPeers(),
             questionProblem: (definition) => this.#questionProblem(definition),
-            waits: (from, definition) => this.#waitsForEpoch(from, definition),
+            waits: (from, definition) => this.#group?.waits(from, definition) ?? false,
             outcomeProblem: (definition, outcome) =>
               this.#requireVotes().checks.outcomeProblem(definition, outcome.value, outcome.certificate),
             rejected: (from, reason) => this.#rejected(from, reason),
@@ -238,17 +222,7 @@ export class SynodNode implements SynodApi {
       decided: (id) => this.#events.decided(id),
       rejected: (from, reason, count) => this.#rejected(from, reason, count),
       storageFailed: (error) => this.#onStorageFailure(error),
-      group: () => {
-        const group = this.#group;
-        return group === null
-          ? null
-          : {
-              receive: (from, message) => group.desk.receive(from, message),
-              decided: (decision) =>
-                void group.desk.decided(decision).catch((e: unknown) => this.#onGroupFailure(e)),
-              joinRequested: (from, change) => group.admin.joinRequested(from, change),
-            };
-      },
+      group: () => this.#group?.routes() ?? null,
     });
     this.#questionApi = new QuestionApi({
       self: this.peerId,
@@ -260,7 +234,7 @@ export class SynodNode implements SynodApi {
       requireStorage: () => this.#requireStorage(),
       requireChecks: () => this.#requireVotes().checks,
       requireDesk: () => this.#requireDesk(),
-      members: () => this.#questionMembers(),
+      members: () => this.#group?.questionMembers((p) => this.#members.get(p)) ?? this.#members.all(),
       groupEpoch: () => this.#group?.store.head.n,
       connectedPeers: () => this.#link.connectedPeers(),
       send: (peer, message) => this.#link.send(peer, message),
@@ -394,13 +368,13 @@ export class SynodNode implements SynodApi {
   }
 
   async stop(): Promise<void> {
-    this.#group?.desk.stop();
+    await this.#group?.stop();
     this.#desk?.stop();
     this.#exchange?.stop();
     await this.#storage?.driver.stop();
     await this.#link.stop();
     if (this.#storage !== null) await closeNodeState(this.#storage);
-    await this.#group?.store.close();
+    await this.#group?.close();
     await this.#members.stop();
     await this.#lock.release();
   }
@@ -485,14 +459,12 @@ export class SynodNode implements SynodApi {
     const options = parseInput(inputSchemas.invite, input);
     const group = this.#group;
     if (group === null) return { invite: this.#link.invite() };
-    const base = this.#link.inviteBase();
-    const entry = await group.admin.invite(Date.now(), options?.singleUse === true);
-    return { invite: encodeGroupInvite({ ...base, invite: entry, genesis: group.store.genesis }) };
+    return { invite: await group.invite(this.#link.inviteBase(), Date.now(), options?.singleUse === true) };
   }
 
   async group(): Promise<GroupView> {
     const config = this.#link.requireGroup();
-    if (this.#group !== null) return this.#group.admin.view();
+    if (this.#group !== null) return this.#group.view();
     return {
       id: config.group.id,
       name: config.group.name,
@@ -530,7 +502,7 @@ export class SynodNode implements SynodApi {
     return group.admin.view();
   }
 
-  #requireGroupLog(otherwise: string): GroupLogParts {
+  #requireGroupLog(otherwise: string): GroupRoom {
     this.#link.requireGroup();
     if (this.#group === null)
       throw new SynodError(
@@ -643,40 +615,28 @@ export class SynodNode implements SynodApi {
 
   // ---- the group log --------------------------------------------------------------------------
 
-  /** Runs the group log of this node's group: its open slot, catch-up, and what its epochs change. */
+  /** Runs the group log of this node's group (src/node/group/group-room.ts). */
   async #startGroupLog(store: GroupStore, ownJoin: GroupChange | null, signing: Signing): Promise<void> {
     const storage = this.#requireStorage();
-    const desk = new GroupDesk({
-      self: this.peerId,
-      store,
-      signing,
-      log: this.#log,
-      input: (input) => storage.driver.input(input),
-      decision: (id) => storage.driver.core.decision(id),
-      send: (to, message) => this.#link.send(to, { type: 'paxos', message }),
-      connectedPeers: () => [...this.#sessions.members(), ...this.#sessions.applicants()],
-      rejected: (from, reason) => this.#rejected(from, reason),
-      changed: (epoch) => this.#onEpoch(epoch),
-      now: () => Date.now(),
-    });
-    const inviteKeys = await InviteKeys.open(this.#options.dataDir);
-    const admin = new GroupAdmin(
+    this.#group = await GroupRoom.start(
       {
         self: this.peerId,
-        inviteKeys,
-        signing,
-        store,
-        desk,
+        dataDir: this.#options.dataDir,
         log: this.#log,
+        driver: storage.driver,
         send: (to, message) => this.#link.send(to, message),
+        connectedPeers: () => [...this.#sessions.members(), ...this.#sessions.applicants()],
+        rejected: (from, reason) => this.#rejected(from, reason),
+        changed: (epoch) => this.#onEpoch(epoch),
+        failed: (error) => this.#onStorageFailure(error),
       },
+      store,
+      signing,
       ownJoin,
     );
-    this.#group = { store, desk, admin };
-    await desk.start();
   }
 
-  /** A new epoch is on disk: peers it made members are let in; the pages hear of it. */
+  /** A new epoch is on disk: peers it made members are let in, one that left is let go; pages hear. */
   #onEpoch(epoch: Epoch): void {
     for (const peer of this.#sessions.applicants()) if (isMember(epoch, peer)) this.#sessions.admit(peer);
     // A member that left is no member: its connection ends (it may connect again, as an applicant).
@@ -686,73 +646,11 @@ export class SynodNode implements SynodApi {
     this.#views.emitPeers([]);
   }
 
-  #onGroupFailure(error: unknown): void {
-    this.#onStorageFailure(error instanceof Error ? error : new Error(String(error)));
-  }
-
-  /**
-   * Whom a new question names: in a group that keeps a group log, the members of its newest epoch, in
-   * the order they joined (seats go to the members who joined first); otherwise every member known.
-   */
-  #questionMembers(): readonly Member[] {
-    const group = this.#group;
-    if (group === null) return this.#members.all();
-    return group.store.head.members.map((m, index) => {
-      const known = this.#members.get(m.peerId);
-      const base: Member = known ?? {
-        peerId: m.peerId,
-        name: m.name,
-        addresses: [],
-        lastSeen: null,
-        firstSeen: null,
-        online: false,
-        seq: 0,
-        signature: null,
-      };
-      // Joined earlier sorts first: the order the group admitted them in, the same on every member.
-      return { ...base, firstSeen: index };
-    });
-  }
-
-  /**
-   * A question from a peer: signed by its asker; its acceptors members this node knows — and in a
-   * group that keeps a group log, its asker, acceptors and voters all members of the epoch it was
-   * asked in (an identity the group never admitted counts nowhere). A question of an epoch this node
-   * does not hold yet waits for it to catch up (it comes again in the catalog exchange).
-   */
+  /** A question from a peer: by the group log's members, in a group that keeps one. */
   #questionProblem(definition: QuestionDefinition): string | null {
-    const group = this.#group;
-    if (group === null)
-      return this.#requireVotes().checks.questionProblem(definition, Date.now(), (peer) =>
-        this.#membership.knows(peer),
-      );
-    if (definition.epoch === undefined)
-      return 'a question without the epoch of the group log it was asked in';
-    const epoch = group.store.epoch(definition.epoch);
-    if (epoch === undefined)
-      return `a question asked in epoch ${definition.epoch}, which this member does not hold yet`;
-    const problem = this.#requireVotes().checks.questionProblem(definition, Date.now(), (peer) =>
-      isMember(epoch, peer),
-    );
-    if (problem !== null) return problem;
-    const stranger = [definition.createdBy, ...(definition.voters ?? [])].find((p) => !isMember(epoch, p));
-    return stranger === undefined
-      ? null
-      : `a question naming ${stranger}, who was no member of the group in epoch ${definition.epoch}`;
-  }
-
-  /**
-   * A question asked in an epoch of the group log a little ahead of this node's: it is behind. It asks
-   * the sender for its open slot, and takes the question when it comes again (the catalog exchange
-   * asks for what it lacks, with backoff). Far ahead is no epoch anyone holds: judged, and refused.
-   */
-  #waitsForEpoch(from: string, definition: QuestionDefinition): boolean {
-    const group = this.#group;
-    if (group === null || definition.epoch === undefined) return false;
-    const head = group.store.head.n;
-    if (definition.epoch <= head || definition.epoch > head + EPOCHS_AHEAD_AWAITED) return false;
-    group.desk.connected(from);
-    return true;
+    const checks = this.#requireVotes().checks;
+    if (this.#group !== null) return this.#group.questionProblem(definition, checks);
+    return checks.questionProblem(definition, Date.now(), (peer) => this.#membership.knows(peer));
   }
 
   // ---- guards ---------------------------------------------------------------------------------
