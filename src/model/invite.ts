@@ -64,13 +64,18 @@ export function decodeInvite(text: string): Invite {
       `an invite starts with "${PREFIX}"; ask the inviting member to copy it again`,
     );
   }
+  return readInvite(trimmed.slice(PREFIX.length), inviteSchema);
+}
+
+/** An invite's text after its prefix, read with `schema`, or an error that says it is damaged. */
+function readInvite<T>(body: string, schema: z.ZodType<T>): T {
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.from(trimmed.slice(PREFIX.length), 'base64url').toString('utf8'));
+    json = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
   } catch {
     throw new InvalidInviteError('the invite is damaged (it is not readable); ask for it again');
   }
-  const parsed = inviteSchema.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success)
     throw new InvalidInviteError(`the invite is damaged (${parsed.error.issues[0]?.message ?? 'invalid'})`);
   return parsed.data;
@@ -118,19 +123,11 @@ export function encodeGroupInvite(invite: GroupInvite): string {
 export function decodeAnyInvite(text: string): Invite | GroupInvite {
   const trimmed = text.trim();
   if (!trimmed.startsWith(GROUP_PREFIX)) return decodeInvite(trimmed);
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(trimmed.slice(GROUP_PREFIX.length), 'base64url').toString('utf8'));
-  } catch {
-    throw new InvalidInviteError('the invite is damaged (it is not readable); ask for it again');
-  }
-  const parsed = groupInviteSchema.safeParse(json);
-  if (!parsed.success)
-    throw new InvalidInviteError(`the invite is damaged (${parsed.error.issues[0]?.message ?? 'invalid'})`);
-  const { genesis, ...rest } = parsed.data;
-  if (genesis.groupId !== rest.id || genesisId(genesis) !== rest.id)
+  const invite = readInvite(trimmed.slice(GROUP_PREFIX.length), groupInviteSchema);
+  const { genesis, id } = invite;
+  if (genesis.groupId !== id || genesisId(genesis) !== id)
     throw new InvalidInviteError("the invite is damaged (its group's first epoch is not the group's)");
-  return parsed.data;
+  return invite;
 }
 
 export function isGroupInvite(invite: Invite | GroupInvite): invite is GroupInvite {

@@ -4,7 +4,7 @@ import type { QuestionDefinition } from '../../src/model/question.ts';
 import { encodeClose, type MemberVote } from '../../src/model/rules.ts';
 import type { WireMessage } from '../../src/net/wire.ts';
 import type { VoteBook } from '../../src/node/votes/vote-book.ts';
-import { CHOSEN_SET_RETRY_MAX_MS, VoteDesk } from '../../src/node/votes/vote-desk.ts';
+import { CHOSEN_SET_RETRY_MAX_MS, VoteDesk, type VoteDeskContext } from '../../src/node/votes/vote-desk.ts';
 import { silentLogger } from '../../src/util/logger.ts';
 import { question } from '../helpers/state-log-fixtures.ts';
 
@@ -21,25 +21,20 @@ const chosen = encodeClose({
   signature: 'x'.repeat(86),
 });
 
-/** A desk whose book holds no vote set until the test puts one there, on a clock the test moves. */
-function desk(connected: string[]) {
-  const sets = new Map<string, readonly MemberVote[]>();
-  const book = { set: (_q: string, d: string) => (sets.has(d) ? { votes: sets.get(d) } : undefined) };
-  const requests: string[] = [];
-  const d = new VoteDesk({
+/** A desk's context that does nothing: each test says what it needs of it. */
+function quietContext(overrides: Partial<VoteDeskContext>): VoteDeskContext {
+  return {
     self: 'me',
-    book: book as unknown as VoteBook,
+    book: {} as VoteBook,
     log: silentLogger,
     question: () => undefined,
     openRuleQuestions: () => [],
-    chosen: () => chosen,
+    chosen: () => null,
     checks: () => {
       throw new Error('not used');
     },
-    connectedPeers: () => connected,
-    send: (to: string, message: WireMessage) => {
-      if (message.type === 'vote-set-request') requests.push(to);
-    },
+    connectedPeers: () => [],
+    send: () => undefined,
     rejected: () => undefined,
     changed: () => undefined,
     close: async () => undefined,
@@ -48,7 +43,25 @@ function desk(connected: string[]) {
     revise: () => undefined,
     redeliver: () => undefined,
     now: () => Date.now(),
-  });
+    ...overrides,
+  };
+}
+
+/** A desk whose book holds no vote set until the test puts one there, on a clock the test moves. */
+function desk(connected: string[]) {
+  const sets = new Map<string, readonly MemberVote[]>();
+  const book = { set: (_q: string, d: string) => (sets.has(d) ? { votes: sets.get(d) } : undefined) };
+  const requests: string[] = [];
+  const d = new VoteDesk(
+    quietContext({
+      book: book as unknown as VoteBook,
+      chosen: () => chosen,
+      connectedPeers: () => connected,
+      send: (to: string, message: WireMessage) => {
+        if (message.type === 'vote-set-request') requests.push(to);
+      },
+    }),
+  );
   return { d, sets, requests };
 }
 
@@ -99,26 +112,20 @@ describe('a vote this node casts', () => {
     const sent: string[] = [];
     const changed: string[] = [];
     const open = { ...definition, deadline: Date.now() + 60_000, options: ['Alien'] };
-    const d = new VoteDesk({
-      self: PEER,
-      book: book as unknown as VoteBook,
-      log: silentLogger,
-      question: () => ({ id: open.id, definition: open, decidedAt: null }),
-      openRuleQuestions: () => [],
-      chosen: () => null,
-      checks: () =>
-        ({ signVote: (v: Omit<MemberVote, 'signature'>) => ({ ...v, signature: 's'.repeat(86) }) }) as never,
-      connectedPeers: () => ['a'],
-      send: (_to: string, message: WireMessage) => sent.push(message.type),
-      rejected: () => undefined,
-      changed: (id) => changed.push(id),
-      close: async () => undefined,
-      proposal: () => null,
-      accepted: () => null,
-      revise: () => undefined,
-      redeliver: () => undefined,
-      now: () => Date.now(),
-    });
+    const d = new VoteDesk(
+      quietContext({
+        self: PEER,
+        book: book as unknown as VoteBook,
+        question: () => ({ id: open.id, definition: open, decidedAt: null }),
+        checks: () =>
+          ({
+            signVote: (v: Omit<MemberVote, 'signature'>) => ({ ...v, signature: 's'.repeat(86) }),
+          }) as never,
+        connectedPeers: () => ['a'],
+        send: (_to: string, message: WireMessage) => sent.push(message.type),
+        changed: (id) => changed.push(id),
+      }),
+    );
     const cast = d.cast(open.id, 'Alien', null);
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(sent, [], 'nothing sent before the write');
@@ -149,27 +156,20 @@ describe('a vote that reaches an acceptor', () => {
       set: () => undefined,
       standing: () => recorded,
     };
-    const d = new VoteDesk({
-      self: ACCEPTOR,
-      book: book as unknown as VoteBook,
-      log: silentLogger,
-      question: () => ({ id: open.id, definition: open, decidedAt: null }),
-      openRuleQuestions: () => [],
-      chosen: () => null,
-      checks: () => ({ voteProblem: () => null }) as never,
-      connectedPeers: () => [PEER, 'other'],
-      send: (_to: string, message: WireMessage) => {
-        if (message.type === 'votes') relayed.push(...message.votes);
-      },
-      rejected: (_from, reason) => rejections.push(reason),
-      changed: () => undefined,
-      close: async () => undefined,
-      proposal: () => null,
-      accepted: () => null,
-      revise: () => undefined,
-      redeliver: () => undefined,
-      now: () => now,
-    });
+    const d = new VoteDesk(
+      quietContext({
+        self: ACCEPTOR,
+        book: book as unknown as VoteBook,
+        question: () => ({ id: open.id, definition: open, decidedAt: null }),
+        checks: () => ({ voteProblem: () => null }) as never,
+        connectedPeers: () => [PEER, 'other'],
+        send: (_to: string, message: WireMessage) => {
+          if (message.type === 'votes') relayed.push(...message.votes);
+        },
+        rejected: (_from, reason) => rejections.push(reason),
+        now: () => now,
+      }),
+    );
     const vote = (by: string, seq: number): MemberVote => ({
       question: open.id,
       by,

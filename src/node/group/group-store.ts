@@ -99,13 +99,7 @@ export class GroupStore {
   static async create(dir: string, genesis: Genesis, signing: Signing, fs?: StorageFs): Promise<GroupStore> {
     const problem = genesisProblem(genesis, groupVerifier(signing));
     if (problem !== null) throw new Error(`cannot start a group log from ${problem}`);
-    const opened = await StateLog.open(dir, {
-      file: FILES.groupLog,
-      schema: recordSchema,
-      create: true,
-      what: WHAT,
-      fs,
-    });
+    const opened = await openLog(dir, fs);
     if (opened.records.size > 0) {
       await opened.log.close();
       throw new Error(`${opened.log.path} holds a group log already`);
@@ -126,13 +120,7 @@ export class GroupStore {
    * CorruptStateError that says which slot, never trimmed silently.
    */
   static async open(dir: string, signing: Signing, fs?: StorageFs): Promise<GroupStore | null> {
-    const opened = await StateLog.open(dir, {
-      file: FILES.groupLog,
-      schema: recordSchema,
-      create: true,
-      what: WHAT,
-      fs,
-    });
+    const opened = await openLog(dir, fs);
     const { log, records } = opened;
     if (records.size === 0) {
       await log.close();
@@ -263,4 +251,9 @@ export class GroupStore {
     await this.#queue;
     await this.#log.close();
   }
+}
+
+/** The group log's file, created empty when there is none. */
+function openLog(dir: string, fs: StorageFs | undefined) {
+  return StateLog.open(dir, { file: FILES.groupLog, schema: recordSchema, create: true, what: WHAT, fs });
 }
