@@ -17,6 +17,8 @@
     'renameGroup',
     'revokeInvite',
     'leaveGroup',
+    'requestRemoval',
+    'approveRemoval',
     'peers',
     'addPeer',
     'questions',

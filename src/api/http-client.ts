@@ -67,6 +67,12 @@ export class HttpSynodClient implements SynodApi {
   leaveGroup(): Promise<GroupView> {
     return this.#call('POST', '/api/group/leave', {});
   }
+  requestRemoval(input: { member: string }): Promise<GroupView> {
+    return this.#call('POST', '/api/group/removals', input);
+  }
+  approveRemoval(input: { member: string }): Promise<GroupView> {
+    return this.#call('POST', `/api/group/removals/${encodeURIComponent(input.member)}/approve`, {});
+  }
   peers(): Promise<PeerView[]> {
     return this.#call('GET', '/api/peers');
   }

@@ -14,6 +14,8 @@ export const API_METHODS = [
   'renameGroup',
   'revokeInvite',
   'leaveGroup',
+  'requestRemoval',
+  'approveRemoval',
   'peers',
   'addPeer',
   'questions',

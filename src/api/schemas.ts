@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from '../model/limits.ts';
-import { DECISION_RULES, questionIdSchema, typedText } from '../model/question.ts';
+import { DECISION_RULES, peerIdSchema, questionIdSchema, typedText } from '../model/question.ts';
 import { bidAmountSchema } from '../model/rules.ts';
 import { SynodError } from './types.ts';
 
@@ -17,6 +17,7 @@ export const inputSchemas = {
   }),
   invite: z.object({ singleUse: z.boolean().optional() }).optional(),
   renameGroup: z.object({ name: typedText('the group name', LIMITS.groupNameChars) }),
+  removal: z.object({ member: peerIdSchema }),
   revokeInvite: z.object({ invite: z.string().regex(/^[0-9a-f]{16}$/, 'not an invite id (16 hex digits)') }),
   addPeer: z.object({ address: z.string().min(1, 'give an address').max(300) }),
   createQuestion: z

@@ -47,6 +47,19 @@ export interface GroupView {
     readonly change: 'founded' | 'invite' | 'join' | 'rename' | 'revoke' | 'leave' | 'remove';
     readonly summary: string;
   }[];
+  /** Where this laptop stands: a member, joining (not let in yet), or gone ('left', 'removed'). */
+  readonly self: 'member' | 'joining' | 'left' | 'removed';
+  /**
+   * Removals asked and not made yet: whom, who asked, who approves (the requester first), and how many
+   * approvals of the members other than the one to be removed are needed (a strict majority).
+   */
+  readonly removals: readonly {
+    readonly target: string;
+    readonly targetName: string;
+    readonly by: string;
+    readonly approvedBy: readonly string[];
+    readonly needed: number;
+  }[];
 }
 
 export interface PeerView {
@@ -305,6 +318,13 @@ export interface SynodApi {
   revokeInvite(input: { readonly invite: string }): Promise<GroupView>;
   /** Leaves the group, through its group log: once made, this laptop takes no more part. */
   leaveGroup(): Promise<GroupView>;
+  /**
+   * Asks the group to remove a member (a peer id): it is removed once a strict majority of the other
+   * members approve (this laptop's request counts as its approval).
+   */
+  requestRemoval(input: { readonly member: string }): Promise<GroupView>;
+  /** Approves the pending request to remove a member. */
+  approveRemoval(input: { readonly member: string }): Promise<GroupView>;
   peers(): Promise<readonly PeerView[]>;
   /**
    * Connects to a member by address and remembers the address; fails with `unreachable` (and

@@ -45,6 +45,9 @@ Talk to the running node (all take --data-dir DIR and --json):
   group                       the group as its group log has it: epoch, members, invites, history
   rename NAME                 rename the group (a group that keeps a group log)
   revoke INVITE_ID            end an open invite of the group log: it admits nobody
+  remove MEMBER               ask the group to remove a member (a name or peer id); made once a
+                              majority of the other members approve
+  approve-removal MEMBER      approve the pending request to remove a member
   leave                       leave the group (a group that keeps a group log)
   peers                       members, online or when last seen
   add-peer MULTIADDR          connect to a member by address (when multicast is blocked); remembered
@@ -233,6 +236,20 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
     case 'revoke': {
       const group = await api.revokeInvite({ invite: arg(0, 'the invite id (see "synod group")') });
       out(group, `the invite is revoked: it admits nobody (epoch ${group.epoch})\n`);
+      return 0;
+    }
+    case 'remove':
+    case 'approve-removal': {
+      const member = await memberId(api, arg(0, 'the member (its name or peer id, see "synod group")'));
+      const group =
+        command === 'remove' ? await api.requestRemoval({ member }) : await api.approveRemoval({ member });
+      const pending = group.removals.find((r) => r.target === member);
+      out(
+        group,
+        pending === undefined
+          ? `the group has removed ${member} (epoch ${group.epoch})\n`
+          : `removal of ${pending.targetName}: approved by ${pending.approvedBy.length} of the ${pending.needed} needed\n`,
+      );
       return 0;
     }
     case 'leave': {
@@ -445,6 +462,19 @@ function formatEvent(event: SynodEvent): string {
   }
 }
 
+/** A member named by its peer id, or by its name when exactly one member of the group has it. */
+async function memberId(api: SynodApi, text: string): Promise<string> {
+  const { members } = await api.group();
+  if (members.some((m) => m.peerId === text)) return text;
+  const named = members.filter((m) => m.name === text);
+  if (named.length === 1) return (named[0] as { peerId: string }).peerId;
+  throw new Error(
+    named.length === 0
+      ? `no member of the group is called "${text}" (see "synod group")`
+      : `${named.length} members are called "${text}": give the peer id (see "synod group")`,
+  );
+}
+
 /** The group log, for a terminal: the epoch, its members, open invites, and the newest changes. */
 function formatGroup(group: GroupView): string {
   if (group.epoch === null)
@@ -457,6 +487,11 @@ function formatGroup(group: GroupView): string {
     ...group.invites.map(
       (i) =>
         `  ${i.id} by ${i.by.slice(-6)}, until ${new Date(i.expiresAt).toISOString()}${i.singleUse ? ', single use' : ''}`,
+    ),
+    ...(group.self === 'member' ? [] : [`this laptop: ${group.self}`]),
+    `removals asked (${group.removals.length}):`,
+    ...group.removals.map(
+      (r) => `  ${r.targetName} ${r.target}: approved by ${r.approvedBy.length} of the ${r.needed} needed`,
     ),
     'history (newest first):',
     ...group.history

@@ -82,6 +82,9 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
       'GET /api/group': () => api.group(),
       'POST /api/group/name': (body) => api.renameGroup(body as never),
       'POST /api/group/leave': () => api.leaveGroup(),
+      'POST /api/group/removals': (body) => api.requestRemoval(body as never),
+      'POST /api/group/removals/:id/approve': (_body, match) =>
+        api.approveRemoval({ member: match[1] ?? '' }),
       'POST /api/invites/:id/revoke': (_body, match) => api.revokeInvite({ invite: match[1] ?? '' }),
       'GET /api/peers': () => api.peers(),
       'POST /api/peers': (body) => api.addPeer(body as never),

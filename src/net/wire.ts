@@ -137,6 +137,14 @@ export const wireSchema = z.discriminatedUnion('type', [
     type: z.literal('group-join'),
     change: groupChangeSchema.refine((c) => c.type === 'join', 'not a join'),
   }),
+  /**
+   * A member's request to remove another, signed by it, with the approvals the sender holds (each
+   * signed by its member over the request): members gather them until a majority approves.
+   */
+  z.object({
+    type: z.literal('group-removal'),
+    change: groupChangeSchema.refine((c) => c.type === 'remove', 'not a removal'),
+  }),
   /** Asks for the votes of a close this node does not hold yet. */
   z.object({
     type: z.literal('vote-set-request'),
@@ -160,7 +168,8 @@ export type WireMessage =
   | { readonly type: 'votes'; readonly votes: readonly MemberVote[] }
   | { readonly type: 'vote-set'; readonly close: string; readonly votes: readonly MemberVote[] }
   | { readonly type: 'vote-set-request'; readonly question: string; readonly digest: string }
-  | { readonly type: 'group-join'; readonly change: GroupChange };
+  | { readonly type: 'group-join'; readonly change: GroupChange }
+  | { readonly type: 'group-removal'; readonly change: GroupChange };
 
 /** The one message type allowed up to LIMITS.voteSetBytes, recognised before it is parsed. */
 const VOTE_SET_PREFIX = Buffer.from('{"type":"vote-set",');

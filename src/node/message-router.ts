@@ -47,6 +47,7 @@ export interface GroupRoutes {
   receive(from: string, message: PaxosMessage): void;
   decided(decision: string): void;
   joinRequested(from: string, change: GroupChange): void;
+  removalHeard(from: string, change: GroupChange): void;
 }
 
 /**
@@ -104,6 +105,9 @@ export class MessageRouter {
         return;
       case 'group-join':
         ctx.group()?.joinRequested(from, message.change);
+        return;
+      case 'group-removal':
+        ctx.group()?.removalHeard(from, message.change);
         return;
     }
   }

@@ -472,6 +472,8 @@ export class SynodNode implements SynodApi {
       members: [],
       invites: [],
       history: [],
+      self: 'member',
+      removals: [],
     };
   }
 
@@ -500,6 +502,22 @@ export class SynodNode implements SynodApi {
     await group.admin.leave();
     this.#emit({ type: 'status', status: this.#status() });
     return group.admin.view();
+  }
+
+  async requestRemoval(input: { member: string }): Promise<GroupView> {
+    const { member } = parseInput(inputSchemas.removal, input);
+    const group = this.#requireGroupLog('nobody can be removed from it');
+    group.admin.requireMember();
+    group.removals.request(member);
+    return group.view();
+  }
+
+  async approveRemoval(input: { member: string }): Promise<GroupView> {
+    const { member } = parseInput(inputSchemas.removal, input);
+    const group = this.#requireGroupLog('nobody can be removed from it');
+    group.admin.requireMember();
+    group.removals.approve(member);
+    return group.view();
   }
 
   #requireGroupLog(otherwise: string): GroupRoom {
@@ -626,6 +644,7 @@ export class SynodNode implements SynodApi {
         driver: storage.driver,
         send: (to, message) => this.#link.send(to, message),
         connectedPeers: () => [...this.#sessions.members(), ...this.#sessions.applicants()],
+        members: () => this.#sessions.members(),
         rejected: (from, reason) => this.#rejected(from, reason),
         changed: (epoch) => this.#onEpoch(epoch),
         failed: (error) => this.#onStorageFailure(error),

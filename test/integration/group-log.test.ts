@@ -205,4 +205,59 @@ describe('the group log on real daemons', { timeout: 180_000 }, () => {
       /left the group/,
     );
   });
+
+  it('a removal needs a majority of the other members: asked alone it changes nothing; approved, the member is out and told', async () => {
+    const ids = Object.fromEntries(
+      await Promise.all(
+        ['n1', 'n2', 'n3'].map(async (name) => [name, (await daemon(name).client.status()).peerId] as const),
+      ),
+    );
+    // Carol alone asks to remove Alice: one of the two others' approvals is not a majority.
+    const asked = await daemon('n3').client.requestRemoval({ member: ids.n1 ?? '' });
+    assert.equal(asked.removals.length, 1);
+    await waitFor(
+      async () => (await groupOf('n2')).removals.length === 1,
+      10_000,
+      'the request to reach Bob',
+    );
+    await sleep(1_500);
+    assert.ok(
+      (await groupOf('n1')).members.some((m) => m.peerId === ids.n1),
+      'Alice stays',
+    );
+    await assert.rejects(
+      daemon('n3').client.approveRemoval({ member: ids.n1 ?? '' }),
+      /nobody has asked|not-found/,
+      'her own request needs no approval of hers',
+    );
+
+    // Alice asks to remove Carol, Bob approves: made by the group, though Carol is online and an acceptor.
+    await daemon('n1').client.requestRemoval({ member: ids.n3 ?? '' });
+    await waitFor(
+      async () => (await groupOf('n2')).removals.some((r) => r.target === ids.n3),
+      10_000,
+      'the request to reach Bob',
+    );
+    await daemon('n2').client.approveRemoval({ member: ids.n3 ?? '' });
+    await waitFor(
+      async () =>
+        (await Promise.all(['n1', 'n2'].map(groupOf))).every(
+          (g) => !g.members.some((m) => m.peerId === ids.n3),
+        ),
+      10_000,
+      'Carol to be removed',
+    );
+    assert.equal((await groupOf('n1')).history[0]?.change, 'remove');
+    assert.deepEqual((await groupOf('n1')).removals, [], "Carol's own request went with her");
+    await waitFor(async () => (await groupOf('n3')).self === 'removed', 10_000, 'Carol to be told');
+    await assert.rejects(
+      daemon('n3').client.createQuestion({ title: 'Still in?', options: ['Yes'], confirmAlone: true }),
+      /removed this laptop/,
+    );
+    await waitFor(
+      async () => !(await daemon('n1').client.peers()).some((p) => p.peerId === ids.n3),
+      10_000,
+      'Carol to be no member on n1',
+    );
+  });
 });

@@ -19,6 +19,7 @@ import {
 } from './group-signing.ts';
 import { GroupStore } from './group-store.ts';
 import type { InviteKeys } from './invite-keys.ts';
+import type { Removals } from './removals.ts';
 
 /** History entries a view carries at most. */
 const HISTORY_SHOWN = 200;
@@ -31,6 +32,7 @@ export interface GroupAdminContext {
   readonly store: GroupStore;
   readonly desk: GroupDesk;
   readonly inviteKeys: InviteKeys;
+  readonly removals: Removals;
   readonly log: Logger;
   send(to: string, message: WireMessage): void;
 }
@@ -104,6 +106,14 @@ export class GroupAdmin {
       inviteSignature: inviteSignature(invite.id, inviteKey, invite.invite.id, self),
     });
     return { store, signing, join };
+  }
+
+  /** Where this laptop stands in the newest epoch it holds. */
+  get standing(): GroupView['self'] {
+    const head = this.#ctx.store.head;
+    if (isMember(head, this.#ctx.self)) return 'member';
+    const gone = head.departed.findLast((d) => d.peerId === this.#ctx.self);
+    return gone === undefined ? 'joining' : gone.how;
   }
 
   /** Whether this laptop is a member of the group's newest epoch it holds. */
@@ -247,17 +257,27 @@ export class GroupAdmin {
         usedBy: [...usedBy],
       })),
       history,
+      self: this.standing,
+      removals: this.#ctx.removals.pending().map(({ request, needed }) => ({
+        target: request.target,
+        targetName: nameIn(head, request.target),
+        by: request.by,
+        approvedBy: [request.by, ...request.approvals.map((a) => a.by)],
+        needed,
+      })),
     };
   }
 
   #requireMember(): void {
     if (this.isMember) return;
-    const left = this.#ctx.store.head.departed.some((d) => d.peerId === this.#ctx.self);
+    const self = this.standing;
     throw new SynodError(
       'no-group',
-      left
-        ? 'this laptop left the group: it keeps what it knew, and takes no more part'
-        : 'this laptop is not a member of the group yet: a member has to be online to let it in',
+      self === 'removed'
+        ? 'the members removed this laptop from the group: it keeps what it knew, and takes no more part'
+        : self === 'left'
+          ? 'this laptop left the group: it keeps what it knew, and takes no more part'
+          : 'this laptop is not a member of the group yet: a member has to be online to let it in',
     );
   }
 

@@ -15,6 +15,7 @@ import { GroupAdmin } from './group-admin.ts';
 import { GroupDesk } from './group-desk.ts';
 import type { GroupStore } from './group-store.ts';
 import { InviteKeys } from './invite-keys.ts';
+import { Removals } from './removals.ts';
 
 /** How far ahead of this node's group log a question's epoch may be for it to wait, not refuse. */
 export const EPOCHS_AHEAD_AWAITED = 64;
@@ -28,6 +29,8 @@ export interface GroupRoomContext {
   send(to: string, message: WireMessage): void;
   /** The peers connected now that said a valid hello: members and applicants. */
   connectedPeers(): readonly string[];
+  /** The members connected now. */
+  members(): readonly string[];
   rejected(from: string, reason: string): void;
   /** A new epoch is this member's head, on disk. */
   changed(epoch: Epoch): void;
@@ -43,11 +46,13 @@ export class GroupRoom {
   readonly store: GroupStore;
   readonly desk: GroupDesk;
   readonly admin: GroupAdmin;
+  readonly removals: Removals;
 
-  private constructor(store: GroupStore, desk: GroupDesk, admin: GroupAdmin) {
+  private constructor(store: GroupStore, desk: GroupDesk, admin: GroupAdmin, removals: Removals) {
     this.store = store;
     this.desk = desk;
     this.admin = admin;
+    this.removals = removals;
   }
 
   /** Runs `store`'s group log: its open slot, catch-up, and (for a newcomer) its own join. */
@@ -58,6 +63,7 @@ export class GroupRoom {
     ownJoin: GroupChange | null,
   ): Promise<GroupRoom> {
     const { driver } = ctx;
+    let removals: Removals | null = null;
     const desk = new GroupDesk({
       self: ctx.self,
       store,
@@ -68,15 +74,36 @@ export class GroupRoom {
       send: (to, message) => ctx.send(to, { type: 'paxos', message }),
       connectedPeers: () => ctx.connectedPeers(),
       rejected: (from, reason) => ctx.rejected(from, reason),
-      changed: (epoch) => ctx.changed(epoch),
+      changed: (epoch) => {
+        removals?.changed(epoch);
+        ctx.changed(epoch);
+      },
       now: () => Date.now(),
+    });
+    removals = new Removals({
+      self: ctx.self,
+      signing,
+      store,
+      desk,
+      log: ctx.log,
+      send: (to, m) => ctx.send(to, m),
+      members: () => ctx.members(),
     });
     const inviteKeys = await InviteKeys.open(ctx.dataDir);
     const admin = new GroupAdmin(
-      { self: ctx.self, inviteKeys, signing, store, desk, log: ctx.log, send: (to, m) => ctx.send(to, m) },
+      {
+        self: ctx.self,
+        inviteKeys,
+        signing,
+        store,
+        desk,
+        removals,
+        log: ctx.log,
+        send: (to, m) => ctx.send(to, m),
+      },
       ownJoin,
     );
-    const room = new GroupRoom(store, desk, admin);
+    const room = new GroupRoom(store, desk, admin, removals);
     room.#failed = ctx.failed;
     await desk.start();
     return room;
@@ -104,6 +131,7 @@ export class GroupRoom {
           .decided(decision)
           .catch((e: unknown) => this.#failed(e instanceof Error ? e : new Error(String(e)))),
       joinRequested: (from: string, change: GroupChange) => this.admin.joinRequested(from, change),
+      removalHeard: (from: string, change: GroupChange) => this.removals.heard(from, change),
     };
   }
 
