@@ -4,6 +4,7 @@ import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { describe, it } from 'node:test';
 import {
+  MAX_INVITE_MS,
   decodeSlotValue,
   encodeSlotValue,
   type GroupChange,
@@ -15,6 +16,9 @@ import {
   genesisEpoch,
   genesisProblem,
   MAX_DEPARTURES,
+  MAX_GROUP_MEMBERS,
+  MAX_INVITES_PER_MEMBER,
+  MAX_OPEN_INVITES,
   REPLAY_WINDOW,
   slotConfig,
   timelyProblem,
@@ -339,5 +343,115 @@ describe('the group log: epochs and their changes', () => {
     const rtl = { ...value, change: { ...value.change, name: '\u202eevil' } };
     assert.equal(decodeSlotValue(encodeSlotValue(rtl as SlotValue)), null);
     assert.equal(decodeSlotValue(`group1:${' '.repeat(70_000)}{}`), null);
+  });
+});
+
+describe('the group log’s rules at their very boundaries', () => {
+  /** A value of `author`'s change for the open slot, dated exactly `at`. */
+  const at = (group: TestGroup, author: Person, change: UnsignedChange, when: number): SlotValue => ({
+    slot: group.epoch.n,
+    at: when,
+    change: signChange(group.signingOf(author), change) as GroupChange,
+  });
+
+  it('an invite admits until the millisecond before its expiry, and an expired one is no longer listed', async () => {
+    const { group, people } = await groupOf(1);
+    const alice = first(people);
+    const invite = await group.invite(alice, { singleUse: false, validMs: 60_000 });
+    const expiresAt = group.epoch.invites.find((i) => i.id === invite.invite)?.expiresAt ?? 0;
+    const dave = await person();
+    const join = group.joinChange(dave, invite);
+    assert.match(changeProblem(group.epoch, at(group, dave, join, expiresAt), group.verify) ?? '', /expired/);
+    assert.equal(changeProblem(group.epoch, at(group, dave, join, expiresAt - 1), group.verify), null);
+    // Any change made after it leaves it out of the next epoch.
+    const later = applyChange(
+      group.epoch,
+      at(group, alice, { type: 'rename', by: alice.id, epoch: group.epoch.n, name: 'Later' }, expiresAt),
+    );
+    assert.deepEqual(later.invites, []);
+    const before = applyChange(
+      group.epoch,
+      at(group, alice, { type: 'rename', by: alice.id, epoch: group.epoch.n, name: 'Sooner' }, expiresAt - 1),
+    );
+    assert.equal(before.invites.length, 1);
+  });
+
+  it('an invite lives more than no time and at most 30 days', async () => {
+    const { group, people } = await groupOf(1);
+    const alice = first(people);
+    const { key } = await createInviteKey();
+    const now = group.epoch.at + 1_000;
+    const invite = (expiresAt: number, id: string): UnsignedChange => ({
+      type: 'invite',
+      by: alice.id,
+      epoch: group.epoch.n,
+      invite: id,
+      key,
+      expiresAt,
+      singleUse: true,
+    });
+    const problem = (expiresAt: number, id: string) =>
+      changeProblem(group.epoch, at(group, alice, invite(expiresAt, id), now), group.verify);
+    assert.match(problem(now, '0000000000000001') ?? '', /expired already/);
+    assert.equal(problem(now + 1, '0000000000000002'), null);
+    assert.equal(problem(now + MAX_INVITE_MS, '0000000000000003'), null);
+    assert.match(problem(now + MAX_INVITE_MS + 1, '0000000000000004') ?? '', /30 days/);
+  });
+
+  it(`a change signed ${REPLAY_WINDOW} epochs ago still counts; one more, and it does not`, async () => {
+    const { group, people } = await groupOf(1);
+    const alice = first(people);
+    const old = signChange(group.signingOf(alice), { type: 'rename', by: alice.id, epoch: 0, name: 'Old' });
+    for (let i = 0; i < REPLAY_WINDOW; i++)
+      group.apply(alice, { type: 'rename', by: alice.id, epoch: group.epoch.n, name: `Club ${i}` });
+    assert.equal(group.epoch.n, REPLAY_WINDOW);
+    assert.equal(group.problem(alice, old), null);
+    group.apply(alice, { type: 'rename', by: alice.id, epoch: group.epoch.n, name: 'One more' });
+    assert.match(group.problem(alice, old) ?? '', /epochs ago/);
+  });
+
+  it('a removal asked before its target joined is refused (it was no request to remove that member)', async () => {
+    const { group, people } = await groupOf(3);
+    const [a, b] = people as [Person, Person, Person];
+    const late = await person();
+    const asked = group.removal(a, late, []);
+    await group.add(a, late);
+    const approved = { ...asked, approvals: [] };
+    assert.match(group.problem(a, approved) ?? '', /before its target joined/);
+    assert.equal(group.problem(a, group.removal(a, late, [b])), null, 'asked after it joined: taken');
+  });
+
+  it(`a member keeps ${MAX_INVITES_PER_MEMBER} invites open, and the group ${MAX_OPEN_INVITES}`, async () => {
+    const { group, people } = await groupOf(9);
+    const [a] = people as [Person];
+    for (let i = 0; i < MAX_INVITES_PER_MEMBER; i++) await group.invite(a);
+    const { key } = await createInviteKey();
+    const one = (by: Person, id: string): UnsignedChange => ({
+      type: 'invite',
+      by: by.id,
+      epoch: group.epoch.n,
+      invite: id,
+      key,
+      expiresAt: group.at + DAY,
+      singleUse: true,
+    });
+    assert.match(group.problem(a, one(a, 'aaaaaaaaaaaaaaaa')) ?? '', /at most 8 invites/);
+    for (const p of people.slice(1, MAX_OPEN_INVITES / MAX_INVITES_PER_MEMBER))
+      for (let i = 0; i < MAX_INVITES_PER_MEMBER; i++) await group.invite(p);
+    assert.equal(group.epoch.invites.length, MAX_OPEN_INVITES);
+    const ninth = people[MAX_OPEN_INVITES / MAX_INVITES_PER_MEMBER] as Person;
+    assert.match(group.problem(ninth, one(ninth, 'bbbbbbbbbbbbbbbb')) ?? '', /64 invites are open/);
+  });
+
+  it(`a group has at most ${MAX_GROUP_MEMBERS} members`, async () => {
+    const { group, people } = await groupOf(1);
+    const alice = first(people);
+    const invite = await group.invite(alice, { singleUse: false, validMs: 20 * DAY });
+    while (group.epoch.members.length < MAX_GROUP_MEMBERS) {
+      const p = await person();
+      group.apply(p, group.joinChange(p, invite));
+    }
+    const one = await person();
+    assert.match(group.problem(one, group.joinChange(one, invite)) ?? '', /256 members already/);
   });
 });
