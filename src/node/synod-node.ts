@@ -51,10 +51,9 @@ import { isForgery, VoteChecks } from './votes/vote-checks.ts';
 import { isMember, type Epoch } from '../model/group/epoch.ts';
 import type { QuestionDefinition } from '../model/question.ts';
 import type { GroupChange } from '../model/group/changes.ts';
-import { decodeAnyInvite, InvalidInviteError, isGroupInvite } from '../model/invite.ts';
-import { GroupAdmin } from './group/group-admin.ts';
 import { GroupStore } from './group/group-store.ts';
 import { GroupRoom } from './group/group-room.ts';
+import { GroupApi } from './group/group-api.ts';
 import { VoteDesk } from './votes/vote-desk.ts';
 
 export interface NodeOptions {
@@ -109,6 +108,7 @@ export class SynodNode implements SynodApi {
   readonly #router: MessageRouter;
   readonly #questionApi: QuestionApi;
   readonly #views: NodeViews;
+  readonly #groupApi: GroupApi;
   readonly #options: NodeOptions;
   #group: GroupRoom | null = null;
 
@@ -242,6 +242,21 @@ export class SynodNode implements SynodApi {
       emit: (event) => this.#emit(event),
       outcome: (questionId, waitMs) => this.#events.outcome(questionId, waitMs),
       scheduleDeadlines: () => this.#desk?.schedule(),
+    });
+    this.#groupApi = new GroupApi({
+      self: this.peerId,
+      dataDir: options.dataDir,
+      privateKey,
+      groupLog: options.groupLog === true,
+      link: this.#link,
+      room: () => this.#group,
+      startRoom: (store, ownJoin, signing) => this.#startGroupLog(store, ownJoin, signing),
+      requireStorage: () => void this.#requireStorage(),
+      members: () => this.#sessions.members(),
+      applicants: () => this.#sessions.applicants(),
+      nameOf: (peer) => this.#views.nameOf(peer),
+      status: () => this.#status(),
+      statusChanged: () => this.#emit({ type: 'status', status: this.#status() }),
     });
   }
 
@@ -385,149 +400,40 @@ export class SynodNode implements SynodApi {
     return this.#status();
   }
 
-  async createGroup(input: CreateGroupInput): Promise<NodeStatus> {
-    if (this.#options.groupLog !== true) {
-      await this.#link.create(input);
-      return this.#status();
-    }
-    const { groupName, displayName } = parseInput(inputSchemas.createGroup, input);
-    this.#link.requireNoGroup();
-    this.#requireStorage();
-    const { store, genesis, signing } = await GroupAdmin.found(
-      this.#options.dataDir,
-      this.#privateKey,
-      groupName,
-      displayName,
-      Date.now(),
-    );
-    // The log runs before the network does: the first hello is judged by it.
-    await this.#startGroupLog(store, null, signing);
-    await this.#link.create(input, genesis.groupId);
-    return this.#status();
+  createGroup(input: CreateGroupInput): Promise<NodeStatus> {
+    return this.#groupApi.createGroup(input);
   }
 
-  async joinGroup(input: JoinGroupInput): Promise<JoinResult> {
-    const parsed = parseInput(inputSchemas.joinGroup, input);
-    let invite;
-    try {
-      invite = decodeAnyInvite(parsed.invite);
-    } catch (error) {
-      if (error instanceof InvalidInviteError) throw new SynodError('invalid-input', error.message);
-      throw error;
-    }
-    if (!isGroupInvite(invite)) {
-      const { reached, problem } = await this.#link.join(input);
-      return { status: this.#status(), reached, problem };
-    }
-    // A group that keeps a group log: this laptop is a member once the group has made its join.
-    this.#link.requireNoGroup();
-    this.#requireStorage();
-    const { store, join, signing } = await GroupAdmin.prepareJoin(
-      this.#options.dataDir,
-      this.#privateKey,
-      this.peerId,
-      invite,
-      parsed.displayName,
-    );
-    const wait = parsed.waitMs ?? 8_000;
-    // The log runs before the network does: the first hello is judged by it, and answered with the join.
-    await this.#startGroupLog(store, join, signing);
-    await this.#link.join({ ...input, waitMs: 0 });
-    const end = Date.now() + wait;
-    while (
-      Date.now() < end &&
-      (this.#group?.admin.isMember !== true || this.#sessions.members().length === 0)
-    )
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    const reached = this.#sessions.members().map((p) => ({ peerId: p, name: this.#views.nameOf(p) }));
-    if (this.#group?.admin.isMember === true && reached.length > 0)
-      return { status: this.#status(), reached, problem: null };
-    const met = this.#sessions.applicants().length + reached.length;
-    return {
-      status: this.#status(),
-      reached,
-      problem:
-        met === 0
-          ? `reached no member of "${invite.name}" within ${Math.round(wait / 1000)} s. This laptop keeps trying; ` +
-            'ask a member for a new invite (it carries their current addresses), or add a member by address'
-          : `reached ${met} member${met === 1 ? '' : 's'} of "${invite.name}", but the group has not let this laptop in ` +
-            `yet (within ${Math.round(wait / 1000)} s): a majority of its members must be online. This laptop keeps asking`,
-    };
+  joinGroup(input: JoinGroupInput): Promise<JoinResult> {
+    return this.#groupApi.joinGroup(input);
   }
 
-  async invite(input?: { singleUse?: boolean }): Promise<{ invite: string }> {
-    const options = parseInput(inputSchemas.invite, input);
-    const group = this.#group;
-    if (group === null) return { invite: this.#link.invite() };
-    return { invite: await group.invite(this.#link.inviteBase(), Date.now(), options?.singleUse === true) };
+  invite(input?: { singleUse?: boolean }): Promise<{ invite: string }> {
+    return this.#groupApi.invite(input);
   }
 
-  async group(): Promise<GroupView> {
-    const config = this.#link.requireGroup();
-    if (this.#group !== null) return this.#group.view();
-    return {
-      id: config.group.id,
-      name: config.group.name,
-      epoch: null,
-      members: [],
-      invites: [],
-      history: [],
-      self: 'member',
-      removals: [],
-    };
+  group(): Promise<GroupView> {
+    return this.#groupApi.group();
   }
 
-  async renameGroup(input: { name: string }): Promise<GroupView> {
-    const { name } = parseInput(inputSchemas.renameGroup, input);
-    this.#link.requireGroup();
-    if (this.#group === null)
-      throw new SynodError(
-        'invalid-input',
-        'this group keeps no group log (it was made before Synod had one): it cannot be renamed',
-      );
-    await this.#group.admin.rename(name);
-    this.#emit({ type: 'status', status: this.#status() });
-    return this.#group.admin.view();
+  renameGroup(input: { name: string }): Promise<GroupView> {
+    return this.#groupApi.renameGroup(input);
   }
 
-  async revokeInvite(input: { invite: string }): Promise<GroupView> {
-    const { invite } = parseInput(inputSchemas.revokeInvite, input);
-    const group = this.#requireGroupLog('its invites cannot be revoked');
-    await group.admin.revoke(invite);
-    return group.admin.view();
+  revokeInvite(input: { invite: string }): Promise<GroupView> {
+    return this.#groupApi.revokeInvite(input);
   }
 
-  async leaveGroup(): Promise<GroupView> {
-    const group = this.#requireGroupLog('there is no leaving it but by removing its data directory');
-    await group.admin.leave();
-    this.#emit({ type: 'status', status: this.#status() });
-    return group.admin.view();
+  leaveGroup(): Promise<GroupView> {
+    return this.#groupApi.leaveGroup();
   }
 
-  async requestRemoval(input: { member: string }): Promise<GroupView> {
-    const { member } = parseInput(inputSchemas.removal, input);
-    const group = this.#requireGroupLog('nobody can be removed from it');
-    group.admin.requireMember();
-    group.removals.request(member);
-    return group.view();
+  requestRemoval(input: { member: string }): Promise<GroupView> {
+    return this.#groupApi.requestRemoval(input);
   }
 
-  async approveRemoval(input: { member: string }): Promise<GroupView> {
-    const { member } = parseInput(inputSchemas.removal, input);
-    const group = this.#requireGroupLog('nobody can be removed from it');
-    group.admin.requireMember();
-    group.removals.approve(member);
-    return group.view();
-  }
-
-  #requireGroupLog(otherwise: string): GroupRoom {
-    this.#link.requireGroup();
-    if (this.#group === null)
-      throw new SynodError(
-        'invalid-input',
-        `this group keeps no group log (it was made before Synod had one): ${otherwise}`,
-      );
-    return this.#group;
+  approveRemoval(input: { member: string }): Promise<GroupView> {
+    return this.#groupApi.approveRemoval(input);
   }
 
   async peers(): Promise<PeerView[]> {

@@ -25,6 +25,7 @@ export const FILES = {
   votes: 'votes.log',
   groupLog: 'group-log.log',
   inviteKeys: 'invites.json',
+  removals: 'removals.json',
   apiToken: 'api-token',
   apiInfo: 'api.json',
   apiSessions: 'api-sessions.json',

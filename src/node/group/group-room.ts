@@ -15,7 +15,7 @@ import { GroupAdmin } from './group-admin.ts';
 import { GroupDesk } from './group-desk.ts';
 import type { GroupStore } from './group-store.ts';
 import { InviteKeys } from './invite-keys.ts';
-import { Removals } from './removals.ts';
+import { Removals, RemovalsFile } from './removals.ts';
 
 /** How far ahead of this node's group log a question's epoch may be for it to wait, not refuse. */
 export const EPOCHS_AHEAD_AWAITED = 64;
@@ -80,15 +80,20 @@ export class GroupRoom {
       },
       now: () => Date.now(),
     });
-    removals = new Removals({
-      self: ctx.self,
-      signing,
-      store,
-      desk,
-      log: ctx.log,
-      send: (to, m) => ctx.send(to, m),
-      members: () => ctx.members(),
-    });
+    const removalsFile = new RemovalsFile(ctx.dataDir);
+    removals = new Removals(
+      {
+        self: ctx.self,
+        signing,
+        store,
+        desk,
+        log: ctx.log,
+        send: (to, m) => ctx.send(to, m),
+        members: () => ctx.members(),
+        save: (requests) => removalsFile.save(requests),
+      },
+      await removalsFile.load(),
+    );
     const inviteKeys = await InviteKeys.open(ctx.dataDir);
     const admin = new GroupAdmin(
       {
@@ -131,7 +136,10 @@ export class GroupRoom {
           .decided(decision)
           .catch((e: unknown) => this.#failed(e instanceof Error ? e : new Error(String(e)))),
       joinRequested: (from: string, change: GroupChange) => this.admin.joinRequested(from, change),
-      removalHeard: (from: string, change: GroupChange) => this.removals.heard(from, change),
+      removalHeard: (from: string, change: GroupChange) =>
+        void this.removals
+          .heard(from, change)
+          .catch((e: unknown) => this.#failed(e instanceof Error ? e : new Error(String(e)))),
     };
   }
 

@@ -7,6 +7,12 @@ import type { Signing } from '../identity/signing.ts';
 import type { GroupDesk } from './group-desk.ts';
 import { approve, signChange } from './group-signing.ts';
 import type { GroupStore } from './group-store.ts';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { groupChangeSchema } from '../../model/group/changes.ts';
+import { writeFileDurably } from '../../storage/index.ts';
+import { FILES } from '../durable/data-dir.ts';
 
 export type RemovalRequest = Extract<GroupChange, { type: 'remove' }>;
 
@@ -23,6 +29,12 @@ export interface RemovalsContext {
   send(to: string, message: WireMessage): void;
   /** The members connected now. */
   members(): readonly string[];
+  /**
+   * Writes the requests held (every byte, then fsync) before any of them is shown, passed on or
+   * proposed: an approval a member was told it gave is never un-said after a crash. Absent: kept in
+   * memory only (tests).
+   */
+  save?(requests: readonly RemovalRequest[]): Promise<void>;
 }
 
 /**
@@ -37,14 +49,21 @@ export class Removals {
   readonly #ctx: RemovalsContext;
   /** By the request's signature: the request with every approval gathered. */
   readonly #pending = new Map<string, RemovalRequest>();
+  /** What is on disk, and so what is shown: `#pending` as of the last save that ended. */
+  #saved: readonly RemovalRequest[] = [];
+  #saving: Promise<void> = Promise.resolve();
   readonly #proposed = new Set<string>();
 
-  constructor(ctx: RemovalsContext) {
+  /** `held`: the requests kept on disk from before (those that still follow the newest epoch stay). */
+  constructor(ctx: RemovalsContext, held: readonly RemovalRequest[] = []) {
     this.#ctx = ctx;
+    for (const request of held.slice(0, MAX_PENDING_REMOVALS))
+      if (this.#current(request)) this.#pending.set(request.signature, request);
+    this.#saved = [...this.#pending.values()];
   }
 
   /** This member asks the group to remove `target`; the request counts this member's approval. */
-  request(target: string): RemovalRequest {
+  async request(target: string): Promise<RemovalRequest> {
     const head = this.#ctx.store.head;
     if (target === this.#ctx.self) throw new SynodError('invalid-input', 'to leave the group, leave it');
     if (!isMember(head, target)) throw new SynodError('not-found', `${target} is no member of the group`);
@@ -58,13 +77,14 @@ export class Removals {
       approvals: [],
     });
     this.#keep(request);
+    await this.#save();
     this.#spread(request);
     this.#proposeIfApproved(request);
     return request;
   }
 
   /** This member approves the pending request(s) to remove `target`. */
-  approve(target: string): RemovalRequest {
+  async approve(target: string): Promise<RemovalRequest> {
     const requests = this.#forTarget(target).filter((r) => r.by !== this.#ctx.self);
     if (requests.length === 0)
       throw new SynodError('not-found', `nobody has asked to remove ${target} (ask with "remove")`);
@@ -73,20 +93,23 @@ export class Removals {
         'invalid-input',
         'a member cannot approve its own removal: its word does not count',
       );
-    let last = requests[0] as RemovalRequest;
-    for (const request of requests) {
-      if (request.approvals.some((a) => a.by === this.#ctx.self)) continue;
+    const approved = requests.map((request) => {
+      if (request.approvals.some((a) => a.by === this.#ctx.self)) return request;
       const approval = approve(this.#ctx.signing, { ...request, approvals: [] }, this.#ctx.self);
-      last = { ...request, approvals: [...request.approvals, approval] };
-      this.#pending.set(request.signature, last);
-      this.#spread(last);
-      this.#proposeIfApproved(last);
+      const merged = { ...request, approvals: [...request.approvals, approval] };
+      this.#pending.set(request.signature, merged);
+      return merged;
+    });
+    await this.#save();
+    for (const request of approved) {
+      this.#spread(request);
+      this.#proposeIfApproved(request);
     }
-    return last;
+    return approved.at(-1) as RemovalRequest;
   }
 
   /** A request (with approvals) from a member: checked, merged with what this node holds, passed on if news. */
-  heard(from: string, change: GroupChange): void {
+  async heard(from: string, change: GroupChange): Promise<void> {
     if (change.type !== 'remove') return;
     const head = this.#ctx.store.head;
     if (!isMember(head, from) || !this.#current(change)) return;
@@ -109,23 +132,44 @@ export class Removals {
     if (!news) return;
     const merged = { ...change, approvals };
     this.#pending.set(change.signature, merged);
+    await this.#save();
     this.#spread(merged);
     this.#proposeIfApproved(merged);
   }
 
   /** A new epoch: requests it made, or that can no longer follow, are dropped. */
   changed(epoch: Epoch): void {
+    let dropped = false;
     for (const [key, request] of this.#pending)
       if (!this.#current(request, epoch)) {
         this.#pending.delete(key);
         this.#proposed.delete(key);
+        dropped = true;
       }
+    if (dropped)
+      this.#save().catch((error: unknown) =>
+        this.#ctx.log.warn('could not write the removals asked', { error: String(error) }),
+      );
   }
 
   /** The requests pending now, with the approvals gathered and how many are needed. */
   pending(): { request: RemovalRequest; needed: number }[] {
     const others = this.#ctx.store.head.members.length - 1;
-    return [...this.#pending.values()].map((request) => ({ request, needed: Math.floor(others / 2) + 1 }));
+    // What is on disk, and still follows the newest epoch: nothing is shown before it is saved.
+    return this.#saved
+      .filter((request) => this.#current(request))
+      .map((request) => ({ request, needed: Math.floor(others / 2) + 1 }));
+  }
+
+  /** Writes what is held now, after any write under way; then it is what is shown. */
+  #save(): Promise<void> {
+    const run = this.#saving.then(async () => {
+      const snapshot = [...this.#pending.values()];
+      await this.#ctx.save?.(snapshot);
+      this.#saved = snapshot;
+    });
+    this.#saving = run.catch(() => undefined);
+    return run;
   }
 
   #forTarget(target: string): RemovalRequest[] {
@@ -170,5 +214,33 @@ export class Removals {
     this.#ctx.desk.propose(request).catch((error: unknown) => {
       this.#ctx.log.info('a removal was not made', { target: request.target, reason: String(error) });
     });
+  }
+}
+
+const fileSchema = z.array(groupChangeSchema).max(MAX_PENDING_REMOVALS);
+
+/**
+ * `removals.json`: the removal requests a member holds, with their approvals. What it cannot read (a
+ * damaged file) costs only the requests, which members ask again; each is checked again on use.
+ */
+export class RemovalsFile {
+  readonly #path: string;
+
+  constructor(dir: string) {
+    this.#path = join(dir, FILES.removals);
+  }
+
+  async load(): Promise<RemovalRequest[]> {
+    try {
+      const parsed = fileSchema.safeParse(JSON.parse(await readFile(this.#path, 'utf8')));
+      return parsed.success ? parsed.data.filter((c): c is RemovalRequest => c.type === 'remove') : [];
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || error instanceof SyntaxError) return [];
+      throw error;
+    }
+  }
+
+  save(requests: readonly RemovalRequest[]): Promise<void> {
+    return writeFileDurably(this.#path, JSON.stringify(requests), { what: 'the removals asked' });
   }
 }
