@@ -89,6 +89,12 @@ export interface JoinResult {
   readonly reached: readonly NamedMember[];
   /** When it reached nobody: what was tried and what to do. */
   readonly problem: string | null;
+  /**
+   * Whether this laptop is a member now. False only in a group that keeps a group log, whose members
+   * have not made its join yet (a majority of them must be online): it keeps asking, and is told
+   * nothing of the group meanwhile.
+   */
+  readonly admitted: boolean;
 }
 
 export interface AddPeerResult {

@@ -31,8 +31,8 @@ Run a node:
                               used before, chosen once, so the browser's address stays the same)
       --max-acceptors N       acceptors of the questions this node asks (1-15, default 7)
       --unlimited-questions   for benchmarks: no per-member question limits (every member must use it)
-      --group-log             a group this node creates keeps a group log: the group decides who
-                              belongs (invites and joins are changes the group makes; see "group")
+      --no-group-log          a group this node creates keeps no group log: anyone with the group
+                              key takes part, as in groups made before the log (tests, comparisons)
       --verbose               log protocol traffic
 
 Talk to the running node (all take --data-dir DIR and --json):
@@ -100,7 +100,7 @@ async function runDaemon(args: readonly string[]): Promise<number> {
       'api-port': { type: 'string', default: '0' },
       'max-acceptors': { type: 'string', default: String(LIMITS.defaultAcceptors) },
       'unlimited-questions': { type: 'boolean', default: false },
-      'group-log': { type: 'boolean', default: false },
+      'no-group-log': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
     },
   });
@@ -124,7 +124,7 @@ async function runDaemon(args: readonly string[]): Promise<number> {
     apiPort,
     acceptorsPerQuestion,
     unlimitedQuestions: values['unlimited-questions'],
-    groupLog: values['group-log'],
+    groupLog: !values['no-group-log'],
     verbose: values.verbose,
   });
   const status = await daemon.node.status();
@@ -210,7 +210,9 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
     }
     case 'join': {
       const result = await api.joinGroup({ invite: arg(0, 'the invite'), displayName: displayName() });
-      const joined = `joined the group "${result.status.group?.name}" as ${result.status.displayName}`;
+      const joined = result.admitted
+        ? `joined the group "${result.status.group?.name}" as ${result.status.displayName}`
+        : `asked to join the group "${result.status.group?.name}" as ${result.status.displayName}`;
       if (result.problem !== null) {
         out(result, `${joined}, but ${result.problem}\n`);
         return JOINED_ALONE;

@@ -23,7 +23,7 @@ export interface DaemonOptions {
    * it, or the others refuse the questions beyond their limits.
    */
   readonly unlimitedQuestions?: boolean;
-  /** A group this node creates keeps a group log (see NodeOptions.groupLog). */
+  /** false: a group this node creates keeps no group log (see NodeOptions.groupLog). */
   readonly groupLog?: boolean;
   readonly verbose: boolean;
 }
@@ -68,7 +68,7 @@ export async function startDaemon(
     ...(options.unlimitedQuestions === true
       ? { questionLimits: { perMinute: Number.POSITIVE_INFINITY, total: Number.POSITIVE_INFINITY } }
       : {}),
-    ...(options.groupLog === true ? { groupLog: true } : {}),
+    ...(options.groupLog === undefined ? {} : { groupLog: options.groupLog }),
     log,
     ownerKind: 'daemon',
   });

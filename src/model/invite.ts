@@ -122,7 +122,12 @@ export function encodeGroupInvite(invite: GroupInvite): string {
  */
 export function decodeAnyInvite(text: string): Invite | GroupInvite {
   const trimmed = text.trim();
-  if (!trimmed.startsWith(GROUP_PREFIX)) return decodeInvite(trimmed);
+  if (trimmed.startsWith(PREFIX)) return decodeInvite(trimmed);
+  if (!trimmed.startsWith(GROUP_PREFIX)) {
+    throw new InvalidInviteError(
+      `an invite starts with "${GROUP_PREFIX}"; ask the inviting member to copy it again`,
+    );
+  }
   const invite = readInvite(trimmed.slice(GROUP_PREFIX.length), groupInviteSchema);
   const { genesis, id } = invite;
   if (genesis.groupId !== id || genesisId(genesis) !== id)

@@ -76,8 +76,9 @@ export interface NodeOptions {
   /** Which program runs this node, named to a second one that tries the same data directory. */
   readonly ownerKind?: OwnerKind;
   /**
-   * A group this node creates keeps a group log (src/node/group): who belongs is decided by the group,
-   * one Paxos slot per change. Groups joined with an invite of such a group keep one too.
+   * A group this node creates keeps a group log (src/node/group) unless this is false: who belongs is
+   * decided by the group, one Paxos slot per change. Groups joined with an invite of such a group keep
+   * one too; a group made without one (false, or by an older Synod) keeps working without.
    */
   readonly groupLog?: boolean;
 }
@@ -247,7 +248,7 @@ export class SynodNode implements SynodApi {
       self: this.peerId,
       dataDir: options.dataDir,
       privateKey,
-      groupLog: options.groupLog === true,
+      groupLog: options.groupLog !== false,
       link: this.#link,
       room: () => this.#group,
       startRoom: (store, ownJoin, signing) => this.#startGroupLog(store, ownJoin, signing),

@@ -28,7 +28,7 @@ describe('the synod command line against running daemons', () => {
   it('creates and joins a group, asks, proposes and lists, in text and in JSON', async () => {
     assert.equal(synod(0, 'create-group', 'Book club', '--name', 'Ann').status, 0);
     const invite = synod(0, 'invite').stdout.trim();
-    assert.match(invite, /^synod1:/);
+    assert.match(invite, /^synod2:/);
     const joined = synod(1, 'join', invite, '--name', 'Ben');
     assert.equal(joined.status, 0, joined.stderr);
     assert.match(joined.stdout, /joined the group "Book club" as Ben/);

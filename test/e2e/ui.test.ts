@@ -104,7 +104,7 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
     const inviteBox = alice.getByTestId('invite');
     await assert.doesNotReject(inviteBox.waitFor());
     await waitFor(
-      async () => (await inviteBox.inputValue()).startsWith('synod1:'),
+      async () => (await inviteBox.inputValue()).startsWith('synod2:'),
       10_000,
       'the invite text',
     );
@@ -125,7 +125,7 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
     await bob.getByLabel('Your name').fill('Bob');
     await bob.getByLabel('Invite').fill('not an invite');
     await bob.getByRole('button', { name: 'Join group' }).click();
-    await bob.getByRole('alert').filter({ hasText: 'an invite starts with "synod1:"' }).waitFor();
+    await bob.getByRole('alert').filter({ hasText: 'an invite starts with "synod2:"' }).waitFor();
     await shot(bob, '03-invalid-invite');
 
     for (const [page, name] of [

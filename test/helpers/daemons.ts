@@ -200,3 +200,9 @@ export async function decidedOption(api: SynodApi, id: string, timeoutMs = 20_00
   );
   return option as string;
 }
+
+/** The epoch an honest member asks in, in a group that keeps a group log (named by every question). */
+export async function epochOf(daemon: DaemonProcess): Promise<{ epoch?: number }> {
+  const { epoch } = await daemon.client.group();
+  return epoch === null ? {} : { epoch };
+}

@@ -27,7 +27,7 @@ describe('the group log on real daemons', { timeout: 180_000 }, () => {
   before(async () => {
     base = await mkdtemp(join(tmpdir(), 'synod-group-log-'));
     for (const name of [n1, n2, n3, 'n4'] as string[])
-      daemons.push(new DaemonProcess(name, join(base, name), ['--group-log']));
+      daemons.push(new DaemonProcess(name, join(base, name)));
     await Promise.all(daemons.map((d) => d.start()));
     await daemon('n1').client.createGroup({ groupName: 'Chess club', displayName: 'Alice' });
     // One invite for both: the same text each time it is asked for, for a day.
@@ -94,7 +94,7 @@ describe('the group log on real daemons', { timeout: 180_000 }, () => {
 
   it('a single-use invite admits one laptop: used again, it lets nobody in', async () => {
     const { invite } = await daemon('n1').client.invite({ singleUse: true });
-    const fifth = new DaemonProcess('n5', join(base, 'n5'), ['--group-log']);
+    const fifth = new DaemonProcess('n5', join(base, 'n5'));
     daemons.push(fifth);
     await fifth.start();
     const first = await daemon('n4').client.joinGroup({ invite, displayName: 'Dave', waitMs: 15_000 });
@@ -176,7 +176,7 @@ describe('the group log on real daemons', { timeout: 180_000 }, () => {
     assert.deepEqual(revoked.invites, []);
     await waitFor(async () => (await groupOf('n1')).invites.length === 0, 10_000, 'n1 to learn of it');
     assert.notEqual((await daemon('n1').client.invite()).invite, invite, 'a new one is made');
-    const sixth = new DaemonProcess('n6', join(base, 'n6'), ['--group-log']);
+    const sixth = new DaemonProcess('n6', join(base, 'n6'));
     daemons.push(sixth);
     await sixth.start();
     const refused = await sixth.client.joinGroup({ invite, displayName: 'Frank', waitMs: 3_000 });

@@ -22,8 +22,7 @@ describe('a member removed while its laptop is off', { timeout: 180_000 }, () =>
 
   before(async () => {
     base = await mkdtemp(join(tmpdir(), 'synod-removal-'));
-    for (const name of ['n1', 'n2', 'n3', 'n4'])
-      daemons.push(new DaemonProcess(name, join(base, name), ['--group-log']));
+    for (const name of ['n1', 'n2', 'n3', 'n4']) daemons.push(new DaemonProcess(name, join(base, name)));
     await Promise.all(daemons.map((x) => x.start()));
     await d(0).client.createGroup({ groupName: 'Allotment', displayName: 'Alice' });
     invite = (await d(0).client.invite()).invite;
@@ -73,7 +72,7 @@ describe('a member removed while its laptop is off', { timeout: 180_000 }, () =>
     await d(3).stop();
 
     // Dave's laptop as a fresh daemon, with the invite he joined with (made before his removal).
-    const again = new DaemonProcess('n5', join(base, 'n5'), ['--group-log']);
+    const again = new DaemonProcess('n5', join(base, 'n5'));
     await mkdir(again.dataDir, { recursive: true, mode: 0o700 });
     // Its identity and its acceptor state (a node that has voted keeps its state), not its group.
     for (const file of ['identity.key', 'state.log'])

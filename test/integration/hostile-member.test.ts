@@ -36,7 +36,7 @@ describe('a member who lies', () => {
     [n1, n2, n3] = honest as [DaemonProcess, DaemonProcess, DaemonProcess];
     ids = await Promise.all(honest.map(async (d) => (await d.client.status()).peerId));
     [alice, bob] = ids as [string, string];
-    mallory = await HostileMember.of(n1.dataDir);
+    mallory = await HostileMember.invited((await n1.client.invite()).invite);
     for (const d of honest) await mallory.connect((await d.client.status()).addresses[0] ?? '');
     await waitFor(
       async () => (await n1.client.peers()).some((p) => p.peerId === mallory.peerId && p.online),
@@ -138,6 +138,8 @@ describe('a member who lies', () => {
       learners: [],
       rule: 'quick' as const,
       deadline: null,
+      // The group's epoch, as an honest asker names it: what is refused is the forgery, not its age.
+      epoch: (await n1.client.group()).epoch ?? 0,
     };
     const forged: QuestionDefinition = {
       ...base,

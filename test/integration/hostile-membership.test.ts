@@ -12,6 +12,7 @@ import { Signing } from '../../src/node/identity/signing.ts';
 import {
   DaemonGroup,
   decidedOption,
+  epochOf,
   question,
   sleep,
   waitFor,
@@ -33,7 +34,7 @@ describe('a member who attacks the group', () => {
     group = await DaemonGroup.start(3);
     n1 = group.daemons[0] as DaemonProcess;
     ids = await Promise.all(group.daemons.map(async (d) => (await d.client.status()).peerId));
-    mallory = await HostileMember.of(n1.dataDir);
+    mallory = await HostileMember.invited((await n1.client.invite()).invite);
     for (const d of group.daemons) await mallory.connect((await d.client.status()).addresses[0] ?? '');
     await waitFor(
       async () => (await n1.client.peers()).some((p) => p.peerId === mallory.peerId && p.online),
@@ -136,6 +137,7 @@ describe('a member who attacks the group', () => {
       learners: [],
       rule: 'quick' as const,
       deadline: null,
+      ...(await epochOf(n1)),
     };
     const now = Date.now();
     // 30 dated now, and 1,100 dated one every 4 s in the past (within the limit of 20 a minute).

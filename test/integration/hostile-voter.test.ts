@@ -12,7 +12,7 @@ import { Signing } from '../../src/node/identity/signing.ts';
 import { MAX_SETS_PER_CLOSER } from '../../src/node/votes/vote-book.ts';
 import { VoteChecks } from '../../src/node/votes/vote-checks.ts';
 import type { PaxosMessage, PromiseEvidence } from '../../src/paxos/index.ts';
-import { DaemonGroup, question, sleep, waitFor, type DaemonProcess } from '../helpers/daemons.ts';
+import { DaemonGroup, epochOf, question, sleep, waitFor, type DaemonProcess } from '../helpers/daemons.ts';
 import { HostileMember } from '../helpers/hostile-member.ts';
 
 /**
@@ -33,7 +33,7 @@ describe('a member who lies about votes', () => {
     honest = group.daemons;
     n1 = honest[0] as DaemonProcess;
     ids = await Promise.all(honest.map(async (d) => (await d.client.status()).peerId));
-    mallory = await HostileMember.of(n1.dataDir);
+    mallory = await HostileMember.invited((await n1.client.invite()).invite);
     for (const d of honest) await mallory.connect((await d.client.status()).addresses[0] ?? '');
     await waitFor(
       async () => {
@@ -236,6 +236,7 @@ describe('a member who lies about votes', () => {
   });
 
   it("an auction closed by its own asker (Mallory) with a bid dropped and another's replaced bid is refused; the honest bids decide", async () => {
+    const epoch = await epochOf(n1);
     /** An auction Mallory asks, with the three honest members and her as acceptors and voters. */
     const askAuction = (title: string): QuestionDefinition => {
       const now = Date.now();
@@ -252,6 +253,7 @@ describe('a member who lies about votes', () => {
         voters: members,
         rule: 'sealed-bid',
         deadline: now + 15_000,
+        ...epoch,
       });
       toEveryone({ type: 'question', question: definition, outcome: null });
       return definition;
@@ -372,6 +374,7 @@ describe('a member who lies about votes', () => {
       learners: [],
       rule: 'quick',
       deadline: null,
+      ...(await epochOf(n1)),
     });
     const before = await rejected();
     toEveryone({ type: 'question', question: definition, outcome: null });

@@ -32,7 +32,12 @@ export function Onboarding({
     let notice: string | null = null;
     const joined = await joining.run(async () => {
       const result = await api.joinGroup({ invite, displayName });
-      notice = result.problem === null ? null : `You joined, but ${result.problem}.`;
+      notice =
+        result.problem === null
+          ? null
+          : result.admitted
+            ? `You joined, but ${result.problem}.`
+            : `You asked to join, but ${result.problem}.`;
     });
     if (joined) await onDone(notice);
   };
@@ -78,7 +83,7 @@ export function Onboarding({
               value={invite}
               onChange={(e) => setInvite(e.target.value)}
               rows={3}
-              placeholder="synod1:…"
+              placeholder="synod2:…"
             />
           </label>
           <button type="submit" disabled={busy}>

@@ -81,7 +81,7 @@ export class GroupApi {
     }
     if (!isGroupInvite(invite)) {
       const { reached, problem } = await this.#ctx.link.join(input);
-      return { status: this.#ctx.status(), reached, problem };
+      return { status: this.#ctx.status(), reached, problem, admitted: true };
     }
     // A group that keeps a group log: this laptop is a member once the group has made its join.
     this.#ctx.link.requireNoGroup();
@@ -105,15 +105,15 @@ export class GroupApi {
       await new Promise((resolve) => setTimeout(resolve, 50));
     const reached = this.#ctx.members().map((p) => ({ peerId: p, name: this.#ctx.nameOf(p) }));
     if (this.#ctx.room()?.admin.isMember === true && reached.length > 0)
-      return { status: this.#ctx.status(), reached, problem: null };
+      return { status: this.#ctx.status(), reached, problem: null, admitted: true };
     const met = this.#ctx.applicants().length + reached.length;
     return {
       status: this.#ctx.status(),
       reached,
+      admitted: this.#ctx.room()?.admin.isMember === true,
       problem:
         met === 0
-          ? `reached no member of "${invite.name}" within ${Math.round(wait / 1000)} s. This laptop keeps trying; ` +
-            'ask a member for a new invite (it carries their current addresses), or add a member by address'
+          ? this.#ctx.link.nobodyReached(invite.name, invite.addresses, wait, 'keeps trying')
           : `reached ${met} member${met === 1 ? '' : 's'} of "${invite.name}", but the group has not let this laptop in ` +
             `yet (within ${Math.round(wait / 1000)} s): a majority of its members must be online. This laptop keeps asking`,
     };

@@ -133,6 +133,18 @@ export class GroupLink {
     if (reached.length > 0) {
       return { reached: reached.map((p) => ({ peerId: p, name: this.#handlers.nameOf(p) })), problem: null };
     }
+    return {
+      reached: [],
+      problem: this.nobodyReached(name, addresses, wait, 'is in the group and keeps trying'),
+    };
+  }
+
+  /**
+   * Why a join reached nobody: what was tried, the dial errors met, and what to do. `state` says
+   * where the laptop stands meanwhile ("is in the group and keeps trying").
+   */
+  nobodyReached(name: string, invited: readonly string[], waitMs: number, state: string): string {
+    const addresses = invited.filter(isDialable);
     const errors = [
       ...new Set(
         addresses.flatMap((a) => {
@@ -146,13 +158,10 @@ export class GroupLink {
         ? 'the invite carries no address, and no member answered on the local network'
         : `nobody answered at the invite's ${addresses.length} address${addresses.length === 1 ? '' : 'es'}` +
           (errors.length > 0 ? ` (${errors.join('; ')})` : '');
-    return {
-      reached: [],
-      problem:
-        `reached no member of "${name}" within ${Math.round(wait / 1000)} s: ${tried}. This laptop is in ` +
-        'the group and keeps trying; ask a member for a new invite (it carries their current addresses), ' +
-        'or add a member by address',
-    };
+    return (
+      `reached no member of "${name}" within ${Math.round(waitMs / 1000)} s: ${tried}. This laptop ${state}; ` +
+      'ask a member for a new invite (it carries their current addresses), or add a member by address'
+    );
   }
 
   /** The invite: the group's secret, and where to find this laptop and a few members online now. */
