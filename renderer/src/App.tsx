@@ -1,6 +1,14 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { NodeStatus, PeerView, QuestionView, SynodApi, SynodEvent } from '../../src/api/types.ts';
+import type {
+  GroupView,
+  NodeStatus,
+  PeerView,
+  QuestionView,
+  SynodApi,
+  SynodEvent,
+} from '../../src/api/types.ts';
 import { BrowserNotices } from './browser-notices.ts';
+import { GroupPage } from './components/GroupPage.tsx';
 import { History } from './components/History.tsx';
 import { InvitePanel } from './components/InvitePanel.tsx';
 import { NotifyButton } from './components/NotifyButton.tsx';
@@ -22,6 +30,9 @@ export function App({ api }: { readonly api: SynodApi }) {
   const [status, setStatus] = useState<NodeStatus | null>(null);
   const [peers, setPeers] = useState<readonly PeerView[]>([]);
   const [questions, setQuestions] = useState<readonly QuestionView[]>([]);
+  /** The group as its log has it (null: not loaded, or not in a group). */
+  const [group, setGroup] = useState<GroupView | null>(null);
+  const [page, setPage] = useState<'questions' | 'group'>('questions');
   const [loadError, setLoadError] = useState<string | null>(null);
   /** Why the node does not answer (it stopped, restarts, or the laptop slept), or null while it does. */
   const [unreachable, setUnreachable] = useState<string | null>(null);
@@ -39,6 +50,7 @@ export function App({ api }: { readonly api: SynodApi }) {
       setStatus(s);
       setPeers(p);
       setQuestions(q);
+      setGroup(s.group === null ? null : await api.group());
       setLoadError(null);
     } catch (error) {
       setLoadError(`Cannot reach the Synod node: ${errorText(error)}`);
@@ -55,6 +67,8 @@ export function App({ api }: { readonly api: SynodApi }) {
         setUnreachable(event.reachable ? null : (event.problem ?? 'no answer'));
       } else if (event.type === 'peers') {
         setPeers(event.peers);
+      } else if (event.type === 'group') {
+        setGroup(event.group);
       } else {
         setQuestions((list) => upsert(list, event.question));
       }
@@ -79,6 +93,8 @@ export function App({ api }: { readonly api: SynodApi }) {
   }
 
   const open = questions.filter((q) => q.state !== 'decided');
+  /** Whether this laptop takes part (a group without a log: always); if not, it only shows what it knew. */
+  const member = group === null || group.self === 'member';
   const decided = questions.filter((q) => q.state === 'decided');
 
   return (
@@ -89,6 +105,26 @@ export function App({ api }: { readonly api: SynodApi }) {
           <p className="group" aria-label="Your group">
             <strong>{status.group.name}</strong> · you are <strong>{status.displayName}</strong>
           </p>
+        )}
+        {status.group !== null && (
+          <nav aria-label="Pages" className="pages">
+            <button
+              type="button"
+              className="ghost"
+              aria-current={page === 'questions' ? 'page' : undefined}
+              onClick={() => setPage('questions')}
+            >
+              Questions
+            </button>
+            <button
+              type="button"
+              className="ghost"
+              aria-current={page === 'group' ? 'page' : undefined}
+              onClick={() => setPage('group')}
+            >
+              Group and members
+            </button>
+          </nav>
         )}
         {window.synod === undefined && <NotifyButton />}
         <ThemeToggle />
@@ -110,6 +146,11 @@ export function App({ api }: { readonly api: SynodApi }) {
           </p>
         )
       )}
+      {group !== null && group.self !== 'member' && (
+        <p className="banner warning" role="status" data-testid="standing">
+          {STANDING[group.self]}
+        </p>
+      )}
       {notice !== null && (
         <p className="banner warning" role="alert" data-testid="notice">
           {notice}{' '}
@@ -130,24 +171,41 @@ export function App({ api }: { readonly api: SynodApi }) {
         <div className={unreachable === null ? 'layout' : 'layout stale'} aria-busy={unreachable !== null}>
           <aside className="sidebar">
             <PeerList api={api} peers={peers} me={status} known={unreachable === null} />
-            <InvitePanel api={api} addresses={status.addresses} />
+            {member && <InvitePanel api={api} addresses={status.addresses} epoch={group?.epoch ?? null} />}
           </aside>
-          <main className="content">
-            <NewQuestion api={api} />
-            <section aria-labelledby="open-heading">
-              <h2 id="open-heading">Open questions</h2>
-              {open.length === 0 ? (
-                <p className="muted">No open questions. Ask one above.</p>
-              ) : (
-                open.map((q) => (
-                  <QuestionCard key={q.id} api={api} question={q} names={names} self={status.peerId} />
-                ))
-              )}
-            </section>
-            <History api={api} decided={decided} names={names} self={status.peerId} />
-          </main>
+          {page === 'group' && group !== null ? (
+            <main className="content">
+              <GroupPage api={api} group={group} peers={peers} self={status.peerId} />
+            </main>
+          ) : (
+            <main className="content">
+              {member && <NewQuestion api={api} />}
+              <section aria-labelledby="open-heading">
+                <h2 id="open-heading">Open questions</h2>
+                {open.length === 0 ? (
+                  <p className="muted">No open questions. Ask one above.</p>
+                ) : (
+                  open.map((q) => (
+                    <QuestionCard key={q.id} api={api} question={q} names={names} self={status.peerId} />
+                  ))
+                )}
+              </section>
+              <History api={api} decided={decided} names={names} self={status.peerId} />
+            </main>
+          )}
         </div>
       )}
     </div>
   );
 }
+
+/** Where this laptop stands in its group, when it is not a member (see GroupView.self). */
+const STANDING = {
+  joining:
+    'The group has not let this laptop in yet: a majority of its members must be online and make the join. ' +
+    'It keeps asking; until then it is told nothing of the group.',
+  left: 'This laptop left the group. It takes no more part; what it knew is still shown here.',
+  removed:
+    'The members removed this laptop from the group. It takes no more part and is told nothing asked ' +
+    'since; what it knew before is still shown here.',
+} as const;

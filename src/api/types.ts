@@ -32,6 +32,18 @@ export interface GroupView {
   readonly name: string;
   readonly epoch: number | null;
   readonly members: readonly { readonly peerId: string; readonly name: string; readonly joinedIn: number }[];
+  /**
+   * The members whose agreement makes the group's next change (the acceptors of its log's open slot,
+   * the first seven it admitted): a strict majority of them must be online for any join, rename or
+   * removal.
+   */
+  readonly deciders: readonly string[];
+  /** Members who left or were removed (the most recent, bounded), so that history can name them. */
+  readonly former: readonly {
+    readonly peerId: string;
+    readonly name: string;
+    readonly how: 'left' | 'removed';
+  }[];
   readonly invites: readonly {
     readonly id: string;
     readonly by: string;
@@ -244,6 +256,11 @@ export type SynodEvent =
   | { readonly type: 'status'; readonly status: NodeStatus }
   | { readonly type: 'peers'; readonly peers: readonly PeerView[] }
   | { readonly type: 'question'; readonly question: QuestionView }
+  /**
+   * In a group that keeps a group log, what `group()` shows changed: a new epoch (a join, a rename, a
+   * removal…), or a removal asked or approved.
+   */
+  | { readonly type: 'group'; readonly group: GroupView }
   /**
    * From the client's side, not the node's: whether the node answers (a browser page loses it when the
    * daemon stops or the laptop sleeps, and gets it back by itself). `problem` says why, when not.

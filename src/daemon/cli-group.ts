@@ -23,7 +23,11 @@ export function formatGroup(group: GroupView): string {
   const lines = [
     `group "${group.name}" (${group.id}), epoch ${group.epoch}`,
     `members (${group.members.length}):`,
-    ...group.members.map((m) => `  ${m.name} ${m.peerId} (since epoch ${m.joinedIn})`),
+    ...group.members.map(
+      (m) =>
+        `  ${m.name} ${m.peerId} (since epoch ${m.joinedIn}${group.deciders.includes(m.peerId) ? ', decides changes' : ''})`,
+    ),
+    `changes need ${Math.floor(group.deciders.length / 2) + 1} of the ${group.deciders.length} who decide them online`,
     `open invites (${group.invites.length}):`,
     ...group.invites.map(
       (i) =>

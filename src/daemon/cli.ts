@@ -457,6 +457,10 @@ function formatEvent(event: SynodEvent): string {
       return `peers: ${event.peers.map((p) => `${p.name}${p.online ? '' : ' (offline)'}`).join(', ')}\n`;
     case 'question':
       return `question ${formatQuestion(event.question)}`;
+    case 'group': {
+      const newest = event.group.history[0];
+      return `group: ${event.group.name}, epoch ${event.group.epoch ?? '-'}, ${event.group.members.length} members${newest === undefined ? '' : ` (${newest.summary})`}\n`;
+    }
     case 'connection':
       return event.reachable
         ? 'node: answering again\n'

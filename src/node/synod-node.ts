@@ -554,6 +554,10 @@ export class SynodNode implements SynodApi {
         members: () => this.#sessions.members(),
         rejected: (from, reason) => this.#rejected(from, reason),
         changed: (epoch) => this.#onEpoch(epoch),
+        viewChanged: () => {
+          const group = this.#group;
+          if (group !== null) this.#emit({ type: 'group', group: group.view() });
+        },
         failed: (error) => this.#onStorageFailure(error),
       },
       store,

@@ -392,4 +392,68 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
     assert.equal(await alice.locator('html').getAttribute('data-theme'), 'dark');
     await shot(alice, '07-dark-theme');
   });
+
+  it("the group page: a rename made by the group, a removal by the others' consent (the removed laptop is told), the history", async () => {
+    const [alice, bob, carol] = pages;
+    assert.ok(alice && bob && carol);
+    await alice.getByRole('button', { name: 'Group and members' }).click();
+    await alice.getByRole('heading', { name: 'Members of the group (3)' }).waitFor();
+    assert.match(
+      (await alice.getByTestId('deciders').textContent()) ?? '',
+      /need 2 of these 3 members online: Alice, Bob, Carol\. Online now: 3\.$/,
+    );
+    assert.equal(
+      await alice.getByRole('button', { name: 'Group and members' }).getAttribute('aria-current'),
+      'page',
+    );
+
+    await alice.getByLabel('New name for the group').fill('Board games');
+    await alice.getByRole('button', { name: 'Rename' }).click();
+    for (const page of pages)
+      await page.getByLabel('Your group').filter({ hasText: 'Board games' }).waitFor({ timeout: 20_000 });
+    await alice
+      .getByTestId('group-change')
+      .filter({ hasText: 'Alice renamed the group "Board games"' })
+      .waitFor();
+
+    // Alice alone asks: Carol is not removed (one of the two others' approvals is not a majority).
+    await alice.getByRole('button', { name: 'Remove Carol…' }).click();
+    await alice.getByRole('alertdialog').filter({ hasText: 'Ask the group to remove Carol?' }).waitFor();
+    await alice.getByRole('button', { name: 'Ask to remove Carol' }).click();
+    await alice.getByTestId('removal').filter({ hasText: 'Approved by Alice: 1 of the 2 needed' }).waitFor();
+    await shot(alice, '08-removal-asked');
+    assert.equal(await carol.getByTestId('standing').count(), 0, 'Carol is still a member');
+
+    // Bob sees the request on his group page, live, and approves: the group removes Carol.
+    await bob.getByRole('button', { name: 'Group and members' }).click();
+    await bob
+      .getByTestId('removal')
+      .filter({ hasText: 'Alice asked to remove Carol' })
+      .waitFor({ timeout: 10_000 });
+    await bob.getByRole('button', { name: 'Approve removing Carol' }).click();
+    await carol
+      .getByTestId('standing')
+      .filter({ hasText: 'The members removed this laptop from the group' })
+      .waitFor({ timeout: 20_000 });
+    for (const page of [alice, bob]) {
+      await page.getByRole('heading', { name: 'Members of the group (2)' }).waitFor({ timeout: 20_000 });
+      await page
+        .getByTestId('group-change')
+        .filter({ hasText: 'Carol was removed, asked by Alice' })
+        .waitFor();
+    }
+    assert.equal(await alice.getByTestId('removal').count(), 0, 'the request is done');
+    // The invite Carol joined with names her as what she is now.
+    await alice.getByTestId('group-invite').filter({ hasText: 'used by Bob, Carol (removed)' }).waitFor();
+    await shot(carol, '09-removed');
+    await shot(bob, '10-group-page');
+    // Carol's page still shows what she knew; it offers no question to ask, no invite, no change of the group.
+    assert.equal(await carol.getByRole('textbox', { name: 'Your question' }).count(), 0);
+    assert.equal(await carol.getByTestId('invite').count(), 0);
+    await carol.getByRole('heading', { name: 'Board game?' }).waitFor();
+    await carol.getByRole('button', { name: 'Group and members' }).click();
+    await carol.getByTestId('group-change').first().waitFor();
+    assert.equal(await carol.getByRole('button', { name: /^Remove / }).count(), 0);
+    assert.equal(await carol.getByRole('button', { name: 'Rename' }).count(), 0);
+  });
 });

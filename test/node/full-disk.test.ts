@@ -43,11 +43,16 @@ describe('a node on a full disk', () => {
     const node = await SynodNode.start({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
     const filler = join(mountPoint, 'filler');
     let kept: string;
+    const bobDir = await mkdtemp(join(tmpdir(), 'synod-full-bob-'));
+    const bob = await SynodNode.start({ dataDir: bobDir, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
     try {
       await node.createGroup({ groupName: 'Full disk', displayName: 'Ann' });
       kept = (
         await node.createQuestion({ title: 'Before the disk filled up', options: [], confirmAlone: true })
       ).id;
+      // Bob joins while there is room (the group log writes his join on Ann's disk).
+      const joined = await bob.joinGroup({ invite: (await node.invite()).invite, displayName: 'Bob' });
+      assert.equal(joined.admitted, true);
       await fill(filler);
       // Large enough not to fit in the slack of pages the catalog already has (tmpfs counts pages).
       const options = Array.from({ length: 20 }, (_, i) => `${i} ${'x'.repeat(190)}`);
@@ -62,25 +67,25 @@ describe('a node on a full disk', () => {
       const status = await node.status();
       assert.match(status.storageError ?? '', /questions\.log/);
       assert.match(status.storageError ?? '', /full/i);
-      // Not voting any more: a proposal is refused with the same reason.
+      // Not voting any more: a proposal is refused with the same reason, and so is any change of the
+      // group (an invite, a rename), at once rather than never answered.
       await assert.rejects(node.propose({ questionId: kept, option: 'x' }), /questions\.log/);
+      for (const change of [() => node.invite({ singleUse: true }), () => node.renameGroup({ name: 'X' })])
+        await assert.rejects(
+          change(),
+          (error: unknown) => error instanceof SynodError && error.code === 'storage-refused',
+        );
       // A small file on the full disk: refused with the reason, and the old file stays whole. (The
       // address is a member's that answers: an address where nobody does is not written at all.)
-      const bobDir = await mkdtemp(join(tmpdir(), 'synod-full-bob-'));
-      const bob = await SynodNode.start({ dataDir: bobDir, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
-      try {
-        await bob.joinGroup({ invite: (await node.invite()).invite, displayName: 'Bob' });
-        await assert.rejects(
-          node.addPeer({ address: (await bob.status()).addresses[0] ?? '' }),
-          (error: unknown) => error instanceof SynodError && /group settings.*full/s.test(error.message),
-        );
-      } finally {
-        await bob.stop();
-        await rm(bobDir, { recursive: true, force: true });
-      }
+      await assert.rejects(
+        node.addPeer({ address: (await bob.status()).addresses[0] ?? '' }),
+        (error: unknown) => error instanceof SynodError && /group settings.*full/s.test(error.message),
+      );
       assert.deepEqual(JSON.parse(await readFile(join(dataDir, 'group.json'), 'utf8')).staticPeers, []);
     } finally {
       await node.stop().catch(() => undefined);
+      await bob.stop();
+      await rm(bobDir, { recursive: true, force: true });
     }
     await rm(filler);
     const restarted = await SynodNode.start({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });

@@ -170,6 +170,34 @@ describe('SynodNode API', () => {
     }
   });
 
+  it('a change of the group that a majority of its deciders is away for is answered in 15 s, saying so, and made once they are back', async () => {
+    const { node: ann } = await startNode();
+    const first = await startNode();
+    let bob = first.node;
+    try {
+      await ann.createGroup({ groupName: 'Trip', displayName: 'Ann' });
+      await bob.joinGroup({ invite: (await ann.invite()).invite, displayName: 'Bob' });
+      await bob.stop();
+      // Ann and Bob decide the group's changes: 2 of 2 are needed, and Ann is alone.
+      const started = Date.now();
+      await assert.rejects(
+        ann.renameGroup({ name: 'Holiday' }),
+        (error: unknown) =>
+          error instanceof SynodError &&
+          error.code === 'unreachable' &&
+          /needs 2 of its 2 deciding members online, and 1 is/.test(error.message) &&
+          /keeps proposing it/.test(error.message),
+      );
+      assert.ok(Date.now() - started < 20_000, 'answered, not left hanging');
+      assert.equal((await ann.group()).name, 'Trip', 'not made, and not shown as made');
+      bob = (await startNode(first.dir)).node;
+      await waitUntil(async () => (await bob.group()).name === 'Holiday', 20_000);
+      assert.equal((await ann.group()).name, 'Holiday');
+    } finally {
+      await Promise.all([ann.stop(), bob.stop()]);
+    }
+  });
+
   it("keeps its network port across restarts, so that invites and members' lists stay true", async () => {
     const { node, dir } = await startNode();
     await node.createGroup({ groupName: 'G', displayName: 'Ann' });

@@ -8,9 +8,12 @@ import { Addresses } from './Addresses.tsx';
 export function InvitePanel({
   api,
   addresses,
+  epoch,
 }: {
   readonly api: SynodApi;
   readonly addresses: readonly string[];
+  /** The group log's epoch (null: none): an invite is asked for again when it changes. */
+  readonly epoch: number | null;
 }) {
   const [invite, setInvite] = useState<string | null>(null);
   const [qr, setQr] = useState<string | null>(null);
@@ -23,13 +26,19 @@ export function InvitePanel({
       .then(async ({ invite: text }) => {
         if (!live) return;
         setInvite(text);
+        setMessage(null);
         setQr(await QRCode.toDataURL(text, { margin: 1, width: 220 }));
       })
-      .catch((e: unknown) => setMessage(errorText(e)));
+      .catch((e: unknown) => {
+        if (!live) return;
+        setInvite(null);
+        setQr(null);
+        setMessage(errorText(e));
+      });
     return () => {
       live = false;
     };
-  }, [api, addresses]);
+  }, [api, addresses, epoch]);
 
   return (
     <section aria-labelledby="invite-heading" className="card">

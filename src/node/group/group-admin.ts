@@ -3,7 +3,7 @@ import type { PrivateKey } from '@libp2p/interface';
 import { randomBytes } from 'node:crypto';
 import { SynodError, type GroupView } from '../../api/types.ts';
 import { DEFAULT_INVITE_MS, type Genesis, type GroupChange } from '../../model/group/changes.ts';
-import { genesisProblem, isMember, type Epoch } from '../../model/group/epoch.ts';
+import { genesisProblem, isMember, slotConfig, type Epoch } from '../../model/group/epoch.ts';
 import type { GroupInvite } from '../../model/invite.ts';
 import type { WireMessage } from '../../net/wire.ts';
 import type { StorageFs } from '../../storage/index.ts';
@@ -35,7 +35,18 @@ export interface GroupAdminContext {
   readonly removals: Removals;
   readonly log: Logger;
   send(to: string, message: WireMessage): void;
+  /** The members connected now. */
+  members(): readonly string[];
+  /** How long a change asked through the API is waited for (default CHANGE_WAIT_MS). */
+  readonly changeWaitMs?: number;
 }
+
+/**
+ * How long a member's own change (an invite, a rename, a revocation, leaving) is waited for before
+ * the API answers that the group has not made it yet: without a majority of the log's acceptors
+ * online it cannot be made, and a call must not hang for ever.
+ */
+export const CHANGE_WAIT_MS = 15_000;
 
 /**
  * What a member does with the group log, in people's terms: founding a group, making an invite,
@@ -249,6 +260,8 @@ export class GroupAdmin {
       name: head.name,
       epoch: head.n,
       members: head.members.map(({ peerId, name, joinedIn }) => ({ peerId, name, joinedIn })),
+      deciders: slotConfig(head).acceptors,
+      former: head.departed.map(({ peerId, name, how }) => ({ peerId, name, how })),
       invites: head.invites.map(({ id, by, expiresAt, singleUse, usedBy }) => ({
         id,
         by,
@@ -287,15 +300,47 @@ export class GroupAdmin {
   }
 
   async #propose(change: GroupChange): Promise<Epoch> {
+    const made = this.#ctx.desk.propose(change);
+    const waitMs = this.#ctx.changeWaitMs ?? CHANGE_WAIT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), waitMs);
+    });
     try {
-      return await this.#ctx.desk.propose(change);
+      const epoch = await Promise.race([made, late]);
+      if (epoch !== null) return epoch;
     } catch (error) {
       throw new SynodError(
         'invalid-input',
         `the group did not make the change: ${String((error as Error).message)}`,
       );
+    } finally {
+      clearTimeout(timer);
     }
+    made.catch((error: unknown) =>
+      this.#ctx.log.info('a change asked earlier was not made', { reason: String(error) }),
+    );
+    throw new SynodError('unreachable', this.#notMadeYet(waitMs));
   }
+
+  /** Why a change was not made in time: whose agreement it needs, and who of them is online. */
+  #notMadeYet(waitMs: number): string {
+    const head = this.#ctx.store.head;
+    const deciders = slotConfig(head).acceptors;
+    const online = new Set([this.#ctx.self, ...this.#ctx.members()]);
+    const here = deciders.filter((d) => online.has(d)).length;
+    const needed = Math.floor(deciders.length / 2) + 1;
+    return (
+      `the group has not made the change within ${Math.round(waitMs / 1000)} s: it needs ${needed} of its ` +
+      `${deciders.length} deciding members online, and ${here} ${here === 1 ? 'is' : 'are'} (see "synod group"). ` +
+      'This laptop keeps proposing it while it runs; it is made once enough of them are back'
+    );
+  }
+}
+
+/** A moment as people read it anywhere: "2026-12-08 23:57 UTC". */
+function utcMinute(at: number): string {
+  return `${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 function nameIn(epoch: Epoch | undefined, peerId: string): string {
@@ -311,7 +356,7 @@ function describe(
     case 'invite':
       return {
         change: 'invite',
-        summary: `${by} made an invite, valid until ${new Date(change.expiresAt).toISOString()}`,
+        summary: `${by} made an invite, valid until ${utcMinute(change.expiresAt)}`,
       };
     case 'join':
       return { change: 'join', summary: `${change.name} joined` };

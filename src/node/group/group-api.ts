@@ -123,6 +123,8 @@ export class GroupApi {
     const options = parseInput(inputSchemas.invite, input);
     const group = this.#ctx.room();
     if (group === null) return { invite: this.#ctx.link.invite() };
+    // An invite is a change of the log: a node that cannot write takes no part in making it.
+    this.#ctx.requireStorage();
     return {
       invite: await group.invite(this.#ctx.link.inviteBase(), Date.now(), options?.singleUse === true),
     };
@@ -137,6 +139,8 @@ export class GroupApi {
       name: config.group.name,
       epoch: null,
       members: [],
+      deciders: [],
+      former: [],
       invites: [],
       history: [],
       self: 'member',
@@ -192,8 +196,9 @@ export class GroupApi {
     if (room === null)
       throw new SynodError(
         'invalid-input',
-        `this group keeps no group log (it was made before Synod had one): ${otherwise}`,
+        `this group keeps no group log (it was made without one): ${otherwise}`,
       );
+    this.#ctx.requireStorage();
     return room;
   }
 }

@@ -34,6 +34,8 @@ export interface GroupRoomContext {
   rejected(from: string, reason: string): void;
   /** A new epoch is this member's head, on disk. */
   changed(epoch: Epoch): void;
+  /** What view() shows changed: a new epoch, or a removal asked or approved (each once on disk). */
+  viewChanged(): void;
   failed(error: Error): void;
 }
 
@@ -77,6 +79,7 @@ export class GroupRoom {
       changed: (epoch) => {
         removals?.changed(epoch);
         ctx.changed(epoch);
+        ctx.viewChanged();
       },
       now: () => Date.now(),
     });
@@ -91,6 +94,7 @@ export class GroupRoom {
         send: (to, m) => ctx.send(to, m),
         members: () => ctx.members(),
         save: (requests) => removalsFile.save(requests),
+        shown: () => ctx.viewChanged(),
       },
       await removalsFile.load(),
     );
@@ -105,6 +109,7 @@ export class GroupRoom {
         removals,
         log: ctx.log,
         send: (to, m) => ctx.send(to, m),
+        members: () => ctx.members(),
       },
       ownJoin,
     );

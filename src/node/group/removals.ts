@@ -35,6 +35,8 @@ export interface RemovalsContext {
    * memory only (tests).
    */
   save?(requests: readonly RemovalRequest[]): Promise<void>;
+  /** What pending() shows changed (once it is on disk). */
+  shown?(): void;
 }
 
 /**
@@ -167,6 +169,7 @@ export class Removals {
       const snapshot = [...this.#pending.values()];
       await this.#ctx.save?.(snapshot);
       this.#saved = snapshot;
+      this.#ctx.shown?.();
     });
     this.#saving = run.catch(() => undefined);
     return run;
