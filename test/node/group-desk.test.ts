@@ -27,6 +27,8 @@ class Net {
   readonly down = new Set<string>();
   /** Messages from someone who is not a member (Mallory's), refused by each receiver, with the reason. */
   readonly rejections: { at: string; from: string; reason: string }[] = [];
+  /** Members whose removal every member holds approved by a majority (Removals.approvedAgainst). */
+  readonly approvedRemovals = new Set<string>();
 
   deliver(from: string, to: string, message: PaxosMessage): void {
     if (this.down.has(from) || this.down.has(to)) return;
@@ -109,6 +111,7 @@ class Member {
       connectedPeers: () => net.reachable(who.id),
       rejected: (from, reason) => net.rejections.push({ at: who.id, from, reason }),
       changed: () => undefined,
+      removalApproved: (peer) => net.approvedRemovals.has(peer),
       now: () => Date.now(),
     });
     const member = new Member(who, fs, desk, driver, store, opened.log as StateLog<never>, signing);
@@ -258,6 +261,31 @@ describe('the group log in the node: slots decided by Paxos, learned with certif
     assert.match(String(refused.reason.message), /taken/);
     await until('both to hold it', () => heads(net).every((e) => e.n === n + 1));
     assert.ok(same(heads(net)));
+  });
+
+  it('a member the group agreed to remove cannot duel its removal: its prepares and accepts are refused', async () => {
+    const { founder, admit } = await founded(net);
+    const bob = await admit(founder, await person());
+    const slot = slotDecision(founder.desk.head.n);
+    const promised = () => founder.driver.core.decision(slot)?.acceptor.promised?.round ?? null;
+    // Control: Bob's prepare is taken while nobody has agreed to remove him.
+    founder.desk.receive(bob.id, { kind: 'prepare', decision: slot, ballot: { round: 5, node: bob.id } });
+    await until('the founder to promise round 5', () => promised() === 5);
+    net.approvedRemovals.add(bob.id);
+    founder.desk.receive(bob.id, { kind: 'prepare', decision: slot, ballot: { round: 9, node: bob.id } });
+    founder.desk.receive(bob.id, {
+      kind: 'accept',
+      decision: slot,
+      ballot: { round: 9, node: bob.id },
+      value: 'x',
+      promises: [],
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(promised(), 5, 'no promise to the ballot of a member agreed to be removed');
+    assert.equal(
+      net.rejections.filter((r) => r.from === bob.id && /agreed to remove/.test(r.reason)).length,
+      2,
+    );
   });
 
   it("someone who is not a member cannot prepare, accept or read the log (Mallory with the group's key)", async () => {

@@ -58,9 +58,12 @@ describe('removals by the group’s consent, as a member gathers them', () => {
     assert.equal(proposed.length, 0);
     assert.deepEqual(removals.pending()[0]?.request.approvals, []);
     assert.equal(removals.pending()[0]?.needed, 2);
+    assert.equal(removals.approvedAgainst(dave.id), false, 'the group has not agreed yet');
     // Bob approves: 2 of 3.
     await removals.heard(bob.id, { ...asked, approvals: [approval(bob, asked)] });
     assert.equal(proposed.length, 1);
+    assert.equal(removals.approvedAgainst(dave.id), true, 'now it has');
+    assert.equal(removals.approvedAgainst(bob.id), false);
     const made = proposed.at(0);
     assert.ok(made !== undefined && made.type === 'remove');
     assert.equal(made.target, dave.id);
@@ -84,8 +87,10 @@ describe('removals by the group’s consent, as a member gathers them', () => {
     const { bob, carol, removals, proposed, approval } = await setting(3);
     const asked = await removals.request(carol.id);
     assert.equal(proposed.length, 0, '1 of the 2 others');
+    assert.equal(removals.approvedAgainst(carol.id), false, 'half is not agreement');
     await removals.heard(bob.id, { ...asked, approvals: [approval(bob, asked)] });
     assert.equal(proposed.length, 1, '2 of 2');
+    assert.equal(removals.approvedAgainst(carol.id), true);
   });
 
   it('nothing is shown, passed on or proposed before it is on disk', async () => {

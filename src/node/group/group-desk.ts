@@ -37,6 +37,11 @@ export interface GroupDeskContext {
   rejected(from: string, reason: string): void;
   /** A new epoch is this member's head, on disk. */
   changed(epoch: Epoch): void;
+  /**
+   * Whether the group has approved removing `peer` (a strict majority of the others, held here): its
+   * Prepares and Accepts in the log are refused, or it could duel every ballot of its own removal.
+   */
+  removalApproved?(peer: string): boolean;
   now(): number;
 }
 
@@ -138,6 +143,18 @@ export class GroupDesk {
     if (slot < head.n) return;
     if ((message.kind === 'prepare' || message.kind === 'accept') && !isMember(head, from)) {
       this.#ctx.rejected(from, `a ${message.kind} of the group log from someone who is not a member`);
+      return;
+    }
+    // Refusing to promise or accept is always safe (it is what a slow acceptor does); it only takes
+    // away the ballots with which a member the others agreed to remove could delay its removal.
+    if (
+      (message.kind === 'prepare' || message.kind === 'accept') &&
+      this.#ctx.removalApproved?.(from) === true
+    ) {
+      this.#ctx.rejected(
+        from,
+        `a ${message.kind} of the group log from a member the group has agreed to remove`,
+      );
       return;
     }
     const problem = slotMessageProblem(head, from, message, this.#ctx.signing, this.#ctx.now());

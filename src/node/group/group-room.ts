@@ -76,6 +76,7 @@ export class GroupRoom {
       send: (to, message) => ctx.send(to, { type: 'paxos', message }),
       connectedPeers: () => ctx.connectedPeers(),
       rejected: (from, reason) => ctx.rejected(from, reason),
+      removalApproved: (peer) => removals?.approvedAgainst(peer) ?? false,
       changed: (epoch) => {
         removals?.changed(epoch);
         ctx.changed(epoch);

@@ -208,6 +208,15 @@ export class Removals {
   }
 
   /** A majority of the other members approve (the requester counts): propose it, once. */
+  /**
+   * Whether this node holds a request to remove `peer` that a strict majority of the other members
+   * approve: the group has agreed, and only the log's slot remains to be won.
+   */
+  approvedAgainst(peer: string): boolean {
+    const others = this.#ctx.store.head.members.length - 1;
+    return this.#forTarget(peer).some((r) => (1 + r.approvals.length) * 2 > others);
+  }
+
   #proposeIfApproved(request: RemovalRequest): void {
     const others = this.#ctx.store.head.members.length - 1;
     if ((1 + request.approvals.length) * 2 <= others) return;
