@@ -4,7 +4,7 @@ import type { GroupView } from '../../src/api/types.ts';
 import { approvalStatement, encodeSlotValue, type GroupChange } from '../../src/model/group/changes.ts';
 import { slotDecision } from '../../src/model/group/epoch.ts';
 import { signChange } from '../../src/node/group/group-signing.ts';
-import { DaemonGroup, sleep, waitFor, type DaemonProcess } from '../helpers/daemons.ts';
+import { DaemonGroup, question, sleep, waitFor, type DaemonProcess } from '../helpers/daemons.ts';
 import { HostileMember } from '../helpers/hostile-member.ts';
 
 /**
@@ -99,7 +99,7 @@ describe('a member who lies about removals', { timeout: 180_000 }, () => {
     );
   });
 
-  it('when the others agree, she cannot stop her own removal, though she duels every ballot she hears of', async () => {
+  it('when the others agree, she cannot stop her own removal, though she duels every ballot she hears of; then she counts nowhere', async () => {
     const [alice, bob, carol] = honest as [DaemonProcess, DaemonProcess, DaemonProcess];
     // From now on, each Prepare of the log she receives she answers with a higher one to everyone,
     // never promising or accepting anything herself.
@@ -145,5 +145,48 @@ describe('a member who lies about removals', { timeout: 180_000 }, () => {
       'she learns nothing asked after her removal',
     );
     assert.ok(!q.acceptors.some((a) => a.peerId === mallory.peerId));
+
+    // She connects again, as anyone with the key can, and acts on a vote asked after her removal
+    // (its id leaked to her): an applicant, told nothing; her vote and her ballots count nowhere.
+    const vote = await alice.client.createQuestion({
+      title: 'Paint the shed?',
+      options: ['Green', 'Red'],
+      rule: 'vote',
+      deadline: Date.now() + 5 * 60_000,
+    });
+    for (const d of honest) await mallory.connect((await d.client.status()).addresses[0] ?? '', 'Mallory');
+    await sleep(500);
+    for (const id of ids) {
+      mallory.send(id, {
+        type: 'votes',
+        votes: [
+          mallory.checks.signVote({
+            question: vote.id,
+            by: mallory.peerId,
+            option: 'Red',
+            amount: null,
+            seq: 1,
+          }),
+        ],
+      });
+      mallory.send(id, {
+        type: 'paxos',
+        message: { kind: 'prepare', decision: vote.id, ballot: { round: 3, node: mallory.peerId } },
+      });
+    }
+    await alice.client.vote({ questionId: vote.id, option: 'Green' });
+    await sleep(2_000);
+    for (const d of honest) {
+      const view = await question(d.client, vote.id);
+      assert.equal(view?.tally?.counted, 1, `${d.name} counts Alice's vote alone`);
+      assert.ok(!(await groupOf(d)).members.some((m) => m.peerId === mallory.peerId), `${d.name}: still out`);
+    }
+    assert.ok(
+      !mallory.received.some((r) => r.message.type === 'paxos' && r.message.message.decision === vote.id),
+      'no acceptor answered her ballot',
+    );
+    assert.ok(
+      !mallory.received.some((r) => r.message.type === 'question' && r.message.question.id === vote.id),
+    );
   });
 });
