@@ -15,6 +15,11 @@ export interface NodeViewsContext {
   /** Why this node does not vote, or null: it shows itself offline to its own questions then. */
   storageError(): string | null;
   emit(event: SynodEvent): void;
+  /**
+   * Whether a peer is a member now. In a group that keeps a group log, only the members of its newest
+   * epoch are, whoever else this node has heard of (a member removed or gone); otherwise all are.
+   */
+  isMember(peer: string): boolean;
 }
 
 /**
@@ -54,7 +59,9 @@ export class NodeViews {
   }
 
   peers(): PeerView[] {
-    return peerViews(this.#ctx.members.all(), this.#ctx.self, (peer) => this.#ctx.lastDial(peer));
+    return peerViews(this.#ctx.members.all(), this.#ctx.self, (peer) => this.#ctx.lastDial(peer)).filter(
+      (p) => this.#ctx.isMember(p.peerId),
+    );
   }
 
   nameOf(peerId: string): string {

@@ -183,6 +183,7 @@ export class SynodNode implements SynodApi {
       lastDial: (peer) => this.#link.lastDial(peer),
       storageError: () => this.#storageError,
       emit: (event) => this.#emit(event),
+      isMember: (peer) => this.#group?.admits(peer) ?? true,
     });
     this.#exchange =
       storage === null
@@ -438,10 +439,7 @@ export class SynodNode implements SynodApi {
   }
 
   async peers(): Promise<PeerView[]> {
-    const peers = await this.#views.peers();
-    // A group that keeps a log: its members are those of the newest epoch, whoever else said hello.
-    const group = this.#group;
-    return group === null ? peers : peers.filter((p) => isMember(group.store.head, p.peerId));
+    return this.#views.peers();
   }
 
   addPeer(input: { address: string }): Promise<AddPeerResult> {

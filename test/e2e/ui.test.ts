@@ -443,6 +443,9 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
         .waitFor();
     }
     assert.equal(await alice.getByTestId('removal').count(), 0, 'the request is done');
+    // The member list beside it agrees: Carol is no member any more.
+    await alice.getByRole('heading', { name: 'Members (2 online)' }).waitFor();
+    assert.equal(await alice.getByTestId('peer').filter({ hasText: 'Carol' }).count(), 0);
     // The invite Carol joined with names her as what she is now.
     await alice.getByTestId('group-invite').filter({ hasText: 'used by Bob, Carol (removed)' }).waitFor();
     await shot(carol, '09-removed');
@@ -455,5 +458,19 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
     await carol.getByTestId('group-change').first().waitFor();
     assert.equal(await carol.getByRole('button', { name: /^Remove / }).count(), 0);
     assert.equal(await carol.getByRole('button', { name: 'Rename' }).count(), 0);
+
+    // Bob's laptop goes away: Alice alone is not a majority of the two who decide, and her page says so.
+    await daemons[1]?.stop();
+    const deciders = alice.getByTestId('deciders');
+    await deciders
+      .filter({ hasText: 'No join, rename or removal can be made until 1 more of them is back' })
+      .waitFor({
+        timeout: 20_000,
+      });
+    assert.match(
+      (await deciders.textContent()) ?? '',
+      /away: Bob, last seen .*no safe change of this group is possible/,
+    );
+    await shot(alice, '11-deciders-away');
   });
 });

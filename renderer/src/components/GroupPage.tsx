@@ -1,7 +1,7 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { LIMITS } from '../../../src/model/limits.ts';
 import type { GroupView, PeerView, SynodApi } from '../../../src/api/types.ts';
-import { nameTags } from '../format.ts';
+import { formatTime, nameTags } from '../format.ts';
 import { useAction } from '../use-action.ts';
 import { ErrorText } from './ErrorText.tsx';
 import { GroupInvites } from './GroupInvites.tsx';
@@ -73,13 +73,17 @@ function Deciders({
   const online = new Set([self, ...peers.filter((p) => p.online).map((p) => p.peerId)]);
   const needed = Math.floor(group.deciders.length / 2) + 1;
   const here = group.deciders.filter((d) => online.has(d)).length;
-  const away = group.deciders.filter((d) => !online.has(d));
+  const lastSeen = (peerId: string) => {
+    const at = peers.find((p) => p.peerId === peerId)?.lastSeen ?? null;
+    return at === null ? 'never seen by this laptop' : `last seen ${formatTime(at)}`;
+  };
+  const away = group.deciders.filter((d) => !online.has(d)).map((d) => `${nameOf(d)}, ${lastSeen(d)}`);
   return (
     <p className={here >= needed ? 'muted small' : 'warning'} role="status" data-testid="deciders">
       Changes to the group need {needed} of these {group.deciders.length} members online:{' '}
       {group.deciders.map(nameOf).join(', ')}. Online now: {here}.
       {here < needed &&
-        ` No join, rename or removal can be made until ${needed - here} more of them ${needed - here === 1 ? 'is' : 'are'} back (away: ${away.map(nameOf).join(', ')}).`}
+        ` No join, rename or removal can be made until ${needed - here} more of them ${needed - here === 1 ? 'is' : 'are'} back (away: ${away.join('; ')}). If they are gone for good, no safe change of this group is possible.`}
     </p>
   );
 }
