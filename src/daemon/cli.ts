@@ -55,14 +55,15 @@ Talk to the running node (all take --data-dir DIR and --json):
   ask TITLE [--option X]...   create a question (the connected members become its acceptors)
       --rule RULE             quick (default: the first proposal a majority accepts wins), vote
                               (most votes when it is closed) or sealed-bid (highest bid when closed)
-      --deadline DURATION     for a vote or sealed bids: when anyone may close it (e.g. 90s, 10m, 2h, 1d)
+      --deadline DURATION     for a vote or an auction: when anyone may close it (e.g. 90s, 10m, 2h, 1d)
       --allow-other           members may also propose (or vote for) options that are not listed
       --alone                 ask even though nobody else is online (you alone would decide it)
   questions                   questions with their state and outcome
   propose QUESTION OPTION     propose an option; QUESTION is an id, an id prefix or the exact title
       --wait SECONDS          how long to wait for the outcome (default 10)
   vote QUESTION OPTION        vote (again, to change your vote) on a question decided by vote
-  bid QUESTION AMOUNT         place or change a sealed bid   [--option X: the lot, if it lists options]
+  bid QUESTION AMOUNT         place or change a bid (shown at the close; not secret from members' laptops)
+                              [--option X: the lot, if it lists options]
   close QUESTION              close a vote or an auction (the asker; anyone after the deadline)
       --wait SECONDS          how long to wait for the final tally (default 10)
   watch                       print the current state, then live events, until interrupted
@@ -437,13 +438,13 @@ function formatQuestion(q: QuestionView): string {
   const rule =
     q.rule === 'quick'
       ? ''
-      : `\n  ${q.rule === 'vote' ? 'vote' : 'sealed bids'}${q.deadline === null ? '' : `, closes ${new Date(q.deadline).toLocaleString()}`}`;
+      : `\n  ${q.rule === 'vote' ? 'vote' : 'auction'}${q.deadline === null ? '' : `, closes ${new Date(q.deadline).toLocaleString()}`}`;
   const tally = q.outcome?.close?.tally ?? q.tally;
   const tallyText =
     tally === null
       ? ''
       : tally.sealed
-        ? `\n  ${tally.counted} sealed bid${tally.counted === 1 ? '' : 's'}`
+        ? `\n  ${tally.counted} bid${tally.counted === 1 ? '' : 's'} (amounts shown at the close)`
         : `\n  ${tally.lines.map((l) => `${l.option}: ${l.score}`).join(' | ') || 'nothing cast yet'}`;
   const options = q.options.length > 0 ? `\n  options: ${q.options.join(' | ')}` : '';
   return `${q.id.slice(0, 8)}  ${q.title}\n  ${state}${rule}${tallyText}${options}\n`;

@@ -114,7 +114,10 @@ describe('the synod command line against running daemons', () => {
       10_000,
       'both bids',
     );
-    assert.match(synod(0, 'questions').stdout, /The quilt\n.*\n {2}sealed bids\n {2}2 sealed bids/);
+    assert.match(
+      synod(0, 'questions').stdout,
+      /The quilt\n.*\n {2}auction\n {2}2 bids \(amounts shown at the close\)/,
+    );
     assert.match(synod(0, 'close', 'The quilt').stdout, /closed by Ann: the lot/);
     assert.match(synod(0, 'questions').stdout, /DECIDED: the lot \(closed by Ann\) — Ben with 40/);
   });

@@ -19,7 +19,8 @@ export function TallyBars({ tally, unit }: { readonly tally: TallyView; readonly
   if (tally.sealed) {
     return (
       <p className="small" data-testid="tally">
-        {tally.counted} sealed bid{tally.counted === 1 ? '' : 's'} · amounts are shown when it is closed
+        {tally.counted} bid{tally.counted === 1 ? '' : 's'} · amounts show when it is closed (they are not
+        secret: members' laptops hold them)
       </p>
     );
   }
@@ -148,7 +149,7 @@ export function Deliberation(props: {
             </label>
           )}
           <label className="field grow">
-            <span>Your sealed bid</span>
+            <span>Your bid</span>
             <input
               inputMode="decimal"
               value={amount}

@@ -85,7 +85,11 @@ export function NewQuestion({ api }: { readonly api: SynodApi }) {
           [
             ['quick', 'Quick decision', 'the first proposal a majority accepts decides for everyone'],
             ['vote', 'Vote', 'everyone votes and sees the tally; most votes wins when it is closed'],
-            ['sealed-bid', 'Sealed bids', 'bids stay hidden until the close; the highest bid wins'],
+            [
+              'sealed-bid',
+              'Auction',
+              "each member bids an amount; the highest bid wins when it is closed. Amounts appear only after the close, but they are not secret: members' laptops receive them",
+            ],
           ] as const
         ).map(([value, label, help]) => (
           <label key={value} className="check">

@@ -7,7 +7,7 @@ import { Deliberation, listNames, TallyBars } from './Deliberation.tsx';
 import { ErrorText } from './ErrorText.tsx';
 import { Timeline } from './Timeline.tsx';
 
-const RULE_NAMES = { quick: 'Quick decision', vote: 'Vote', 'sealed-bid': 'Sealed bids' } as const;
+const RULE_NAMES = { quick: 'Quick decision', vote: 'Vote', 'sealed-bid': 'Auction' } as const;
 
 /** The story of a decision in plain words, before the picture of its Paxos rounds. */
 function story(q: QuestionView): string | null {
