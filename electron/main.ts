@@ -15,6 +15,7 @@ import {
   isTrustedSender,
   UNTRUSTED_SENDER,
 } from '../src/api/ipc.ts';
+import { INVITE_LINK_SCHEME } from '../src/model/invite-link.ts';
 import { SynodNode } from '../src/node/synod-node.ts';
 import { createLogger } from '../src/util/logger.ts';
 
@@ -32,6 +33,8 @@ const log = createLogger({ level: process.env.SYNOD_VERBOSE ? 'debug' : 'info' }
 let node: SynodNode | null = null;
 let window: BrowserWindow | null = null;
 let stopping = false;
+/** An invite link the system opened Synod with before its window could take it. */
+let unopenedInvite: string | null = inviteLinkIn(process.argv);
 
 app.enableSandbox();
 
@@ -39,10 +42,18 @@ if (!app.requestSingleInstanceLock()) {
   // Another Synod runs on this profile: it owns the data directory. Bring it forward instead.
   app.quit();
 } else {
-  app.on('second-instance', () => {
+  app.on('second-instance', (_event, argv) => {
+    const link = inviteLinkIn(argv);
+    if (link !== null) openInvite(link);
     if (window === null) return;
     if (window.isMinimized()) window.restore();
     window.focus();
+  });
+  // macOS hands links over as an event (other systems start a second instance with the link).
+  app.on('open-url', (event, url) => {
+    event.preventDefault();
+    const link = inviteLinkIn([url]);
+    if (link !== null) openInvite(link);
   });
   // The node refuses to start on a data directory another Synod (a daemon) holds, or whose identity
   // was lost: say why in a dialog, since a desktop app has no terminal.
@@ -56,7 +67,23 @@ if (!app.requestSingleInstanceLock()) {
     });
 }
 
+/** An invite link (`web+synod:…`) among a process's arguments, of a bounded length; null if none. */
+function inviteLinkIn(args: readonly string[]): string | null {
+  return args.find((a) => a.toLowerCase().startsWith(`${INVITE_LINK_SCHEME}:`) && a.length <= 16_384) ?? null;
+}
+
+/** Offers an invite link to the page (which only fills its join form), now or once it has loaded. */
+function openInvite(link: string): void {
+  if (window === null || window.webContents.isLoading()) {
+    unopenedInvite = link;
+    return;
+  }
+  window.webContents.send(EVENT_CHANNEL, { type: 'open-invite', link });
+}
+
 async function start(): Promise<void> {
+  // Invite links (`web+synod:…`, the scheme a browser page can register too) open this app.
+  app.setAsDefaultProtocolClient(INVITE_LINK_SCHEME);
   // No permission (camera, location, notifications from the page…) except writing the clipboard.
   session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) =>
     callback(permission === 'clipboard-sanitized-write'),
@@ -103,6 +130,12 @@ function createWindow(): void {
   });
   window = win;
   win.once('ready-to-show', () => win.show());
+  win.webContents.once('did-finish-load', () => {
+    if (unopenedInvite === null) return;
+    const link = unopenedInvite;
+    unopenedInvite = null;
+    openInvite(link);
+  });
   win.on('closed', () => {
     if (window === win) window = null;
   });

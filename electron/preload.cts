@@ -41,10 +41,24 @@
     };
 
   const api: Record<string, unknown> = Object.fromEntries(METHODS.map((method) => [method, call(method)]));
+  // An invite link opened with the app may arrive before the page subscribes: kept for its first listener.
+  let listeners = 0;
+  let unheardInvite: unknown = null;
+  ipcRenderer.on('synod:event', (_event: unknown, payload: unknown) => {
+    if (listeners === 0 && (payload as { type?: unknown } | null)?.type === 'open-invite')
+      unheardInvite = payload;
+  });
   api.subscribe = (listener: (event: unknown) => void) => {
     const handler = (_event: unknown, payload: unknown) => listener(payload);
     ipcRenderer.on('synod:event', handler);
+    listeners++;
+    if (unheardInvite !== null) {
+      const payload = unheardInvite;
+      unheardInvite = null;
+      queueMicrotask(() => listener(payload));
+    }
     return () => {
+      listeners--;
       ipcRenderer.removeListener('synod:event', handler);
     };
   };

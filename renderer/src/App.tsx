@@ -39,6 +39,8 @@ export function App({ api }: { readonly api: SynodApi }) {
 
   /** What a finished step left to know (a join that reached nobody), until dismissed. */
   const [notice, setNotice] = useState<string | null>(null);
+  /** An invite link opened with the app (`#join=` in a browser, the system's in Electron), to offer. */
+  const [openedInvite, setOpenedInvite] = useState<string | null>(takeJoinFragment);
   /** Browser mode only: Electron's main process notifies of decisions itself. */
   const notices = useRef<BrowserNotices | null>(null);
 
@@ -69,6 +71,8 @@ export function App({ api }: { readonly api: SynodApi }) {
         setPeers(event.peers);
       } else if (event.type === 'group') {
         setGroup(event.group);
+      } else if (event.type === 'open-invite') {
+        setOpenedInvite(event.link);
       } else {
         setQuestions((list) => upsert(list, event.question));
       }
@@ -151,6 +155,15 @@ export function App({ api }: { readonly api: SynodApi }) {
           {STANDING[group.self]}
         </p>
       )}
+      {openedInvite !== null && status.group !== null && (
+        <p className="banner warning" role="alert" data-testid="invite-link-refused">
+          An invite link was opened, but this laptop is in a group already (“{status.group.name}”): it takes
+          part in one group at a time, so the link opened nothing.{' '}
+          <button type="button" className="ghost" onClick={() => setOpenedInvite(null)}>
+            Dismiss
+          </button>
+        </p>
+      )}
       {notice !== null && (
         <p className="banner warning" role="alert" data-testid="notice">
           {notice}{' '}
@@ -162,7 +175,9 @@ export function App({ api }: { readonly api: SynodApi }) {
       {status.group === null ? (
         <Onboarding
           api={api}
+          openedInvite={openedInvite}
           onDone={async (message) => {
+            setOpenedInvite(null);
             setNotice(message);
             await reload();
           }}
@@ -197,6 +212,21 @@ export function App({ api }: { readonly api: SynodApi }) {
       )}
     </div>
   );
+}
+
+/**
+ * In a browser, an invite link opens this page with `#join=<the link>` (see InvitePanel): taken out of
+ * the address bar at once, like the session code, and offered on the first page.
+ */
+function takeJoinFragment(): string | null {
+  const match = /^#join=(.+)$/s.exec(location.hash);
+  if (match === null) return null;
+  history.replaceState(null, '', location.pathname);
+  try {
+    return decodeURIComponent(match[1] ?? '');
+  } catch {
+    return match[1] ?? null;
+  }
 }
 
 /** Where this laptop stands in its group, when it is not a member (see GroupView.self). */

@@ -265,7 +265,12 @@ export type SynodEvent =
    * From the client's side, not the node's: whether the node answers (a browser page loses it when the
    * daemon stops or the laptop sleeps, and gets it back by itself). `problem` says why, when not.
    */
-  | { readonly type: 'connection'; readonly reachable: boolean; readonly problem: string | null };
+  | { readonly type: 'connection'; readonly reachable: boolean; readonly problem: string | null }
+  /**
+   * From the app's shell, not the node: an invite link (`web+synod:…`) was opened with the app. The
+   * page offers to join with it; nothing is joined without the user.
+   */
+  | { readonly type: 'open-invite'; readonly link: string };
 
 export interface CreateGroupInput {
   readonly groupName: string;

@@ -466,5 +466,7 @@ function formatEvent(event: SynodEvent): string {
       return event.reachable
         ? 'node: answering again\n'
         : `node: not answering (${event.problem ?? 'unknown'})\n`;
+    case 'open-invite':
+      return ''; // the desktop shell's, never the daemon's
   }
 }

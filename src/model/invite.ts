@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { inviteOfLink } from './invite-link.ts';
 import { LIMITS } from './limits.ts';
 import { typedText } from './question.ts';
 import { genesisId, genesisSchema, inviteIdSchema, type Genesis } from './group/changes.ts';
@@ -121,7 +122,7 @@ export function encodeGroupInvite(invite: GroupInvite): string {
  * signature is checked where the keys are: src/node/group).
  */
 export function decodeAnyInvite(text: string): Invite | GroupInvite {
-  const trimmed = text.trim();
+  const trimmed = inviteOfLink(text.trim());
   if (trimmed.startsWith(PREFIX)) return decodeInvite(trimmed);
   if (!trimmed.startsWith(GROUP_PREFIX)) {
     throw new InvalidInviteError(

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { inviteLink } from '../../src/model/invite-link.ts';
 import { DaemonProcess, waitFor } from '../helpers/daemons.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -128,14 +129,22 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
     await bob.getByRole('alert').filter({ hasText: 'an invite starts with "synod2:"' }).waitFor();
     await shot(bob, '03-invalid-invite');
 
-    for (const [page, name] of [
-      [bob, 'Bob'],
-      [carol, 'Carol'],
-    ] as const) {
-      await page.getByLabel('Your name').fill(name);
-      await page.getByLabel('Invite').fill(invite);
-      await page.getByRole('button', { name: 'Join group' }).click();
-    }
+    // Bob opens the invite as a link (as a browser does once the page registered web+synod:): the
+    // join form is filled, the link leaves the address bar, and nothing is joined before he clicks.
+    await bob.goto('about:blank');
+    await bob.goto(`${daemons[1]?.client.baseUrl}/#join=${encodeURIComponent(inviteLink(invite))}`);
+    await waitFor(
+      async () => (await bob.getByLabel('Invite').inputValue()) === invite,
+      10_000,
+      'the invite filled in',
+    );
+    assert.doesNotMatch(bob.url(), /join=/, 'the link is out of the address bar');
+    assert.equal((await daemons[1]?.client.status())?.group, null, 'not joined before the click');
+    await bob.getByLabel('Your name').fill('Bob');
+    await bob.getByRole('button', { name: 'Join group' }).click();
+    await carol.getByLabel('Your name').fill('Carol');
+    await carol.getByLabel('Invite').fill(invite);
+    await carol.getByRole('button', { name: 'Join group' }).click();
     for (const page of pages)
       await page.getByRole('heading', { name: 'Members (3 online)' }).waitFor({ timeout: 20_000 });
     // Each page lists its own member first, as "you".
@@ -474,5 +483,15 @@ describe('the app in a browser, against three headless nodes', { skip: missing ?
       /away: Bob, last seen .*no safe change of this group is possible/,
     );
     await shot(alice, '13-deciders-away');
+
+    // An invite link opened on a laptop in a group already opens nothing, and says so.
+    await alice.goto('about:blank');
+    await alice.goto(
+      `${daemons[0]?.client.baseUrl}/#join=${encodeURIComponent(inviteLink('synod2:whatever'))}`,
+    );
+    await alice
+      .getByTestId('invite-link-refused')
+      .filter({ hasText: 'in a group already (“Board games”)' })
+      .waitFor();
   });
 });

@@ -25,6 +25,9 @@ describe('the Electron build', { skip: built ? false : 'not built' }, () => {
       /nodeIntegration: false/,
       /setWindowOpenHandler/,
       /will-navigate/,
+      // Invite links (web+synod:…) open the app, and reach the page only as an event it may offer.
+      /setAsDefaultProtocolClient\(INVITE_LINK_SCHEME\)/,
+      /type: 'open-invite'/,
     ]) {
       assert.match(main, setting);
     }

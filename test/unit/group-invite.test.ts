@@ -9,6 +9,7 @@ import {
   isGroupInvite,
   type GroupInvite,
 } from '../../src/model/invite.ts';
+import { inviteLink, inviteOfLink } from '../../src/model/invite-link.ts';
 import { createGenesis } from '../../src/node/group/group-signing.ts';
 
 async function groupInvite(): Promise<GroupInvite> {
@@ -54,5 +55,25 @@ describe('invites of a group that keeps a group log', () => {
       ['no invite id', encodeGroupInvite({ ...invite, invite: { ...invite.invite, id: 'nope' } })],
     ];
     for (const [what, text] of cases) assert.throws(() => decodeAnyInvite(text), InvalidInviteError, what);
+  });
+
+  it('reads an invite as a link too: as typed, or %-encoded as a browser hands it over; other text is left as it is', async () => {
+    const invite = await groupInvite();
+    const text = encodeGroupInvite(invite);
+    const link = inviteLink(text);
+    assert.ok(link.startsWith('web+synod:synod2:'));
+    assert.equal(inviteOfLink(link), text);
+    assert.equal(inviteOfLink(encodeURIComponent(link)), text);
+    assert.equal(inviteOfLink('WEB+SYNOD:' + text), text);
+    assert.deepEqual(decodeAnyInvite(link), decodeAnyInvite(text));
+    assert.deepEqual(decodeAnyInvite(encodeURIComponent(link)), decodeAnyInvite(text));
+    // Not a link: unchanged, and judged as an invite is.
+    assert.equal(inviteOfLink('web+other:' + text), 'web+other:' + text);
+    assert.equal(
+      inviteOfLink('web%2Bsynod%3A%E0%A4%A'),
+      'web%2Bsynod%3A%E0%A4%A',
+      'broken encoding: as it is',
+    );
+    assert.throws(() => decodeAnyInvite('web+synod:hello'), InvalidInviteError);
   });
 });

@@ -1,10 +1,15 @@
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
 import type { SynodApi } from '../../../src/api/types.ts';
+import { INVITE_LINK_SCHEME, inviteLink } from '../../../src/model/invite-link.ts';
 import { errorText } from '../format.ts';
 import { Addresses } from './Addresses.tsx';
 
-/** The invite as text (to copy) and as a QR code (to scan), and this node's addresses. */
+/**
+ * The invite as text and as a link (to copy), and as a QR code (to scan), and this node's addresses.
+ * The link (`web+synod:…`) opens the app on a laptop that has it: the desktop app registers the
+ * scheme; a browser page does when its user asks ("Open invite links here").
+ */
 export function InvitePanel({
   api,
   addresses,
@@ -18,6 +23,11 @@ export function InvitePanel({
   const [invite, setInvite] = useState<string | null>(null);
   const [qr, setQr] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
+  const copy = (text: string, what: string) =>
+    navigator.clipboard.writeText(text).then(
+      () => setMessage(`${what} copied.`),
+      () => setMessage('Select the text and copy it.'),
+    );
 
   useEffect(() => {
     let live = true;
@@ -53,19 +63,40 @@ export function InvitePanel({
           onFocus={(e) => e.currentTarget.select()}
         />
       </label>
-      <button
-        type="button"
-        disabled={invite === null}
-        onClick={() => {
-          if (invite === null) return;
-          navigator.clipboard.writeText(invite).then(
-            () => setMessage('Copied.'),
-            () => setMessage('Select the text and copy it.'),
-          );
-        }}
-      >
-        Copy invite
-      </button>
+      <div className="inline">
+        <button
+          type="button"
+          disabled={invite === null}
+          onClick={() => invite !== null && void copy(invite, 'Invite')}
+        >
+          Copy invite
+        </button>
+        <button
+          type="button"
+          className="ghost"
+          disabled={invite === null}
+          data-testid="copy-invite-link"
+          onClick={() => invite !== null && void copy(inviteLink(invite), 'Invite link')}
+        >
+          Copy as a link
+        </button>
+        {window.synod === undefined && 'registerProtocolHandler' in navigator && (
+          <button
+            type="button"
+            className="ghost"
+            onClick={() => {
+              try {
+                navigator.registerProtocolHandler(INVITE_LINK_SCHEME, `${location.origin}/#join=%s`);
+                setMessage('If your browser asks, allow it: invite links then open this page.');
+              } catch (error) {
+                setMessage(`This browser does not open invite links here: ${errorText(error)}`);
+              }
+            }}
+          >
+            Open invite links here
+          </button>
+        )}
+      </div>
       {message !== null && <p className="muted small">{message}</p>}
       {qr !== null && <img className="qr" src={qr} alt="QR code of the invite" width={220} height={220} />}
       <details>

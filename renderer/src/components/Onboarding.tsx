@@ -1,5 +1,6 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import type { SynodApi } from '../../../src/api/types.ts';
+import { inviteOfLink } from '../../../src/model/invite-link.ts';
 import { LIMITS } from '../../../src/model/limits.ts';
 import { useAction } from '../use-action.ts';
 import { ErrorText } from './ErrorText.tsx';
@@ -10,15 +11,21 @@ const NAME_CHARS = LIMITS.displayNameChars;
 /** First run: a display name, then create a group or join one with an invite. */
 export function Onboarding({
   api,
+  openedInvite,
   onDone,
 }: {
   readonly api: SynodApi;
+  /** An invite link opened with the app: its invite fills the join form (joining still needs a click). */
+  readonly openedInvite: string | null;
   /** Called once in a group, with what the user should know (a join that reached nobody). */
   readonly onDone: (notice: string | null) => Promise<void>;
 }) {
   const [displayName, setDisplayName] = useState('');
   const [groupName, setGroupName] = useState('');
-  const [invite, setInvite] = useState('');
+  const [invite, setInvite] = useState(openedInvite === null ? '' : inviteOfLink(openedInvite));
+  useEffect(() => {
+    if (openedInvite !== null) setInvite(inviteOfLink(openedInvite));
+  }, [openedInvite]);
   const creating = useAction();
   const joining = useAction();
   const busy = creating.busy || joining.busy;
