@@ -379,7 +379,9 @@ export class SynodNode implements SynodApi {
       const store = await GroupStore.open(dir, node.#votes.signing);
       if (store !== null) await node.#startGroupLog(store, null, node.#votes.signing);
     }
-    await node.#link.start();
+    // A laptop that left its group or was removed from it takes no more part: it does not connect.
+    if (node.#isGone()) log.info('this laptop is no longer in its group: it keeps what it knew, offline');
+    else await node.#link.start();
     log.info('node started', { peerId: self, group: group?.group.name ?? null, storageError });
     return node;
   }
@@ -564,8 +566,29 @@ export class SynodNode implements SynodApi {
     );
   }
 
+  /** Whether the group log this node holds says that it left or was removed (never undone). */
+  #isGone(): boolean {
+    const standing = this.#group?.admin.standing;
+    return standing === 'left' || standing === 'removed';
+  }
+
   /** A new epoch is on disk: peers it made members are let in, one that left is let go; pages hear. */
   #onEpoch(epoch: Epoch): void {
+    if (this.#isGone()) {
+      // This laptop left or was removed: it has learned all it may, and stops connecting (it would
+      // only be an applicant the members keep answering, for ever).
+      const online = this.#members
+        .all()
+        .filter((m) => m.online)
+        .map((m) => m.peerId);
+      this.#link
+        .stop()
+        .catch((error: unknown) => this.#log.warn('could not leave the network', { error: String(error) }))
+        // Its own network stopping reports no disconnection: each member is noted offline here.
+        .finally(() => {
+          for (const peer of online) this.#onDisconnected(peer);
+        });
+    }
     for (const peer of this.#sessions.applicants()) if (isMember(epoch, peer)) this.#sessions.admit(peer);
     // A member that left is no member: its connection ends (it may connect again, as an applicant).
     if (isMember(epoch, this.peerId))

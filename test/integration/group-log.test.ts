@@ -204,6 +204,23 @@ describe('the group log on real daemons', { timeout: 180_000 }, () => {
       daemon('n4').client.createQuestion({ title: 'Still here?', options: ['Yes'], confirmAlone: true }),
       /left the group/,
     );
+    // Dave's laptop stops connecting (it would only be an applicant, answered for ever), after a
+    // restart too; it keeps what it knew.
+    await waitFor(
+      async () =>
+        (await daemon('n4').client.peers()).every((p) => !p.online) &&
+        (await daemon('n4').client.status()).addresses.length === 0,
+      10_000,
+      "Dave's laptop to leave the network",
+    );
+    await daemon('n4').stop();
+    await daemon('n4').start();
+    await sleep(2_000);
+    assert.ok(
+      (await daemon('n4').client.peers()).every((p) => !p.online),
+      'offline after a restart',
+    );
+    assert.equal((await groupOf('n4')).self, 'left');
   });
 
   it('a removal needs a majority of the other members: asked alone it changes nothing; approved, the member is out and told', async () => {
