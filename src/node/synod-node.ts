@@ -48,7 +48,6 @@ import { NodeViews } from './node-views.ts';
 import { Signing } from './identity/signing.ts';
 import { Timelines } from './timeline.ts';
 import { isForgery, VoteChecks } from './votes/vote-checks.ts';
-import { isMember, type Epoch } from '../model/group/epoch.ts';
 import type { QuestionDefinition } from '../model/question.ts';
 import type { GroupChange } from '../model/group/changes.ts';
 import { GroupStore } from './group/group-store.ts';
@@ -380,7 +379,8 @@ export class SynodNode implements SynodApi {
       if (store !== null) await node.#startGroupLog(store, null, node.#votes.signing);
     }
     // A laptop that left its group or was removed from it takes no more part: it does not connect.
-    if (node.#isGone()) log.info('this laptop is no longer in its group: it keeps what it knew, offline');
+    if (node.#group?.gone === true)
+      log.info('this laptop is no longer in its group: it keeps what it knew, offline');
     else await node.#link.start();
     log.info('node started', { peerId: self, group: group?.group.name ?? null, storageError });
     return node;
@@ -552,8 +552,15 @@ export class SynodNode implements SynodApi {
         send: (to, message) => this.#link.send(to, message),
         connectedPeers: () => [...this.#sessions.members(), ...this.#sessions.applicants()],
         members: () => this.#sessions.members(),
+        applicants: () => this.#sessions.applicants(),
+        admit: (peer) => this.#sessions.admit(peer),
+        expel: (peer) => this.#sessions.expel(peer),
+        leaveNetwork: () => this.#leaveNetwork(),
         rejected: (from, reason) => this.#rejected(from, reason),
-        changed: (epoch) => this.#onEpoch(epoch),
+        changed: () => {
+          this.#emit({ type: 'status', status: this.#status() });
+          this.#views.emitPeers([]);
+        },
         viewChanged: () => {
           const group = this.#group;
           if (group !== null) this.#emit({ type: 'group', group: group.view() });
@@ -566,35 +573,19 @@ export class SynodNode implements SynodApi {
     );
   }
 
-  /** Whether the group log this node holds says that it left or was removed (never undone). */
-  #isGone(): boolean {
-    const standing = this.#group?.admin.standing;
-    return standing === 'left' || standing === 'removed';
-  }
-
-  /** A new epoch is on disk: peers it made members are let in, one that left is let go; pages hear. */
-  #onEpoch(epoch: Epoch): void {
-    if (this.#isGone()) {
-      // This laptop left or was removed: it has learned all it may, and stops connecting (it would
-      // only be an applicant the members keep answering, for ever).
-      const online = this.#members
-        .all()
-        .filter((m) => m.online)
-        .map((m) => m.peerId);
-      this.#link
-        .stop()
-        .catch((error: unknown) => this.#log.warn('could not leave the network', { error: String(error) }))
-        // Its own network stopping reports no disconnection: each member is noted offline here.
-        .finally(() => {
-          for (const peer of online) this.#onDisconnected(peer);
-        });
-    }
-    for (const peer of this.#sessions.applicants()) if (isMember(epoch, peer)) this.#sessions.admit(peer);
-    // A member that left is no member: its connection ends (it may connect again, as an applicant).
-    if (isMember(epoch, this.peerId))
-      for (const peer of this.#sessions.members()) if (!isMember(epoch, peer)) this.#sessions.expel(peer);
-    this.#emit({ type: 'status', status: this.#status() });
-    this.#views.emitPeers([]);
+  /** This laptop left its group or was removed: it stops connecting (see GroupRoom). */
+  #leaveNetwork(): void {
+    const online = this.#members
+      .all()
+      .filter((m) => m.online)
+      .map((m) => m.peerId);
+    this.#link
+      .stop()
+      .catch((error: unknown) => this.#log.warn('could not leave the network', { error: String(error) }))
+      // Its own network stopping reports no disconnection: each member is noted offline here.
+      .finally(() => {
+        for (const peer of online) this.#onDisconnected(peer);
+      });
   }
 
   /** A question from a peer: by the group log's members, in a group that keeps one. */

@@ -36,8 +36,8 @@ export function GroupPage({
     );
   }
   const nameOf = (peerId: string) => {
-    const member = group.members.find((m) => m.peerId === peerId);
-    if (member !== undefined) return member.name;
+    const current = group.members.find((m) => m.peerId === peerId);
+    if (current !== undefined) return current.name;
     const former = group.former.findLast((f) => f.peerId === peerId);
     return former === undefined ? 'a former member' : `${former.name} (${former.how})`;
   };

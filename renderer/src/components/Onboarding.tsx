@@ -22,7 +22,7 @@ export function Onboarding({
 }) {
   const [displayName, setDisplayName] = useState('');
   const [groupName, setGroupName] = useState('');
-  const [invite, setInvite] = useState(openedInvite === null ? '' : inviteOfLink(openedInvite));
+  const [invite, setInvite] = useState('');
   useEffect(() => {
     if (openedInvite !== null) setInvite(inviteOfLink(openedInvite));
   }, [openedInvite]);

@@ -31,8 +31,16 @@ export interface GroupRoomContext {
   connectedPeers(): readonly string[];
   /** The members connected now. */
   members(): readonly string[];
+  /** The peers connected now that said a valid hello but are no members. */
+  applicants(): readonly string[];
+  /** Lets an applicant in as a member: the group has made its join. */
+  admit(peer: string): void;
+  /** Ends a member's connection: the group no longer counts it (it may come back as an applicant). */
+  expel(peer: string): void;
+  /** This laptop left or was removed: it stops connecting to the group. */
+  leaveNetwork(): void;
   rejected(from: string, reason: string): void;
-  /** A new epoch is this member's head, on disk. */
+  /** A new epoch is this member's head, on disk (after the room has let peers in or out). */
   changed(epoch: Epoch): void;
   /** What view() shows changed: a new epoch, or a removal asked or approved (each once on disk). */
   viewChanged(): void;
@@ -79,6 +87,7 @@ export class GroupRoom {
       removalApproved: (peer) => removals?.approvedAgainst(peer) ?? false,
       changed: (epoch) => {
         removals?.changed(epoch);
+        applyToConnections(ctx, epoch);
         ctx.changed(epoch);
         ctx.viewChanged();
       },
@@ -121,6 +130,12 @@ export class GroupRoom {
   }
 
   #failed: (error: Error) => void = () => undefined;
+
+  /** Whether the log this node holds says that it left or was removed (never undone): it stays offline. */
+  get gone(): boolean {
+    const standing = this.admin.standing;
+    return standing === 'left' || standing === 'removed';
+  }
 
   /** A member of the newest epoch this node holds. */
   admits(peer: string): boolean {
@@ -216,4 +231,25 @@ export class GroupRoom {
   async close(): Promise<void> {
     await this.store.close();
   }
+}
+
+/**
+ * What a new epoch means for this node's connections: applicants it made members are let in; while
+ * this laptop is a member, peers that are no longer members are let go; once it has left or been
+ * removed, it has learned all it may and stops connecting (it would only be an applicant the
+ * members keep answering, for ever).
+ */
+function applyToConnections(ctx: GroupRoomContext, epoch: Epoch): void {
+  if (isGone(epoch, ctx.self)) {
+    ctx.leaveNetwork();
+    return;
+  }
+  for (const peer of ctx.applicants()) if (isMember(epoch, peer)) ctx.admit(peer);
+  if (isMember(epoch, ctx.self))
+    for (const peer of ctx.members()) if (!isMember(epoch, peer)) ctx.expel(peer);
+}
+
+/** Whether `epoch` says that `peer` left or was removed and has not joined again since. */
+export function isGone(epoch: Epoch, peer: string): boolean {
+  return !isMember(epoch, peer) && epoch.departed.some((d) => d.peerId === peer);
 }
