@@ -1,24 +1,18 @@
-import { createHash } from 'node:crypto';
 import {
   approvalStatement,
-  changeStatement,
   encodeSlotValue,
   decodeSlotValue,
   inviteUseStatement,
   type GroupChange,
-  type GroupStatement,
   type SlotValue,
-  type UnsignedChange,
 } from '../model/group/changes.ts';
 import {
-  applyChange,
   changeProblem,
   isMember,
   slotConfig,
   slotDecision,
   slotOf,
   type Epoch,
-  type GroupVerifier,
 } from '../model/group/epoch.ts';
 import { GroupLog } from '../model/group/group-log.ts';
 import type { CoreEvent, CoreInput, Envelope, NodeId, PaxosMessage } from '../paxos/index.ts';
@@ -26,6 +20,22 @@ import { EventQueue } from './event-queue.ts';
 import { Prng } from './prng.ts';
 import { SimNode, type HeldOutput } from './sim-node.ts';
 import { SIM_CORE_OPTIONS } from './simulation.ts';
+import { GroupOracle } from './group-oracle.ts';
+import {
+  baseEpoch,
+  CHAOS_MS,
+  END_MS,
+  fakeSign,
+  HOSTILE,
+  inviteKey,
+  MEMBERS,
+  NEWCOMERS,
+  planGroupRun,
+  signed,
+  verify,
+  type GroupEvent,
+  type Request,
+} from './group-plan.ts';
 
 /*
  * The group log (src/model/group/) as the simulator plays it: five members and two newcomers run
@@ -66,67 +76,6 @@ export interface GroupSimResult {
   readonly trace: readonly string[];
 }
 
-const MEMBERS = ['m1', 'm2', 'm3', 'm4', 'm5'];
-const NEWCOMERS = ['j1', 'j2'];
-const HOSTILE = 'm5';
-const CHAOS_MS = 6_000;
-const END_MS = 40_000;
-
-/** Signatures the simulator can check without keys: a digest of the signer and the statement. */
-function fakeSign(signer: string, statement: GroupStatement): string {
-  return createHash('sha512')
-    .update(JSON.stringify([signer, statement]))
-    .digest('base64url');
-}
-
-/** A made-up invite key, shaped like a peer id (base58). */
-function inviteKey(invite: string): string {
-  return `Key${invite.replace(/0/g, 'z')}`;
-}
-
-const verify: GroupVerifier = (signer, statement, signature) => fakeSign(signer, statement) === signature;
-
-function signed<C extends UnsignedChange>(change: C): C & { signature: string } {
-  return {
-    ...change,
-    signature: fakeSign(change.by, changeStatement({ ...change, signature: '' } as GroupChange)),
-  };
-}
-
-/** The epoch every node starts from: five members (the newcomers hold it too, as if sent it). */
-function baseEpoch(): Epoch {
-  return {
-    groupId: '0123456789abcdef',
-    n: 0,
-    name: 'Sim club',
-    at: 0,
-    members: MEMBERS.map((peerId) => ({ peerId, name: peerId, joinedIn: 0 })),
-    invites: [],
-    departed: [],
-    recent: [],
-  };
-}
-
-type Request =
-  | { readonly kind: 'rename' | 'leave'; readonly by: string }
-  | { readonly kind: 'invite'; readonly by: string; readonly invite: string }
-  | { readonly kind: 'join'; readonly newcomer: string; readonly via: string; readonly invite: string }
-  | {
-      readonly kind: 'remove';
-      readonly by: string;
-      readonly target: string;
-      readonly approvers: readonly string[];
-    };
-
-type GroupEvent =
-  | { readonly type: 'deliver'; readonly from: NodeId; readonly to: NodeId; readonly message: PaxosMessage }
-  | { readonly type: 'fsync' | 'tick' | 'gossip'; readonly node: NodeId; readonly incarnation: number }
-  | { readonly type: 'request'; readonly request: Request }
-  | { readonly type: 'crash'; readonly node: NodeId; readonly downForMs: number }
-  | { readonly type: 'restart'; readonly node: NodeId }
-  | { readonly type: 'partition'; readonly side: ReadonlyMap<NodeId, number> }
-  | { readonly type: 'heal' };
-
 interface GroupNode {
   readonly machine: SimNode;
   log: GroupLog;
@@ -152,10 +101,7 @@ class GroupSimulation {
   readonly #nodes = new Map<NodeId, GroupNode>();
   readonly #trace: string[] | null;
   readonly #violations: string[] = [];
-  /** The oracle's own fold: epoch n, and the Accepteds of each slot by ballot. */
-  readonly #truth: Epoch[] = [baseEpoch()];
-  readonly #accepted = new Map<number, Map<string, { value: string; by: Set<NodeId> }>>();
-  readonly #values = new Map<number, SlotValue>();
+  readonly #oracle = new GroupOracle(baseEpoch(), (text) => this.#violation(text));
   #now = 0;
   #partition: ReadonlyMap<NodeId, number> | null = null;
   #crashes = 0;
@@ -191,7 +137,7 @@ class GroupSimulation {
       .filter(([id, node]) => node.machine.alive && isMember(node.log.head, id))
       .map(([, node]) => node.log.head.n);
     const slots = Math.max(...[...this.#nodes.values()].map((n) => n.log.head.n));
-    const applied = this.#truth.slice(1);
+    const applied = this.#oracle.epochs.slice(1);
     return {
       seed: this.#seed,
       violations: this.#violations,
@@ -210,50 +156,7 @@ class GroupSimulation {
 
   /** What happens in this execution: requests, crashes and a partition, all in the first seconds. */
   #plan(): void {
-    const rng = this.#rng;
-    const member = () => MEMBERS[rng.int(0, 3)] as string; // m1–m4: honest
-    let t = 50;
-    for (let i = 0; i < 10; i++) {
-      t += rng.int(50, 600);
-      const roll = rng.next();
-      if (roll < 0.25) this.#at(t, { kind: 'rename', by: member() });
-      else if (roll < 0.5) {
-        const newcomer = NEWCOMERS[rng.int(0, NEWCOMERS.length - 1)] as string;
-        const invite = createHash('sha256').update(`${this.#seed}:${i}`).digest('hex').slice(0, 16);
-        const by = member();
-        this.#at(t, { kind: 'invite', by, invite });
-        this.#at(t + rng.int(300, 2_500), { kind: 'join', newcomer, via: member(), invite });
-      } else if (roll < 0.6) this.#at(t, { kind: 'leave', by: MEMBERS[rng.int(1, 3)] as string });
-      else {
-        const by = member();
-        const target = rng.chance(0.5) ? HOSTILE : (MEMBERS.filter((m) => m !== by)[rng.int(0, 3)] as string);
-        const others = MEMBERS.filter((m) => m !== by && m !== target);
-        const approvers = others.filter(() => rng.chance(0.6));
-        this.#at(t, { kind: 'remove', by, target, approvers });
-      }
-    }
-    // The hostile member asks removals that nobody approves.
-    for (let i = 0; i < 2; i++)
-      this.#at(rng.int(100, 4_000), {
-        kind: 'remove',
-        by: HOSTILE,
-        target: MEMBERS[rng.int(0, 3)] as string,
-        approvers: [],
-      });
-    for (let i = 0; i < rng.int(0, 3); i++) {
-      const node = [...MEMBERS, ...NEWCOMERS][rng.int(0, 6)] as string;
-      this.#queue.push(rng.int(100, CHAOS_MS), { type: 'crash', node, downForMs: rng.int(100, 2_000) });
-    }
-    if (rng.chance(0.5)) {
-      const side = new Map([...MEMBERS, ...NEWCOMERS].map((id) => [id, rng.int(0, 1)]));
-      const at = rng.int(200, CHAOS_MS - 1_000);
-      this.#queue.push(at, { type: 'partition', side });
-      this.#queue.push(at + rng.int(200, 1_500), { type: 'heal' });
-    }
-  }
-
-  #at(t: number, request: Request): void {
-    this.#queue.push(t, { type: 'request', request });
+    for (const { at, event } of planGroupRun(this.#seed, this.#rng)) this.#queue.push(at, event);
   }
 
   #handle(event: GroupEvent): void {
@@ -488,7 +391,7 @@ class GroupSimulation {
     const node = this.#node(id);
     if (slot !== node.log.head.n) return;
     const encoded = encodeSlotValue(value);
-    const chosen = this.#chosen(slot);
+    const chosen = this.#oracle.chosen(slot);
     if (chosen === undefined) this.#violation(`${id} applied slot ${slot} before any value was chosen in it`);
     else if (chosen !== encoded)
       this.#violation(`${id} applied in slot ${slot} a value other than the chosen one`);
@@ -509,50 +412,9 @@ class GroupSimulation {
     this.#step(id, { kind: 'open', decision: slotDecision(head.n), config: slotConfig(epoch) });
   }
 
-  /** The chosen value of a slot by the oracle's own fold of the log, if one is chosen yet. */
-  #chosen(slot: number): string | undefined {
-    const value = this.#values.get(slot);
-    return value === undefined ? undefined : encodeSlotValue(value);
-  }
-
-  /**
-   * Extends the oracle's fold: slot n's value is the first to be accepted in one ballot by a strict
-   * majority of the acceptors of epoch n, as the oracle folded it (not as any node did).
-   */
-  #advance(): void {
-    for (;;) {
-      const n = this.#truth.length - 1;
-      const epoch = this.#truth[n] as Epoch;
-      const { acceptors } = slotConfig(epoch);
-      const chosen = [...(this.#accepted.get(n)?.values() ?? [])].find(
-        (b) => [...b.by].filter((a) => acceptors.includes(a)).length * 2 > acceptors.length,
-      );
-      const value = chosen === undefined ? null : decodeSlotValue(chosen.value);
-      if (value === null) return;
-      this.#values.set(n, value);
-      this.#checkRemoval(epoch, value);
-      // Applied whatever it is: whether it was valid is what the checks are for.
-      this.#truth.push(applyChange(epoch, value));
-    }
-  }
-
-  /** A removal needs a strict majority of the other members of its epoch: counted here from scratch. */
-  #checkRemoval(epoch: Epoch, value: SlotValue): void {
-    const change = value.change;
-    if (change.type !== 'remove' || slotConfig(epoch).acceptors.every((a) => a === HOSTILE)) return;
-    const others = epoch.members.map((m) => m.peerId).filter((p) => p !== change.target);
-    const approvers = new Set(
-      [change.by, ...change.approvals.map((a) => a.by)].filter((p) => others.includes(p)),
-    );
-    if (approvers.size * 2 <= others.length)
-      this.#violation(
-        `slot ${value.slot} removed ${change.target} with ${approvers.size} of ${others.length} others approving`,
-      );
-  }
-
   #send(from: NodeId, envelope: Envelope): void {
     const { to, message } = envelope;
-    if (message.kind === 'accepted') this.#noteAccepted(from, message);
+    if (message.kind === 'accepted') this.#oracle.noteAccepted(from, message);
     if (from === to) return this.#queue.push(this.#now, { type: 'deliver', from, to, message });
     const side = this.#partition;
     if (side !== null && side.get(from) !== side.get(to)) return;
@@ -561,18 +423,6 @@ class GroupSimulation {
     const copies = chaos && this.#rng.chance(0.03) ? 2 : 1;
     for (let i = 0; i < copies; i++)
       this.#queue.push(this.#now + this.#rng.int(1, chaos ? 80 : 20), { type: 'deliver', from, to, message });
-  }
-
-  #noteAccepted(from: NodeId, message: Extract<PaxosMessage, { kind: 'accepted' }>): void {
-    const slot = slotOf(message.decision);
-    if (slot === null) return;
-    const ballots = this.#accepted.get(slot) ?? new Map<string, { value: string; by: Set<NodeId> }>();
-    this.#accepted.set(slot, ballots);
-    const key = `${message.ballot.round}:${message.ballot.node}`;
-    const entry = ballots.get(key) ?? { value: message.value, by: new Set<NodeId>() };
-    ballots.set(key, entry);
-    entry.by.add(from);
-    this.#advance();
   }
 
   /**

@@ -1,6 +1,5 @@
 import {
   DEFAULT_CORE_OPTIONS,
-  formatBallot,
   type CoreEvent,
   type CoreInput,
   type CoreOptions,
@@ -9,14 +8,18 @@ import {
   type Envelope,
   type NodeId,
   type PaxosMessage,
-  placeholderSigner,
 } from '../paxos/index.ts';
 import { ClosingLayer, type CastVote } from './closing.ts';
 import { EventQueue } from './event-queue.ts';
-import { Oracle, type Violation } from './oracle.ts';
+import { Oracle } from './oracle.ts';
 import { Prng } from './prng.ts';
-import { LIAR, type Scenario } from './scenario.ts';
+import type { Scenario } from './scenario.ts';
 import { SimNode, type HeldOutput } from './sim-node.ts';
+import { describe, lie } from './sim-messages.ts';
+import type { DetectedConflict, FaultCounts, ReportedOutcome, SimulationResult } from './sim-results.ts';
+
+export type { DetectedConflict, FaultCounts, ReportedOutcome, SimulationResult } from './sim-results.ts';
+export { describe } from './sim-messages.ts';
 
 type SimEvent =
   | { readonly type: 'deliver'; readonly from: NodeId; readonly to: NodeId; readonly message: PaxosMessage }
@@ -35,49 +38,6 @@ type SimEvent =
   | { readonly type: 'partition'; readonly groups: readonly (readonly NodeId[])[] }
   | { readonly type: 'heal' }
   | { readonly type: 'chaos-ends' };
-
-/** What an execution went through: shows that the faults were really exercised. */
-export interface FaultCounts {
-  crashes: number;
-  lost: number;
-  duplicated: number;
-  cut: number;
-  decisionsChosen: number;
-}
-
-/** A node found two valid certificates for different outcomes of one decision. */
-export interface DetectedConflict {
-  readonly at: number;
-  readonly node: NodeId;
-  readonly decision: DecisionId;
-  readonly liars: readonly NodeId[];
-  readonly signedBoth: readonly NodeId[];
-}
-
-/** An outcome a node reported to its user. */
-export interface ReportedOutcome {
-  readonly at: number;
-  readonly node: NodeId;
-  readonly decision: DecisionId;
-  readonly value: string;
-}
-
-export interface SimulationResult {
-  readonly seed: number;
-  readonly violations: readonly Violation[];
-  /** When a quorum of acceptors had first accepted one value, per decision chosen (the oracle's view). */
-  readonly chosenAt: Readonly<Record<DecisionId, number>>;
-  /** Every outcome reported by any node, in the order they were reported. */
-  readonly reported: readonly ReportedOutcome[];
-  /** Safety violations the nodes themselves detected, with whom their evidence names. */
-  readonly conflicts: readonly DetectedConflict[];
-  readonly steps: number;
-  readonly messages: number;
-  readonly faults: FaultCounts;
-  readonly endedAt: number;
-  /** Filled only when tracing was asked for. */
-  readonly trace: readonly string[];
-}
 
 /** Core timings scaled to the simulated network (delays of a few ms to 100 ms). */
 export const SIM_CORE_OPTIONS: CoreOptions = {
@@ -485,38 +445,4 @@ class Simulation {
   #log(line: string): void {
     this.#trace?.push(`${String(this.#now).padStart(6)} ms  ${line}`);
   }
-}
-
-export function describe(message: PaxosMessage): string {
-  switch (message.kind) {
-    case 'prepare':
-      return `prepare ${message.decision} b=${formatBallot(message.ballot)}`;
-    case 'promise':
-      return `promise ${message.decision} b=${formatBallot(message.ballot)} accepted=${
-        message.accepted === null ? '⊥' : `${formatBallot(message.accepted.ballot)}:${message.accepted.value}`
-      }`;
-    case 'accept':
-      return `accept ${message.decision} b=${formatBallot(message.ballot)} v=${message.value}`;
-    case 'accepted':
-      return `accepted ${message.decision} b=${formatBallot(message.ballot)} v=${message.value}`;
-    case 'nack':
-      return `nack ${message.decision} b=${formatBallot(message.ballot)} promised=${formatBallot(message.promised)}`;
-    case 'decided':
-      return `decided ${message.decision} v=${message.value}`;
-    case 'query':
-      return `query ${message.decision}`;
-  }
-}
-
-/** The liar's Promise says it accepted nothing, signed like any of its Promises. */
-function lie(from: NodeId, envelope: Envelope): Envelope {
-  const { message } = envelope;
-  if (from !== LIAR || message.kind !== 'promise' || message.accepted === null) return envelope;
-  const statement = {
-    kind: 'promise',
-    decision: message.decision,
-    ballot: message.ballot,
-    accepted: null,
-  } as const;
-  return { ...envelope, message: { ...statement, signature: placeholderSigner(from)(statement) } };
 }

@@ -16,19 +16,12 @@ import type { Logger } from '../../util/logger.ts';
 import type { QuestionRecord } from '../questions/catalog.ts';
 import type { VoteBook } from './vote-book.ts';
 import { isForgery, type VoteChecks } from './vote-checks.ts';
+import { DeadlineCloser } from './deadline-closer.ts';
+import { ChosenSetWants } from './chosen-set-wants.ts';
 
-/** A member who is neither the asker nor an acceptor closes this long after the deadline (plus a part fixed per node and question), if nobody has. */
-export const CLOSE_GRACE_MS = 10_000;
-const CLOSE_JITTER_MS = 20_000;
 /** A vote set asked for is asked again after this long, if it has not come. */
 const SET_REQUEST_RETRY_MS = 3_000;
-/**
- * The votes of a chosen close that this node lacks are asked for again, from every member connected,
- * after 1 s, then twice as long each time up to 30 s, for as long as it lacks them; and at once from a
- * member that connects. Without them the node cannot show the winner or the final tally.
- */
-export const CHOSEN_SET_RETRY_FIRST_MS = 1_000;
-export const CHOSEN_SET_RETRY_MAX_MS = 30_000;
+export { CHOSEN_SET_RETRY_FIRST_MS, CHOSEN_SET_RETRY_MAX_MS } from './chosen-set-wants.ts';
 
 export interface VoteDeskContext {
   readonly self: string;
@@ -69,14 +62,13 @@ export interface VoteDeskContext {
 export class VoteDesk {
   readonly #ctx: VoteDeskContext;
   readonly #requested = new Map<string, number>();
-  /** The vote sets of chosen closes this node lacks, by question: when to ask again, and the delay after. */
-  readonly #wanted = new Map<string, { digest: string; at: number; delay: number }>();
-  #wantedTimer: ReturnType<typeof setTimeout> | null = null;
-  #timer: ReturnType<typeof setTimeout> | null = null;
-  #stopped = false;
+  readonly #wants: ChosenSetWants;
+  readonly #deadlines: DeadlineCloser;
 
   constructor(ctx: VoteDeskContext) {
     this.#ctx = ctx;
+    this.#deadlines = new DeadlineCloser(ctx);
+    this.#wants = new ChosenSetWants(ctx);
   }
 
   // ---- this node's votes, bids and closes ------------------------------------------------------
@@ -334,8 +326,7 @@ export class VoteDesk {
     const kept = await this.#ctx.book.keepSet(close, votes, isReserved(record.definition, close.by));
     if (kept === 'full') this.#ctx.rejected(from, `too many vote sets for question ${close.question}`);
     this.#requested.delete(`${close.question}:${close.digest}`);
-    if (kept !== 'full' && this.#wanted.get(close.question)?.digest === close.digest)
-      this.#wanted.delete(close.question);
+    if (kept !== 'full') this.#wants.arrived(close.question, close.digest);
     this.#ctx.changed(close.question);
   }
 
@@ -360,39 +351,13 @@ export class VoteDesk {
 
   /**
    * The question was decided with `value`: when that is a close whose votes this node lacks, ask for
-   * them until they come (see CHOSEN_SET_RETRY_FIRST_MS).
+   * them until they come (see ChosenSetWants).
    */
   wantChosenSet(question: QuestionDefinition, value: string): void {
     if (question.rule === 'quick') return;
     const close = decodeClose(value);
     if (close === null || this.#ctx.book.set(question.id, close.digest) !== undefined) return;
-    if (this.#wanted.get(question.id)?.digest === close.digest) return;
-    this.#wanted.set(question.id, { digest: close.digest, at: 0, delay: CHOSEN_SET_RETRY_FIRST_MS });
-    this.#askWanted();
-  }
-
-  #askWanted(): void {
-    if (this.#wantedTimer !== null) clearTimeout(this.#wantedTimer);
-    this.#wantedTimer = null;
-    if (this.#stopped) return;
-    const now = this.#ctx.now();
-    let next = Number.POSITIVE_INFINITY;
-    for (const [question, want] of this.#wanted) {
-      if (this.#ctx.book.set(question, want.digest) !== undefined) {
-        this.#wanted.delete(question);
-        continue;
-      }
-      if (want.at <= now) {
-        for (const peer of this.#ctx.connectedPeers())
-          this.#ctx.send(peer, { type: 'vote-set-request', question, digest: want.digest });
-        want.at = now + want.delay;
-        want.delay = Math.min(want.delay * 2, CHOSEN_SET_RETRY_MAX_MS);
-      }
-      next = Math.min(next, want.at);
-    }
-    if (next === Number.POSITIVE_INFINITY) return;
-    this.#wantedTimer = setTimeout(() => this.#askWanted(), Math.max(0, next - now));
-    this.#wantedTimer.unref?.();
+    this.#wants.want(question.id, close.digest);
   }
 
   /**
@@ -440,8 +405,7 @@ export class VoteDesk {
    * standing vote on the open votes and auctions.
    */
   connected(peer: string): void {
-    for (const [question, want] of this.#wanted)
-      this.#ctx.send(peer, { type: 'vote-set-request', question, digest: want.digest });
+    this.#wants.connected(peer);
     let batch: MemberVote[] = [];
     for (const record of this.#ctx.openRuleQuestions()) {
       for (const vote of this.#ctx.book.standing(record.id)) {
@@ -457,72 +421,14 @@ export class VoteDesk {
 
   // ---- deadlines ----------------------------------------------------------------------------
 
-  /**
-   * One timer for the nearest deadline of an open question. At it the asker's and the acceptors'
-   * nodes close it, each with its own view of the votes, and Paxos chooses one; any other member's node
-   * closes a little later (with a random part) if the question is still open, so that a vote closes
-   * even when its asker and acceptors are away, without every laptop of a large group closing at once.
-   */
+  /** Sets the timer of the nearest deadline again (see DeadlineCloser). */
   schedule(): void {
-    // Many questions learned at once (a catalog exchange) reschedule once.
-    if (this.#stopped || this.#rescheduling) return;
-    this.#rescheduling = true;
-    setImmediate(() => {
-      this.#rescheduling = false;
-      this.#reschedule();
-    });
-  }
-
-  #rescheduling = false;
-
-  #reschedule(): void {
-    if (this.#stopped) return;
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
-    const now = this.#ctx.now();
-    let next = Number.POSITIVE_INFINITY;
-    for (const record of this.#ctx.openRuleQuestions()) {
-      const due = this.#closesAt(record);
-      if (due !== null) next = Math.min(next, due);
-    }
-    if (next === Number.POSITIVE_INFINITY) return;
-    this.#timer = setTimeout(() => void this.#closeDue(), Math.max(0, Math.min(next - now, 2 ** 31 - 1)));
-    this.#timer.unref?.();
+    this.#deadlines.schedule();
   }
 
   stop(): void {
-    this.#stopped = true;
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    if (this.#wantedTimer !== null) clearTimeout(this.#wantedTimer);
-  }
-
-  async #closeDue(): Promise<void> {
-    this.#timer = null;
-    const now = this.#ctx.now();
-    for (const record of [...this.#ctx.openRuleQuestions()]) {
-      const due = this.#closesAt(record);
-      if (due === null || due > now) continue;
-      this.#closing.add(record.id);
-      await this.#ctx.close(record.id).catch((error: unknown) =>
-        this.#ctx.log.warn('could not close at the deadline', {
-          question: record.id,
-          error: String(error),
-        }),
-      );
-    }
-    this.#reschedule();
-  }
-
-  /** Questions this node has closed at their deadline (it does not close them again on its own). */
-  readonly #closing = new Set<string>();
-
-  #closesAt(record: QuestionRecord): number | null {
-    const { deadline, createdBy, acceptors } = record.definition;
-    if (deadline === null || this.#closing.has(record.id) || !mayVote(record.definition, this.#ctx.self))
-      return null;
-    if (createdBy === this.#ctx.self || acceptors.includes(this.#ctx.self)) return deadline;
-    // The same delay each time it is computed: derived from the question and this node.
-    return deadline + CLOSE_GRACE_MS + Math.floor(spread(`${record.id}:${this.#ctx.self}`) * CLOSE_JITTER_MS);
+    this.#deadlines.stop();
+    this.#wants.stop();
   }
 
   // ---- helpers -----------------------------------------------------------------------------------
@@ -558,11 +464,4 @@ export class VoteDesk {
 /** Whether `closer`'s vote sets are kept beyond MAX_SETS_PER_QUESTION: the asker's and acceptors'. */
 function isReserved(definition: QuestionDefinition, closer: string): boolean {
   return closer === definition.createdBy || definition.acceptors.includes(closer);
-}
-
-/** A number in [0, 1) from a string, the same on every run. */
-function spread(text: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
-  return (h >>> 0) / 2 ** 32;
 }
