@@ -5,6 +5,7 @@ import {
   type CloseInput,
   type CreateGroupInput,
   type CreateQuestionInput,
+  type GroupSummary,
   type GroupView,
   type JoinGroupInput,
   type JoinResult,
@@ -32,10 +33,29 @@ const SESSION_ENDED =
 export class HttpSynodClient implements SynodApi {
   readonly #base: string;
   readonly #token: string;
+  /** The group this client addresses; undefined: the laptop's first group. */
+  readonly #groupId: string | undefined;
 
-  constructor(baseUrl: string, token: string) {
+  constructor(baseUrl: string, token: string, groupId?: string) {
     this.#base = baseUrl.replace(/\/$/, '');
     this.#token = token;
+    this.#groupId = groupId;
+  }
+
+  /** The same daemon, addressing one of its laptop's groups (see `groups`). */
+  inGroup(groupId: string): HttpSynodClient {
+    return new HttpSynodClient(this.#base, this.#token, groupId);
+  }
+
+  /** The groups the laptop is in, is joining, or was in, its first group first. */
+  groups(): Promise<GroupSummary[]> {
+    return this.#call('GET', '/api/groups');
+  }
+
+  /** A call's path in the group this client addresses. */
+  #scoped(path: string): string {
+    if (this.#groupId === undefined || path === '/api/groups') return path;
+    return `/api/groups/${encodeURIComponent(this.#groupId)}${path.slice('/api'.length)}`;
   }
 
   /** Where the daemon's API is, e.g. http://127.0.0.1:4800. */
@@ -164,7 +184,7 @@ export class HttpSynodClient implements SynodApi {
       let problem = 'the connection to it ended';
       try {
         heard();
-        const res = await fetch(`${this.#base}/api/events`, {
+        const res = await fetch(`${this.#base}${this.#scoped('/api/events')}`, {
           headers: this.#headers(),
           signal: attempt.signal,
         });
@@ -215,7 +235,7 @@ export class HttpSynodClient implements SynodApi {
 
   async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const send = () =>
-      fetch(`${this.#base}${path}`, {
+      fetch(`${this.#base}${this.#scoped(path)}`, {
         method,
         headers: this.#headers(),
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),

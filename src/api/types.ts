@@ -74,6 +74,20 @@ export interface GroupView {
   }[];
 }
 
+/** One of the groups this laptop is in, is joining, or was in (see SynodNode). */
+export interface GroupSummary {
+  readonly id: string;
+  readonly name: string;
+  /** This laptop's name in it. */
+  readonly displayName: string;
+  /** The laptop's first group: the one that calls without a group address (`/api/...`, the CLI without --group). */
+  readonly first: boolean;
+  /** Where this laptop stands in it (see GroupView.self); a group without a group log: 'member'. */
+  readonly self: 'member' | 'joining' | 'left' | 'removed';
+  /** The questions this laptop holds of it. */
+  readonly questions: number;
+}
+
 export interface PeerView {
   readonly peerId: string;
   readonly name: string;

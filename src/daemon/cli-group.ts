@@ -1,7 +1,8 @@
-import type { GroupView, SynodApi } from '../api/types.ts';
+import type { HttpSynodClient } from '../api/http-client.ts';
+import type { GroupSummary, GroupView, SynodApi } from '../api/types.ts';
 import { forTerminal } from './terminal-text.ts';
 
-/* The CLI's words for a group that keeps a group log. */
+/* The CLI's words for the laptop's groups, and for a group that keeps a group log. */
 
 /** A member named by its peer id, or by its name when exactly one member of the group has it. */
 export async function memberId(api: SynodApi, text: string): Promise<string> {
@@ -44,4 +45,36 @@ export function formatGroup(group: GroupView): string {
       .map((h) => `  epoch ${h.epoch} ${new Date(h.at).toISOString()} ${h.summary}`),
   ];
   return forTerminal(`${lines.join('\n')}\n`);
+}
+
+/** One of the laptop's groups, named by its id, an id prefix, or its exact name. */
+export async function chooseGroup(client: HttpSynodClient, text: string): Promise<GroupSummary> {
+  const groups = await client.groups();
+  const exact = groups.find((g) => g.id === text);
+  if (exact !== undefined) return exact;
+  const byName = groups.filter((g) => g.name === text);
+  const matches = byName.length > 0 ? byName : groups.filter((g) => g.id.startsWith(text.toLowerCase()));
+  if (matches.length === 1) return matches[0] as GroupSummary;
+  throw new Error(
+    matches.length === 0
+      ? `this laptop is in no group "${text}" (see "synod groups")`
+      : `${matches.length} groups match "${text}": give the group id (see "synod groups")`,
+  );
+}
+
+/** The laptop's groups, for a terminal: one line each, the first marked. */
+export function formatGroups(groups: readonly GroupSummary[]): string {
+  if (groups.length === 0) return 'in no group yet: run "synod create-group" or "synod join"\n';
+  return forTerminal(
+    groups
+      .map(
+        (g) =>
+          `${g.id}  "${g.name}" as ${g.displayName}` +
+          (g.self === 'member' ? '' : ` (${g.self === 'joining' ? 'joining' : g.self})`) +
+          ` · ${g.questions} question${g.questions === 1 ? '' : 's'}` +
+          (g.first ? ' · first (used without --group)' : '') +
+          '\n',
+      )
+      .join(''),
+  );
 }

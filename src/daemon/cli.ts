@@ -13,7 +13,7 @@ import { defaultDataDir } from '../node/durable/data-dir.ts';
 import { readApiAccess } from './api-files.ts';
 import { startDaemon } from './daemon.ts';
 import { forTerminal, jsonForTerminal } from './terminal-text.ts';
-import { formatGroup, memberId } from './cli-group.ts';
+import { chooseGroup, formatGroup, formatGroups, memberId } from './cli-group.ts';
 
 const USAGE = `synod — agree on exactly one option with the laptops around you
 
@@ -35,10 +35,13 @@ Run a node:
                               key takes part, as in groups made before the log (tests, comparisons)
       --verbose               log protocol traffic
 
-Talk to the running node (all take --data-dir DIR and --json):
+Talk to the running node (all take --data-dir DIR and --json, and --group GROUP: a group id, an
+id prefix or its name; without it, the laptop's first group):
   status                      this node: peer id, group, addresses
-  create-group NAME --name YOU
-  join INVITE --name YOU       exits with 3 if no member answered (in the group, but alone so far)
+  groups                      the groups this laptop is in (one identity, a network of its own for each)
+  create-group NAME --name YOU   a new group (one more, if this laptop is in a group already)
+  join INVITE --name YOU       join a group (one more, if in a group already); exits with 3 if no
+                              member answered (in the group, but alone so far)
   invite                      the text another member needs to join (in a group with a group log:
                               the same invite for a day, for anyone who holds it)
       --single-use            a new invite, for one newcomer only
@@ -129,6 +132,7 @@ async function runDaemon(args: readonly string[]): Promise<number> {
     verbose: values.verbose,
   });
   const status = await daemon.node.status();
+  const others = (await daemon.node.groups()).filter((g) => !g.first);
   process.stdout.write(
     forTerminal(
       `synod daemon: peer ${status.peerId}\n  data ${dataDir}\n  API ${daemon.apiUrl} (token in ${dataDir}/api-token)\n` +
@@ -142,6 +146,7 @@ async function runDaemon(args: readonly string[]): Promise<number> {
         (status.group
           ? `  group "${status.group.name}" as ${status.displayName}\n`
           : '  in no group yet: run "synod create-group" or "synod join"\n') +
+        others.map((g) => `  also in "${g.name}" as ${g.displayName} (--group ${g.id})\n`).join('') +
         status.addresses.map((a) => `  listening on ${a}\n`).join('') +
         (status.storageError ? `  NOT VOTING: ${status.storageError}\n` : ''),
     ),
@@ -169,10 +174,13 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
       'single-use': { type: 'boolean', default: false },
       rule: { type: 'string' },
       deadline: { type: 'string' },
+      group: { type: 'string' },
     },
   });
   const access = await readApiAccess(values['data-dir'] ?? defaultDataDir());
-  const api = new HttpSynodClient(access.url, access.token);
+  const laptop = new HttpSynodClient(access.url, access.token);
+  const api =
+    values.group === undefined ? laptop : laptop.inGroup((await chooseGroup(laptop, values.group)).id);
   const out = (json: unknown, text: string) =>
     process.stdout.write(values.json ? `${jsonForTerminal(json)}\n` : forTerminal(text));
   const arg = (index: number, what: string): string => {
@@ -204,13 +212,18 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
       );
       return 0;
     }
+    case 'groups': {
+      const groups = await laptop.groups();
+      out(groups, formatGroups(groups));
+      return 0;
+    }
     case 'create-group': {
-      const s = await api.createGroup({ groupName: arg(0, 'the group name'), displayName: displayName() });
+      const s = await laptop.createGroup({ groupName: arg(0, 'the group name'), displayName: displayName() });
       out(s, `created the group "${s.group?.name}"; invite others with "synod invite"\n`);
       return 0;
     }
     case 'join': {
-      const result = await api.joinGroup({ invite: arg(0, 'the invite'), displayName: displayName() });
+      const result = await laptop.joinGroup({ invite: arg(0, 'the invite'), displayName: displayName() });
       const joined = result.admitted
         ? `joined the group "${result.status.group?.name}" as ${result.status.displayName}`
         : `asked to join the group "${result.status.group?.name}" as ${result.status.displayName}`;

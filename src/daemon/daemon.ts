@@ -76,6 +76,7 @@ export async function startDaemon(
   const hasUi = existsSync(join(RENDERER_DIST, 'index.html'));
   const api = await startApiOnStablePort(options.dataDir, options.apiPort, log, {
     api: node,
+    groups: node,
     access,
     log,
     ...(hasUi ? { staticDir: RENDERER_DIST } : {}),

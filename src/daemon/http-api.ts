@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { SynodError, type SynodApi, type SynodErrorCode } from '../api/types.ts';
+import { SynodError, type GroupSummary, type SynodApi, type SynodErrorCode } from '../api/types.ts';
 import type { Logger } from '../util/logger.ts';
 import type { ApiAccess } from './api-access.ts';
 
@@ -23,8 +23,18 @@ const STATUS_OF: Record<SynodErrorCode, number> = {
   unreachable: 502,
 };
 
+/** The laptop's groups, beside SynodApi (which is its first group): see SynodNode. */
+export interface GroupDirectory {
+  groups(): Promise<readonly GroupSummary[]>;
+  /** The API of one group by its id; throws `not-found` when the laptop is in no such group. */
+  inGroup(groupId: string): SynodApi;
+}
+
 export interface HttpApiOptions {
+  /** The laptop's first group, which `/api/...` addresses. */
   readonly api: SynodApi;
+  /** Its groups: `GET /api/groups`, and `/api/groups/:id/...` for any call in one of them. */
+  readonly groups?: GroupDirectory;
   readonly access: ApiAccess;
   readonly port: number;
   readonly log: Logger;
@@ -72,39 +82,39 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
     return header?.startsWith('Bearer ') === true && access.authorizes(header.slice(7));
   };
 
-  const routes: Record<string, (body: unknown, match: readonly (string | undefined)[]) => Promise<unknown>> =
-    {
-      'GET /api/status': () => api.status(),
-      'POST /api/group': (body) => api.createGroup(body as never),
-      'POST /api/join': (body) => api.joinGroup(body as never),
-      'GET /api/invite': () => api.invite(),
-      'POST /api/invites': (body) => api.invite(body as never),
-      'GET /api/group': () => api.group(),
-      'POST /api/group/name': (body) => api.renameGroup(body as never),
-      'POST /api/group/leave': () => api.leaveGroup(),
-      'POST /api/group/removals': (body) => api.requestRemoval(body as never),
-      'POST /api/group/removals/:id/approve': (_body, match) =>
-        api.approveRemoval({ member: match[1] ?? '' }),
-      'POST /api/invites/:id/revoke': (_body, match) => api.revokeInvite({ invite: match[1] ?? '' }),
-      'GET /api/peers': () => api.peers(),
-      'POST /api/peers': (body) => api.addPeer(body as never),
-      'GET /api/questions': () => api.questions(),
-      'POST /api/questions': (body) => api.createQuestion(body as never),
-      'GET /api/questions/:id/timeline': (_body, match) => api.timeline({ questionId: match[1] ?? '' }),
-      'POST /api/link': () => Promise.resolve({ url: `http://127.0.0.1:${port}/#code=${access.linkCode()}` }),
-      'POST /api/token': async () => {
-        await access.rotate();
-        return { ok: true };
-      },
-      'POST /api/questions/:id/proposals': (body, match) =>
-        api.propose({ ...(isObject(body) ? body : {}), questionId: match[1] ?? '' } as never),
-      'POST /api/questions/:id/votes': (body, match) =>
-        api.vote({ ...(isObject(body) ? body : {}), questionId: match[1] ?? '' } as never),
-      'POST /api/questions/:id/bids': (body, match) =>
-        api.bid({ ...(isObject(body) ? body : {}), questionId: match[1] ?? '' } as never),
-      'POST /api/questions/:id/close': (body, match) =>
-        api.close({ ...(isObject(body) ? body : {}), questionId: match[1] ?? '' } as never),
-    };
+  type Handler = (api: SynodApi, body: unknown, match: readonly (string | undefined)[]) => Promise<unknown>;
+  const routes: Record<string, Handler> = {
+    'GET /api/status': (api) => api.status(),
+    'POST /api/group': (api, body) => api.createGroup(body as never),
+    'POST /api/join': (api, body) => api.joinGroup(body as never),
+    'GET /api/invite': (api) => api.invite(),
+    'POST /api/invites': (api, body) => api.invite(body as never),
+    'GET /api/group': (api) => api.group(),
+    'POST /api/group/name': (api, body) => api.renameGroup(body as never),
+    'POST /api/group/leave': (api) => api.leaveGroup(),
+    'POST /api/group/removals': (api, body) => api.requestRemoval(body as never),
+    'POST /api/group/removals/:id/approve': (api, _body, match) =>
+      api.approveRemoval({ member: match[1] ?? '' }),
+    'POST /api/invites/:id/revoke': (api, _body, match) => api.revokeInvite({ invite: match[1] ?? '' }),
+    'GET /api/peers': (api) => api.peers(),
+    'POST /api/peers': (api, body) => api.addPeer(body as never),
+    'GET /api/questions': (api) => api.questions(),
+    'POST /api/questions': (api, body) => api.createQuestion(body as never),
+    'GET /api/questions/:id/timeline': (api, _body, match) => api.timeline({ questionId: match[1] ?? '' }),
+    'POST /api/link': () => Promise.resolve({ url: `http://127.0.0.1:${port}/#code=${access.linkCode()}` }),
+    'POST /api/token': async () => {
+      await access.rotate();
+      return { ok: true };
+    },
+    'POST /api/questions/:id/proposals': (api, body, match) =>
+      api.propose({ ...(isObject(body) ? body : {}), questionId: match[1] ?? '' } as never),
+    'POST /api/questions/:id/votes': (api, body, match) =>
+      api.vote({ ...(isObject(body) ? body : {}), questionId: match[1] ?? '' } as never),
+    'POST /api/questions/:id/bids': (api, body, match) =>
+      api.bid({ ...(isObject(body) ? body : {}), questionId: match[1] ?? '' } as never),
+    'POST /api/questions/:id/close': (api, body, match) =>
+      api.close({ ...(isObject(body) ? body : {}), questionId: match[1] ?? '' } as never),
+  };
   const compiled = Object.entries(routes).map(([key, handler]) => {
     const [method, path] = key.split(' ') as [string, string];
     return { method, pattern: new RegExp(`^${path.replace(':id', '([^/]+)')}$`), handler };
@@ -154,8 +164,26 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
         },
       });
     }
-    if (req.method === 'GET' && url.pathname === '/api/events') return streamEvents(res);
-    const route = compiled.find((r) => r.method === req.method && r.pattern.test(url.pathname));
+    if (req.method === 'GET' && url.pathname === '/api/groups' && options.groups !== undefined)
+      return sendJson(res, 200, await options.groups.groups());
+    // `/api/groups/:id/…` is the call `/api/…` in that group.
+    let target = api;
+    let path = url.pathname;
+    const scoped = /^\/api\/groups\/([0-9a-f]{16})(\/.+)$/.exec(path);
+    if (scoped !== null && options.groups !== undefined) {
+      try {
+        target = options.groups.inGroup(scoped[1] as string);
+      } catch (error) {
+        if (error instanceof SynodError)
+          return sendJson(res, STATUS_OF[error.code], {
+            error: { code: error.code, message: error.message },
+          });
+        throw error;
+      }
+      path = `/api${scoped[2] as string}`;
+    }
+    if (req.method === 'GET' && path === '/api/events') return streamEvents(res, target);
+    const route = compiled.find((r) => r.method === req.method && r.pattern.test(path));
     if (route === undefined)
       return sendJson(res, 404, {
         error: { code: 'not-found', message: `no ${req.method} ${url.pathname}` },
@@ -168,7 +196,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
       body = parsed.value;
     }
     try {
-      const result = await route.handler(body, url.pathname.match(route.pattern) ?? []);
+      const result = await route.handler(target, body, path.match(route.pattern) ?? []);
       sendJson(res, 200, result);
     } catch (error) {
       if (error instanceof SynodError)
@@ -193,7 +221,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
     sendJson(res, 200, { session });
   }
 
-  function streamEvents(res: ServerResponse): void {
+  function streamEvents(res: ServerResponse, source: SynodApi): void {
     if (eventStreams >= MAX_EVENT_STREAMS) {
       return sendJson(res, 503, {
         error: { code: 'busy', message: `at most ${MAX_EVENT_STREAMS} event streams at once` },
@@ -211,7 +239,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
       else res.write(chunk);
     };
     write(': synod events\n\n');
-    const unsubscribe = api.subscribe((event) => write(`data: ${JSON.stringify(event)}\n\n`));
+    const unsubscribe = source.subscribe((event) => write(`data: ${JSON.stringify(event)}\n\n`));
     const keepAlive = setInterval(() => write(': keep-alive\n\n'), 15_000);
     res.on('close', () => {
       eventStreams--;

@@ -1,14 +1,18 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { inputSchemas, parseInput } from '../api/schemas.ts';
 import {
   SynodError,
   type AddPeerResult,
-  type GroupView,
   type BidInput,
   type CloseInput,
   type CreateGroupInput,
   type CreateQuestionInput,
+  type GroupSummary,
+  type GroupView,
   type JoinGroupInput,
   type JoinResult,
   type NodeStatus,
@@ -21,47 +25,24 @@ import {
   type TimelineEntry,
   type VoteInput,
 } from '../api/types.ts';
-import { LIMITS } from '../model/limits.ts';
+import { decodeAnyInvite, InvalidInviteError } from '../model/invite.ts';
 import type { CoreOptions } from '../paxos/index.ts';
+import { nodeFs } from '../storage/fs.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
-import { loadGroupConfig, type GroupConfig } from './network/group-config.ts';
-import { GroupLink } from './network/group-link.ts';
 import { acquireDataDirLock, type DataDirLock, type OwnerKind } from './durable/data-dir-lock.ts';
-import { prepareDataDir, tightenFileModes } from './durable/data-dir.ts';
+import { FILES, prepareDataDir, tightenFileModes } from './durable/data-dir.ts';
+import { openGroupStorage } from './durable/node-storage.ts';
+import { GroupNode } from './group-node.ts';
 import { createIdentity, loadIdentity, refuseLostIdentity } from './identity/identity.ts';
-import { openNodeStorage, type NodeStorage } from './durable/node-storage.ts';
-import {
-  assembleNodeState,
-  closeNodeState,
-  reopenCatalogQuestions,
-  type NodeState,
-} from './durable/node-state.ts';
-import { MemberRegistry } from './members/members.ts';
-import { MemberSessions } from './members/member-sessions.ts';
-import { MessageRouter } from './message-router.ts';
-import { NodeEvents } from './node-events.ts';
-import { Membership } from './members/membership.ts';
 import type { QuestionLimits } from './questions/question-catalog.ts';
-import { QuestionExchange } from './questions/question-exchange.ts';
-import { QuestionApi } from './questions/question-api.ts';
-import { NodeViews } from './node-views.ts';
-import { Signing } from './identity/signing.ts';
-import { Timelines } from './timeline.ts';
-import { isForgery, VoteChecks } from './votes/vote-checks.ts';
-import type { QuestionDefinition } from '../model/question.ts';
-import type { GroupChange } from '../model/group/changes.ts';
-import { GroupStore } from './group/group-store.ts';
-import { GroupRoom } from './group/group-room.ts';
-import { GroupApi } from './group/group-api.ts';
-import { VoteDesk } from './votes/vote-desk.ts';
 
 export interface NodeOptions {
   readonly dataDir: string;
-  /** Multiaddrs to listen on; default all interfaces, a free TCP port. */
+  /** Multiaddrs to listen on; default all interfaces, a free TCP port (the first group's; see GROUPS_DIR). */
   readonly listen?: readonly string[];
   readonly mdns?: boolean;
   readonly mdnsIntervalMs?: number;
-  /** Addresses (with /p2p/) to dial besides the remembered ones. */
+  /** Addresses (with /p2p/) to dial besides the remembered ones, in the first group. */
   readonly staticPeers?: readonly string[];
   readonly coreOptions?: CoreOptions;
   /** Acceptors of the questions this node creates (1 to LIMITS.maxAcceptors, default 7). */
@@ -83,217 +64,46 @@ export interface NodeOptions {
 }
 
 /**
- * One Synod member: identity, durable Paxos state, question catalog, group membership and the
- * network, wired together. It implements SynodApi, which the daemon serves over HTTP and the
- * Electron preload exposes over IPC; every input is validated here, once.
+ * Where the laptop's groups after its first keep their files: one directory each, named at random
+ * when the group is made or joined. The first group keeps the data directory's own files, where a
+ * Synod of one group per laptop kept them, so that nothing moves on disk.
+ */
+export const GROUPS_DIR = 'groups';
+const GROUP_DIR_NAME = /^[0-9a-f]{16}$/;
+
+/**
+ * This laptop in Synod: its one identity and the groups it is in, each a GroupNode with its own
+ * state, catalog, group log and network (its own private-network key, so its own libp2p host). It
+ * holds the data directory's lock. As SynodApi it is its first group, as before there were several;
+ * `inGroup` gives any other, and creating or joining when the first is taken adds a group.
  */
 export class SynodNode implements SynodApi {
   readonly peerId: string;
-  readonly #privateKey: PrivateKey;
-  readonly #log: Logger;
-  readonly #members: MemberRegistry;
-  readonly #membership: Membership;
-  readonly #sessions: MemberSessions;
-  readonly #storage: NodeState | null;
-  readonly #lock: DataDirLock;
-  #storageError: string | null;
-  readonly #link: GroupLink;
-  /** This node's signatures and the checks of others', for its group (null until it is in one). */
-  #votes: { readonly signing: Signing; readonly checks: VoteChecks } | null = null;
-  #rejectedMessages = 0;
-  readonly #events: NodeEvents;
-  readonly #timelines = new Timelines();
-  readonly #exchange: QuestionExchange | null;
-  readonly #desk: VoteDesk | null;
-  readonly #router: MessageRouter;
-  readonly #questionApi: QuestionApi;
-  readonly #views: NodeViews;
-  readonly #groupApi: GroupApi;
   readonly #options: NodeOptions;
-  #group: GroupRoom | null = null;
+  readonly #privateKey: PrivateKey;
+  readonly #lock: DataDirLock;
+  readonly #log: Logger;
+  readonly #first: GroupNode;
+  /** The groups after the first, by the name of their directory. */
+  readonly #others: Map<string, GroupNode>;
+  /** Additions run one at a time: two joins of one group must not both make a directory. */
+  #adding: Promise<unknown> = Promise.resolve();
+  #stopped = false;
 
   private constructor(
     options: NodeOptions,
     privateKey: PrivateKey,
-    members: MemberRegistry,
-    group: GroupConfig | null,
-    storage: NodeState | null,
-    storageError: string | null,
     lock: DataDirLock,
+    first: GroupNode,
+    others: Map<string, GroupNode>,
   ) {
-    this.#lock = lock;
     this.#options = options;
     this.#privateKey = privateKey;
-    this.peerId = peerIdFromPrivateKey(privateKey).toString();
+    this.#lock = lock;
     this.#log = options.log ?? silentLogger;
-    this.#events = new NodeEvents(this.#log);
-    this.#members = members;
-    this.#membership = new Membership(members, this.peerId, Date.now(), () => this.#votes?.signing ?? null);
-    this.#link = new GroupLink(
-      {
-        dataDir: options.dataDir,
-        privateKey,
-        self: this.peerId,
-        log: this.#log,
-        members,
-        ...(options.listen === undefined ? {} : { listen: options.listen }),
-        ...(options.mdns === undefined ? {} : { mdns: options.mdns }),
-        ...(options.mdnsIntervalMs === undefined ? {} : { mdnsIntervalMs: options.mdnsIntervalMs }),
-        ...(options.staticPeers === undefined ? {} : { extraPeers: options.staticPeers }),
-      },
-      {
-        hints: () => this.#membership.hints(),
-        greeted: () => this.#sessions.members(),
-        received: (from, message, bytes) => this.#sessions.receive(from, message, bytes),
-        connected: (peer) => this.#sessions.connected(peer),
-        disconnected: (peer) => this.#onDisconnected(peer),
-        rejected: (from, reason) => this.#rejected(from, reason),
-        useKeys: (config) => this.#useGroupKeys(config),
-        joined: () => this.#emit({ type: 'status', status: this.#status() }),
-        peersChanged: () => this.#views.emitPeers([]),
-        nameOf: (peer) => this.#views.nameOf(peer),
-      },
-      group,
-    );
-    this.#sessions = new MemberSessions(this.#membership, {
-      groupId: () => this.#link.config?.group.id ?? null,
-      ownRecord: () =>
-        this.#membership.ownRecord(this.#link.config?.displayName ?? 'me', this.#ownAddresses()),
-      send: (peer, message) => this.#link.send(peer, message),
-      hangUp: (peer) => this.#link.hangUp(peer),
-      rejected: (from, reason) => this.#rejected(from, reason),
-      greeted: (peer) => {
-        this.#router.greeted(peer);
-        this.#group?.met(peer);
-      },
-      message: (from, message) => this.#router.message(from, message),
-      // In a group that keeps a group log, only the members of its newest epoch are members.
-      admits: (peer) => this.#group?.admits(peer) ?? true,
-      applicant: (peer) => this.#group?.met(peer),
-    });
-    if (group !== null) this.#useGroupKeys(group);
-    this.#storage = storage;
-    this.#storageError = storageError;
-    this.#views = new NodeViews({
-      self: this.peerId,
-      storage,
-      members,
-      displayName: () => this.#link.config?.displayName ?? null,
-      lastDial: (peer) => this.#link.lastDial(peer),
-      storageError: () => this.#storageError,
-      emit: (event) => this.#emit(event),
-      isMember: (peer) => this.#group?.admits(peer) ?? true,
-    });
-    this.#exchange =
-      storage === null
-        ? null
-        : new QuestionExchange({
-            catalog: storage.catalog,
-            driver: storage.driver,
-            send: (to, message) => this.#link.send(to, message),
-            connectedPeers: () => this.#link.connectedPeers(),
-            questionProblem: (definition) => this.#questionProblem(definition),
-            waits: (from, definition) => this.#group?.waits(from, definition) ?? false,
-            outcomeProblem: (definition, outcome) =>
-              this.#requireVotes().checks.outcomeProblem(definition, outcome.value, outcome.certificate),
-            rejected: (from, reason) => this.#rejected(from, reason),
-            changed: (record) => {
-              this.#views.emitQuestion(record.id);
-              if (record.definition.deadline !== null) this.#desk?.schedule();
-            },
-            decidedBefore: (id, value) =>
-              this.#router.coreEvent({ kind: 'decided', decision: id, value, ownProposal: null }),
-            now: () => Date.now(),
-          });
-    this.#desk = storage === null ? null : this.#createDesk(storage);
-    this.#router = new MessageRouter({
-      log: this.#log,
-      membership: this.#membership,
-      timelines: this.#timelines,
-      storage,
-      exchange: this.#exchange,
-      desk: this.#desk,
-      checks: () => this.#votes?.checks ?? null,
-      connectedPeers: () => this.#link.connectedPeers(),
-      send: (to, message) => this.#link.send(to, message),
-      redialSoon: (peer) => this.#link.redialSoon(peer),
-      memberAnnouncements: () => this.#memberAnnouncements(),
-      peersChanged: (changed) => this.#views.emitPeers(changed),
-      questionChanged: (record) => this.#views.emitQuestion(record.id),
-      decided: (id) => this.#events.decided(id),
-      rejected: (from, reason, count) => this.#rejected(from, reason, count),
-      storageFailed: (error) => this.#onStorageFailure(error),
-      group: () => this.#group?.routes() ?? null,
-    });
-    this.#questionApi = new QuestionApi({
-      self: this.peerId,
-      acceptorsPerQuestion: options.acceptorsPerQuestion ?? LIMITS.defaultAcceptors,
-      requireGroup: () => {
-        this.#link.requireGroup();
-        this.#group?.admin.requireMember();
-      },
-      requireStorage: () => this.#requireStorage(),
-      requireChecks: () => this.#requireVotes().checks,
-      requireDesk: () => this.#requireDesk(),
-      members: () => this.#group?.questionMembers((p) => this.#members.get(p)) ?? this.#members.all(),
-      groupEpoch: () => this.#group?.store.head.n,
-      connectedPeers: () => this.#link.connectedPeers(),
-      send: (peer, message) => this.#link.send(peer, message),
-      view: (id) => this.#views.question(id),
-      emit: (event) => this.#emit(event),
-      outcome: (questionId, waitMs) => this.#events.outcome(questionId, waitMs),
-      scheduleDeadlines: () => this.#desk?.schedule(),
-    });
-    this.#groupApi = new GroupApi({
-      self: this.peerId,
-      dataDir: options.dataDir,
-      privateKey,
-      groupLog: options.groupLog !== false,
-      link: this.#link,
-      room: () => this.#group,
-      startRoom: (store, ownJoin, signing) => this.#startGroupLog(store, ownJoin, signing),
-      requireStorage: () => void this.#requireStorage(),
-      members: () => this.#sessions.members(),
-      applicants: () => this.#sessions.applicants(),
-      nameOf: (peer) => this.#views.nameOf(peer),
-      status: () => this.#status(),
-      statusChanged: () => this.#emit({ type: 'status', status: this.#status() }),
-    });
-  }
-
-  /**
-   * A message refused: counted and logged; a forged signature also counts against its sender, which
-   * is cut off after a few (see MemberSessions.forged).
-   */
-  #rejected(from: string, reason: string, count = 1): void {
-    this.#rejectedMessages += count;
-    this.#log.warn('rejected a message', { from, reason });
-    if (isForgery(reason)) this.#sessions.forged(from);
-  }
-
-  #createDesk(storage: NodeState): VoteDesk {
-    return new VoteDesk({
-      self: this.peerId,
-      book: storage.votes,
-      log: this.#log,
-      question: (id) => storage.catalog.get(id),
-      openRuleQuestions: () =>
-        [...storage.catalog.ruleQuestions()].filter((r) => this.#chosen(r.id) === null),
-      chosen: (id) => this.#chosen(id),
-      checks: () => this.#requireVotes().checks,
-      connectedPeers: () => this.#link.connectedPeers(),
-      send: (to, message) => this.#link.send(to, message),
-      rejected: (from, reason) => this.#rejected(from, reason),
-      changed: (id) => this.#views.emitQuestion(id),
-      close: async (id) => {
-        await this.close({ questionId: id, waitMs: 0 });
-      },
-      proposal: (id) => storage.driver.core.decision(id)?.proposer.proposal ?? null,
-      accepted: (id) => storage.driver.core.decision(id)?.acceptor.accepted?.value ?? null,
-      revise: (id, value) => storage.driver.input({ kind: 'revise', decision: id, value }),
-      redeliver: (from, message) => this.#router.message(from, { type: 'paxos', message }),
-      now: () => Date.now(),
-    });
+    this.#first = first;
+    this.#others = others;
+    this.peerId = peerIdFromPrivateKey(privateKey).toString();
   }
 
   static async start(options: NodeOptions): Promise<SynodNode> {
@@ -315,308 +125,244 @@ export class SynodNode implements SynodApi {
     const log = options.log ?? silentLogger;
     let privateKey = await loadIdentity(dir);
     if (privateKey === null) await refuseLostIdentity(dir);
-    let opened: NodeStorage | null = null;
-    let storageError: string | null = null;
     // A node that has an identity has voted under it: its state must be there (create only when new).
-    const result = await openNodeStorage(dir, privateKey === null);
-    if (result.ok) {
-      opened = result.storage;
-      if (opened.recovery.tornBytes > 0 || opened.recovery.repairedCommits > 0) {
-        log.warn('recovered the state log after a crash', { ...opened.recovery });
-      }
-    } else {
-      storageError = result.error;
-      log.error('refusing to vote', { error: result.error });
-    }
+    // The state log is made before the identity, so that a crash between the two cannot leave an
+    // identity without its state.
+    const opened = await openGroupStorage(dir, privateKey === null, log);
     privateKey ??= await createIdentity(dir);
-    const members = await MemberRegistry.load(dir);
-    members.startNotingConnections();
-    const group = await loadGroupConfig(dir);
-    const self = peerIdFromPrivateKey(privateKey).toString();
-
-    let node: SynodNode | null = null;
-    const storage =
-      opened === null
-        ? null
-        : assembleNodeState(self, opened, options, {
-            // Signed with the group's domain; a node in no group has no decision to vote on yet.
-            sign: (statement) => (node === null ? '' : (node.#votes?.signing.sign(statement) ?? '')),
-            send: (to, message) => {
-              if (node === null) return;
-              node.#log.debug('paxos out', { to, message });
-              node.#link.send(to, { type: 'paxos', message });
-            },
-            event: (event) => {
-              if (node !== null) node.#router.coreEvent(event);
-            },
-            failed: (error) => {
-              if (node !== null) node.#onStorageFailure(error);
-            },
-            sent: (to, message) => {
-              if (node === null || message.decision.startsWith('group:')) return;
-              node.#timelines.record('sent', to, message);
-              // A message to itself is delivered locally at once: it is also received.
-              if (to === self) node.#timelines.record('received', to, message);
-            },
-            acceptable: (decision, value) =>
-              node === null || node.#desk === null ? true : node.#desk.acceptable(decision, value),
-            admitsOwn: (message) => node === null || node.#desk === null || node.#desk.admitsOwn(message),
-          });
-    const started = new SynodNode(options, privateKey, members, group, storage, storageError, lock);
-    node = started;
-    if (storage !== null)
-      await reopenCatalogQuestions(storage, Date.now()).catch((error: unknown) =>
-        started.#onStorageFailure(error instanceof Error ? error : new Error(String(error))),
-      );
-    node.#desk?.schedule();
-    // A vote decided while this node lacked its votes (a crash, or the votes never came): ask again.
-    for (const record of storage?.catalog.ruleQuestions() ?? []) {
-      const chosen = node.#chosen(record.id);
-      if (chosen !== null) node.#desk?.wantChosenSet(record.definition, chosen);
+    const first = await GroupNode.start({ ...options, dataDir: dir, privateKey, opened });
+    const others = new Map<string, GroupNode>();
+    try {
+      for (const name of await groupDirectories(dir, log)) {
+        const groupDir = join(dir, GROUPS_DIR, name);
+        await tightenFileModes(groupDir);
+        others.set(name, await startOther(options, privateKey, groupDir, false, log));
+      }
+    } catch (error) {
+      for (const node of [first, ...others.values()]) await node.stop().catch(() => {});
+      throw error;
     }
-    if (group !== null && storage !== null && node.#votes !== null) {
-      const store = await GroupStore.open(dir, node.#votes.signing);
-      if (store !== null) await node.#startGroupLog(store, null, node.#votes.signing);
-    }
-    // A laptop that left its group or was removed from it takes no more part: it does not connect.
-    if (node.#group?.gone === true)
-      log.info('this laptop is no longer in its group: it keeps what it knew, offline');
-    else await node.#link.start();
-    log.info('node started', { peerId: self, group: group?.group.name ?? null, storageError });
-    return node;
+    return new SynodNode(options, privateKey, lock, first, others);
   }
 
   async stop(): Promise<void> {
-    await this.#group?.stop();
-    this.#desk?.stop();
-    this.#exchange?.stop();
-    await this.#storage?.driver.stop();
-    await this.#link.stop();
-    if (this.#storage !== null) await closeNodeState(this.#storage);
-    await this.#group?.close();
-    await this.#members.stop();
+    this.#stopped = true;
+    await this.#adding.catch(() => {});
+    for (const node of [this.#first, ...this.#others.values()]) await node.stop();
     await this.#lock.release();
   }
 
-  // ---- SynodApi -------------------------------------------------------------------------------
+  // ---- the laptop's groups --------------------------------------------------------------------
 
-  async status(): Promise<NodeStatus> {
-    return this.#status();
+  /** The groups this laptop is in, is joining, or was in, its first group first. */
+  async groups(): Promise<GroupSummary[]> {
+    const summaries: GroupSummary[] = [];
+    for (const [node, first] of this.#all()) {
+      const summary = await node.summary(first);
+      if (summary !== null) summaries.push(summary);
+    }
+    return summaries;
   }
 
-  createGroup(input: CreateGroupInput): Promise<NodeStatus> {
-    return this.#groupApi.createGroup(input);
+  /** The node of one of this laptop's groups, by its id. */
+  inGroup(groupId: string): SynodApi {
+    for (const [node] of this.#all()) if (node.groupId === groupId) return node.api;
+    throw new SynodError('not-found', `this laptop is in no group ${groupId} (see "synod groups")`);
   }
 
-  joinGroup(input: JoinGroupInput): Promise<JoinResult> {
-    return this.#groupApi.joinGroup(input);
+  *#all(): Generator<[GroupNode, boolean]> {
+    yield [this.#first, true];
+    for (const node of this.#others.values()) yield [node, false];
+  }
+
+  /** Creates a group: the first, or (when the first is taken) one more. */
+  async createGroup(input: CreateGroupInput): Promise<NodeStatus> {
+    parseInput(inputSchemas.createGroup, input);
+    if (this.#first.groupId === null) return this.#first.api.createGroup(input);
+    return this.#add((node) => node.api.createGroup(input));
+  }
+
+  /** Joins a group with an invite: as the first, or (when the first is taken) one more. */
+  async joinGroup(input: JoinGroupInput): Promise<JoinResult> {
+    const { invite } = parseInput(inputSchemas.joinGroup, input);
+    if (this.#first.groupId === null) return this.#first.api.joinGroup(input);
+    let groupId: string;
+    try {
+      groupId = decodeAnyInvite(invite).id;
+    } catch (error) {
+      if (error instanceof InvalidInviteError) throw new SynodError('invalid-input', error.message);
+      throw error;
+    }
+    return this.#add(async (node) => {
+      for (const [other] of this.#all()) {
+        if (other.groupId === groupId)
+          throw new SynodError(
+            'already-in-group',
+            `this laptop is in the group "${(await other.api.status()).group?.name}" already`,
+          );
+      }
+      return node.api.joinGroup(input);
+    });
+  }
+
+  /**
+   * Makes a directory for one more group, starts its node and hands it to `use` (a create or a join).
+   * When that fails before the group is saved, the directory goes again: nothing in it was shown to
+   * anyone. Once saved, it stays, as a group this laptop is in (or is joining).
+   */
+  #add<T>(use: (node: GroupNode) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      if (this.#stopped) throw new SynodError('storage-refused', 'this node is stopping');
+      // Named in the order groups are added (ms, then a random part), so that they list in that order.
+      const name = Date.now().toString(16).padStart(12, '0').slice(-12) + randomBytes(2).toString('hex');
+      const groupDir = join(this.#options.dataDir, GROUPS_DIR, name);
+      await mkdir(join(this.#options.dataDir, GROUPS_DIR), { recursive: true, mode: 0o700 });
+      await mkdir(groupDir, { mode: 0o700 });
+      const node = await startOther(this.#options, this.#privateKey, groupDir, true, this.#log);
+      try {
+        const result = await use(node);
+        this.#others.set(name, node);
+        return result;
+      } catch (error) {
+        if (node.groupId !== null) {
+          this.#others.set(name, node);
+          throw error;
+        }
+        await node.stop().catch(() => {});
+        await rm(groupDir, { recursive: true, force: true });
+        throw error;
+      }
+    };
+    const result = this.#adding.then(run, run);
+    this.#adding = result.catch(() => {});
+    return result;
+  }
+
+  // ---- SynodApi: the first group ---------------------------------------------------------------
+
+  status(): Promise<NodeStatus> {
+    return this.#first.api.status();
   }
 
   invite(input?: { singleUse?: boolean }): Promise<{ invite: string }> {
-    return this.#groupApi.invite(input);
+    return this.#first.api.invite(input);
   }
 
   group(): Promise<GroupView> {
-    return this.#groupApi.group();
+    return this.#first.api.group();
   }
 
   renameGroup(input: { name: string }): Promise<GroupView> {
-    return this.#groupApi.renameGroup(input);
+    return this.#first.api.renameGroup(input);
   }
 
   revokeInvite(input: { invite: string }): Promise<GroupView> {
-    return this.#groupApi.revokeInvite(input);
+    return this.#first.api.revokeInvite(input);
   }
 
   leaveGroup(): Promise<GroupView> {
-    return this.#groupApi.leaveGroup();
+    return this.#first.api.leaveGroup();
   }
 
   requestRemoval(input: { member: string }): Promise<GroupView> {
-    return this.#groupApi.requestRemoval(input);
+    return this.#first.api.requestRemoval(input);
   }
 
   approveRemoval(input: { member: string }): Promise<GroupView> {
-    return this.#groupApi.approveRemoval(input);
+    return this.#first.api.approveRemoval(input);
   }
 
-  async peers(): Promise<PeerView[]> {
-    return this.#views.peers();
+  peers(): Promise<readonly PeerView[]> {
+    return this.#first.api.peers();
   }
 
   addPeer(input: { address: string }): Promise<AddPeerResult> {
-    return this.#link.addPeer(input);
+    return this.#first.api.addPeer(input);
   }
 
-  async questions(): Promise<QuestionView[]> {
-    return this.#views.questions();
+  questions(): Promise<readonly QuestionView[]> {
+    return this.#first.api.questions();
   }
 
   createQuestion(input: CreateQuestionInput): Promise<QuestionView> {
-    return this.#questionApi.createQuestion(input);
+    return this.#first.api.createQuestion(input);
   }
 
   vote(input: VoteInput): Promise<QuestionView> {
-    return this.#questionApi.vote(input);
+    return this.#first.api.vote(input);
   }
 
   bid(input: BidInput): Promise<QuestionView> {
-    return this.#questionApi.bid(input);
+    return this.#first.api.bid(input);
   }
 
   close(input: CloseInput): Promise<ProposeResult> {
-    return this.#questionApi.close(input);
+    return this.#first.api.close(input);
   }
 
   propose(input: ProposeInput): Promise<ProposeResult> {
-    return this.#questionApi.propose(input);
+    return this.#first.api.propose(input);
   }
 
-  async timeline(input: { questionId: string }): Promise<TimelineEntry[]> {
-    const { questionId } = parseInput(inputSchemas.timeline, input);
-    if (this.#storage?.catalog.shown(questionId) === undefined) {
-      throw new SynodError('not-found', `there is no question ${questionId}`);
-    }
-    return this.#timelines.of(questionId);
+  timeline(input: { questionId: string }): Promise<readonly TimelineEntry[]> {
+    return this.#first.api.timeline(input);
   }
 
   subscribe(listener: (event: SynodEvent) => void): () => void {
-    return this.#events.subscribe(listener);
+    return this.#first.api.subscribe(listener);
   }
+}
 
-  // ---- connections ----------------------------------------------------------------------------
+/** Starts the node of a group after the first (its own directory; no static peers, no fixed port). */
+function startOther(
+  options: NodeOptions,
+  privateKey: PrivateKey,
+  dir: string,
+  create: boolean,
+  log: Logger,
+): Promise<GroupNode> {
+  const { listen } = options;
+  const groupLogger = withFields(log, { groupDir: dir });
+  return openGroupStorage(dir, create, groupLogger).then((opened) =>
+    GroupNode.start({
+      ...options,
+      // The first group's addresses and peers are its own; the others take a port of their own
+      // (remembered), and find their members by their invites and mDNS.
+      staticPeers: [],
+      ...(listen === undefined ? {} : { listen: listen.map((a) => a.replace(/\/tcp\/\d+/, '/tcp/0')) }),
+      dataDir: dir,
+      privateKey,
+      opened,
+      log: groupLogger,
+    }),
+  );
+}
 
-  #onDisconnected(peer: string): void {
-    this.#sessions.disconnected(peer);
-    this.#exchange?.disconnected(peer);
-    // A connection that never said hello is no member: nothing to note about it.
-    if (this.#members.get(peer) === undefined) return;
-    if (this.#members.upsert(peer, { online: false }, Date.now())) this.#views.emitPeers([peer]);
-  }
-
-  #onStorageFailure(error: Error): void {
-    this.#storageError = error.message;
-    this.#log.error('state log failed; this node stops voting', { error: error.message });
-    this.#emit({ type: 'status', status: this.#status() });
-  }
-
-  // ---- views ----------------------------------------------------------------------------------
-
-  #status(): NodeStatus {
-    return {
-      peerId: this.peerId,
-      displayName: this.#link.config?.displayName ?? null,
-      group:
-        this.#link.config === null
-          ? null
-          : {
-              id: this.#link.config.group.id,
-              name: this.#group?.store.head.name ?? this.#link.config.group.name,
-            },
-      addresses: this.#ownAddresses(),
-      storageError: this.#storageError,
-      rejectedMessages: this.#rejectedMessages,
-      forgedSignatures: this.#sessions.forgeries,
-      cutOffPeers: this.#sessions.cutOffPeers(),
-      traffic: this.#link.traffic,
-    };
-  }
-
-  #ownAddresses(): string[] {
-    return this.#link.ownAddresses();
-  }
-
-  #memberAnnouncements() {
-    return this.#membership.announcements(this.#link.config?.displayName ?? 'me', this.#ownAddresses());
-  }
-
-  #chosen(id: string): string | null {
-    return this.#storage?.driver.core.decision(id)?.chosen ?? null;
-  }
-
-  #emit(event: SynodEvent): void {
-    this.#events.emit(event);
-  }
-
-  // ---- the group log --------------------------------------------------------------------------
-
-  /** Runs the group log of this node's group (src/node/group/group-room.ts). */
-  async #startGroupLog(store: GroupStore, ownJoin: GroupChange | null, signing: Signing): Promise<void> {
-    const storage = this.#requireStorage();
-    this.#group = await GroupRoom.start(
-      {
-        self: this.peerId,
-        dataDir: this.#options.dataDir,
-        log: this.#log,
-        driver: storage.driver,
-        send: (to, message) => this.#link.send(to, message),
-        connectedPeers: () => [...this.#sessions.members(), ...this.#sessions.applicants()],
-        members: () => this.#sessions.members(),
-        applicants: () => this.#sessions.applicants(),
-        admit: (peer) => this.#sessions.admit(peer),
-        expel: (peer) => this.#sessions.expel(peer),
-        leaveNetwork: () => this.#leaveNetwork(),
-        rejected: (from, reason) => this.#rejected(from, reason),
-        changed: () => {
-          this.#emit({ type: 'status', status: this.#status() });
-          this.#views.emitPeers([]);
-        },
-        viewChanged: () => {
-          const group = this.#group;
-          if (group !== null) this.#emit({ type: 'group', group: group.view() });
-        },
-        failed: (error) => this.#onStorageFailure(error),
-      },
-      store,
-      signing,
-      ownJoin,
-    );
-  }
-
-  /** This laptop left its group or was removed: it stops connecting (see GroupRoom). */
-  #leaveNetwork(): void {
-    const online = this.#members
-      .all()
-      .filter((m) => m.online)
-      .map((m) => m.peerId);
-    this.#link
-      .stop()
-      .catch((error: unknown) => this.#log.warn('could not leave the network', { error: String(error) }))
-      // Its own network stopping reports no disconnection: each member is noted offline here.
-      .finally(() => {
-        for (const peer of online) this.#onDisconnected(peer);
-      });
-  }
-
-  /** A question from a peer: by the group log's members, in a group that keeps one. */
-  #questionProblem(definition: QuestionDefinition): string | null {
-    const checks = this.#requireVotes().checks;
-    if (this.#group !== null) return this.#group.questionProblem(definition, checks);
-    return checks.questionProblem(definition, Date.now(), (peer) => this.#membership.knows(peer));
-  }
-
-  // ---- guards ---------------------------------------------------------------------------------
-
-  #useGroupKeys(config: GroupConfig): void {
-    const signing = new Signing(config.group.id, this.#privateKey);
-    this.#votes = { signing, checks: new VoteChecks(signing) };
-  }
-
-  #requireVotes(): { readonly signing: Signing; readonly checks: VoteChecks } {
-    if (this.#votes === null) throw new SynodError('no-group', 'this node is in no group yet');
-    return this.#votes;
-  }
-
-  #requireDesk(): VoteDesk {
-    if (this.#desk === null)
-      throw new SynodError('storage-refused', this.#storageError ?? 'no state on disk');
-    return this.#desk;
-  }
-
-  #requireStorage(): NodeState {
-    if (this.#storage === null || this.#storageError !== null) {
-      throw new SynodError('storage-refused', this.#storageError ?? 'the state on disk cannot be used');
+/**
+ * The directories of the groups after the first. One without its group file is an addition that
+ * never finished (a create or a join that failed, or a crash before the group was saved): nothing in
+ * it was shown to anyone, and it goes.
+ */
+async function groupDirectories(dir: string, log: Logger): Promise<string[]> {
+  const root = join(dir, GROUPS_DIR);
+  if (!(await nodeFs.exists(root))) return [];
+  const names: string[] = [];
+  for (const entry of await readdir(root, { withFileTypes: true })) {
+    if (!entry.isDirectory() || !GROUP_DIR_NAME.test(entry.name)) continue;
+    if (await nodeFs.exists(join(root, entry.name, FILES.group))) names.push(entry.name);
+    else {
+      log.warn('removing a group directory that was never finished', { dir: entry.name });
+      await rm(join(root, entry.name), { recursive: true, force: true });
     }
-    return this.#storage;
   }
+  return names.sort();
+}
+
+function withFields(log: Logger, fields: Record<string, unknown>): Logger {
+  return {
+    debug: (message, more) => log.debug(message, { ...fields, ...more }),
+    info: (message, more) => log.info(message, { ...fields, ...more }),
+    warn: (message, more) => log.warn(message, { ...fields, ...more }),
+    error: (message, more) => log.error(message, { ...fields, ...more }),
+  };
 }

@@ -201,4 +201,38 @@ describe('the synod command line against running daemons', () => {
     assert.equal(gone.status, 1);
     assert.match(gone.stderr, /cannot reach the Synod node at http:\/\/127\.0\.0\.1:1: is it running\?/);
   });
+
+  it('a second group on the same laptop: create-group again, groups, and --group for any command', async () => {
+    const created = synod(0, 'create-group', 'Chess club', '--name', 'Annie', '--json');
+    assert.equal(created.status, 0, created.stderr);
+    const chessId = (JSON.parse(created.stdout) as { group: { id: string } }).group.id;
+    const listed = synod(0, 'groups');
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, /"Book club" as Ann · \d+ questions? · first \(used without --group\)\n/);
+    assert.match(listed.stdout, new RegExp(`${chessId} {2}"Chess club" as Annie · 0 questions\\n`));
+    const invite = synod(0, 'invite', '--group', 'Chess club').stdout.trim();
+    const joined = synod(1, 'join', invite, '--name', 'Ben');
+    assert.equal(joined.status, 0, joined.stderr);
+    assert.match(joined.stdout, /joined the group "Chess club" as Ben/);
+    const asked = synod(0, 'ask', 'Which opening?', '--option', 'Sicilian', '--group', chessId.slice(0, 6));
+    assert.equal(asked.status, 0, asked.stderr);
+    const d1 = group.daemons[1];
+    assert.ok(d1);
+    // Over HTTP, /api/groups/:id/… is the same call in that group; /api/… stays the first group.
+    const bensChess = d1.client.inGroup(chessId);
+    await waitFor(
+      async () => (await bensChess.questions()).some((q) => q.title === 'Which opening?'),
+      10_000,
+      'Ben to know the chess question',
+    );
+    assert.ok(!(await d1.client.questions()).some((q) => q.title === 'Which opening?'));
+    assert.doesNotMatch(synod(0, 'questions').stdout, /Which opening\?/);
+    assert.match(synod(0, 'questions', '--group', 'Chess club').stdout, /Which opening\?/);
+    const nowhere = synod(0, 'questions', '--group', 'Go club');
+    assert.equal(nowhere.status, 1);
+    assert.match(nowhere.stderr, /this laptop is in no group "Go club" \(see "synod groups"\)/);
+    const again = synod(1, 'join', invite, '--name', 'Ben');
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /this laptop is in the group "Chess club" already/);
+  });
 });

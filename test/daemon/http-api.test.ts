@@ -72,6 +72,7 @@ describe('local HTTP API', () => {
     TOKEN = (await readFile(join(dir, 'node', 'api-token'), 'utf8')).trim();
     api = await startHttpApi({
       api: node,
+      groups: node,
       access,
       port: 0,
       log: silentLogger,
@@ -182,6 +183,21 @@ describe('local HTTP API', () => {
     assert.equal(encoded.body, '<h1>app</h1>');
     const malformed = await call(api.port, '/%E0%A4%A', { token: null });
     assert.equal(malformed.status, 400);
+  });
+
+  it("lists the laptop's groups; a call in a group it is not in is refused as not found", async () => {
+    const groups = await call(api.port, '/api/groups');
+    assert.equal(groups.status, 200);
+    assert.deepEqual(JSON.parse(groups.body), []);
+    const elsewhere = await call(api.port, '/api/groups/0123456789abcdef/questions');
+    assert.equal(elsewhere.status, 404);
+    assert.match(elsewhere.body, /this laptop is in no group 0123456789abcdef/);
+    const events = await call(api.port, '/api/groups/0123456789abcdef/events');
+    assert.equal(events.status, 404);
+    assert.equal(
+      (await call(api.port, '/api/groups/0123456789abcdef/questions', { token: null })).status,
+      401,
+    );
   });
 
   it('answers bad requests with clear errors', async () => {

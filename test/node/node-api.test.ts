@@ -57,12 +57,17 @@ describe('SynodNode API', () => {
     }
   });
 
-  it('a node is in one group: a second create or join is refused; a bad address is refused', async () => {
+  it('a group is created once: its own node refuses a second create or join; a bad address is refused', async () => {
     const { node } = await startNode();
     try {
       await node.createGroup({ groupName: 'Book club', displayName: 'Ann' });
+      const book = node.inGroup((await node.status()).group?.id ?? '');
       await assert.rejects(
-        node.createGroup({ groupName: 'Other', displayName: 'Ann' }),
+        book.createGroup({ groupName: 'Other', displayName: 'Ann' }),
+        code('already-in-group'),
+      );
+      await assert.rejects(
+        book.joinGroup({ invite: (await book.invite()).invite, displayName: 'Ann' }),
         code('already-in-group'),
       );
       await assert.rejects(node.addPeer({ address: '/ip4/10.0.0.1/tcp/4001' }), /not a full address/);

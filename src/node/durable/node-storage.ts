@@ -6,6 +6,7 @@ import {
   paxosStateOptions,
 } from '../../storage/index.ts';
 import type { DurableDecision } from '../../paxos/index.ts';
+import type { Logger } from '../../util/logger.ts';
 import { catalogOptions, type QuestionRecord } from '../questions/catalog.ts';
 import { voteBookOptions, type VoteBookRecord } from '../votes/vote-book.ts';
 
@@ -62,4 +63,26 @@ function describeOpenFailure(dir: string, error: unknown): string {
   )
     return error.message;
   return `the state in ${dir} cannot be opened: ${String(error)}. This node will not vote until it can; restart Synod once the cause is fixed.`;
+}
+
+/** A group's state log as opened at start: usable, or why this node refuses to vote. */
+export interface OpenedStorage {
+  readonly storage: NodeStorage | null;
+  readonly storageError: string | null;
+}
+
+/**
+ * Opens the state log in `dir`, creating it only when `create` (a directory that held a node's
+ * state before must still hold it: the node has voted under its identity there).
+ */
+export async function openGroupStorage(dir: string, create: boolean, log: Logger): Promise<OpenedStorage> {
+  const result = await openNodeStorage(dir, create);
+  if (!result.ok) {
+    log.error('refusing to vote', { error: result.error });
+    return { storage: null, storageError: result.error };
+  }
+  const { recovery } = result.storage;
+  if (recovery.tornBytes > 0 || recovery.repairedCommits > 0)
+    log.warn('recovered the state log after a crash', { ...recovery });
+  return { storage: result.storage, storageError: null };
 }
