@@ -11,6 +11,7 @@ import {
   API_METHODS,
   channelOf,
   EVENT_CHANNEL,
+  GROUP_EVENT_CHANNEL,
   handleIpc,
   isTrustedSender,
   UNTRUSTED_SENDER,
@@ -91,16 +92,19 @@ async function start(): Promise<void> {
   const running = await SynodNode.start({ dataDir: app.getPath('userData'), log, ownerKind: 'desktop app' });
   node = running;
   for (const method of API_METHODS) {
-    ipcMain.handle(channelOf(method), (event, input: unknown) => {
+    ipcMain.handle(channelOf(method), (event, input: unknown, groupId: unknown) => {
       if (event.sender !== window?.webContents || !isTrustedSender(event.senderFrame?.url, rendererUrl)) {
         log.warn('refused an IPC call from an untrusted sender', { method, url: event.senderFrame?.url });
         return UNTRUSTED_SENDER;
       }
-      return handleIpc(running, method, input);
+      return handleIpc(running, method, input, groupId);
     });
   }
   const notices = new DecisionNotices(
     (await running.questions()).filter((q) => q.outcome !== null).map((q) => q.id),
+  );
+  running.subscribeGroups((groupId, event) =>
+    window?.webContents.send(GROUP_EVENT_CHANNEL, { groupId, event }),
   );
   running.subscribe((event) => {
     window?.webContents.send(EVENT_CHANNEL, event);

@@ -28,19 +28,46 @@
     'bid',
     'close',
     'timeline',
+    'groups',
   ];
 
   type IpcResult = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } };
 
   const call =
-    (method: string) =>
+    (method: string, groupId?: string) =>
     async (input?: unknown): Promise<unknown> => {
-      const result = (await ipcRenderer.invoke(`synod:${method}`, input)) as IpcResult;
+      const result = (await ipcRenderer.invoke(`synod:${method}`, input, groupId)) as IpcResult;
       if (result.ok) return result.value;
       throw Object.assign(new Error(result.error.message), { code: result.error.code });
     };
 
+  /** The API in one of the laptop's groups: its calls name the group, its events are that group's. */
+  const inGroup = (groupId: string): Record<string, unknown> => {
+    const scoped: Record<string, unknown> = Object.fromEntries(
+      METHODS.map((method) => [method, call(method, groupId)]),
+    );
+    scoped.subscribe = (listener: (event: unknown) => void) => {
+      const handler = (_event: unknown, payload: unknown) => {
+        const tagged = payload as { groupId?: unknown; event?: unknown } | null;
+        if (tagged?.groupId === groupId) listener(tagged.event);
+      };
+      // An invite link opened with the app is for whichever group the page shows.
+      const opened = (_event: unknown, payload: unknown) => {
+        if ((payload as { type?: unknown } | null)?.type === 'open-invite') listener(payload);
+      };
+      ipcRenderer.on('synod:group-event', handler);
+      ipcRenderer.on('synod:event', opened);
+      return () => {
+        ipcRenderer.removeListener('synod:group-event', handler);
+        ipcRenderer.removeListener('synod:event', opened);
+      };
+    };
+    scoped.inGroup = inGroup;
+    return scoped;
+  };
+
   const api: Record<string, unknown> = Object.fromEntries(METHODS.map((method) => [method, call(method)]));
+  api.inGroup = inGroup;
   // An invite link opened with the app may arrive before the page subscribes: kept for its first listener.
   let listeners = 0;
   let unheardInvite: unknown = null;

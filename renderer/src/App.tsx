@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type {
+  GroupSummary,
   GroupView,
   NodeStatus,
   PeerView,
@@ -9,6 +10,7 @@ import type {
 } from '../../src/api/types.ts';
 import { BrowserNotices } from './browser-notices.ts';
 import { GroupPage } from './components/GroupPage.tsx';
+import { GroupSwitcher } from './components/GroupSwitcher.tsx';
 import { History } from './components/History.tsx';
 import { InvitePanel } from './components/InvitePanel.tsx';
 import { NotifyButton } from './components/NotifyButton.tsx';
@@ -18,6 +20,7 @@ import { PeerList } from './components/PeerList.tsx';
 import { QuestionCard } from './components/QuestionCard.tsx';
 import { ThemeToggle } from './components/ThemeToggle.tsx';
 import { errorText } from './format.ts';
+import { markSeen } from './unread.ts';
 
 function upsert(list: readonly QuestionView[], question: QuestionView): QuestionView[] {
   const next = list.filter((q) => q.id !== question.id);
@@ -26,13 +29,18 @@ function upsert(list: readonly QuestionView[], question: QuestionView): Question
 }
 
 /** The whole app: state comes from one initial load, then from the node's live events (no polling). */
-export function App({ api }: { readonly api: SynodApi }) {
+export function App({ api: laptop }: { readonly api: SynodApi }) {
+  /** The group on screen (null: the laptop's first group), and the API that reaches it. */
+  const [shown, setShown] = useState<string | null>(null);
+  const api = useMemo(() => (shown === null ? laptop : laptop.inGroup(shown)), [laptop, shown]);
+  const [groups, setGroups] = useState<readonly GroupSummary[]>([]);
   const [status, setStatus] = useState<NodeStatus | null>(null);
   const [peers, setPeers] = useState<readonly PeerView[]>([]);
   const [questions, setQuestions] = useState<readonly QuestionView[]>([]);
   /** The group as its log has it (null: not loaded, or not in a group). */
   const [group, setGroup] = useState<GroupView | null>(null);
-  const [page, setPage] = useState<'questions' | 'group'>('questions');
+  /** 'another': joining or starting one more group. */
+  const [page, setPage] = useState<'questions' | 'group' | 'another'>('questions');
   const [loadError, setLoadError] = useState<string | null>(null);
   /** Why the node does not answer (it stopped, restarts, or the laptop slept), or null while it does. */
   const [unreachable, setUnreachable] = useState<string | null>(null);
@@ -46,12 +54,13 @@ export function App({ api }: { readonly api: SynodApi }) {
 
   const reload = useCallback(async () => {
     try {
-      const [s, p, q] = await Promise.all([api.status(), api.peers(), api.questions()]);
+      const [s, p, q, g] = await Promise.all([api.status(), api.peers(), api.questions(), api.groups()]);
       if (notices.current === null && window.synod === undefined)
         notices.current = new BrowserNotices(q.filter((x) => x.outcome !== null).map((x) => x.id));
       setStatus(s);
       setPeers(p);
       setQuestions(q);
+      setGroups(g);
       setGroup(s.group === null ? null : await api.group());
       setLoadError(null);
     } catch (error) {
@@ -80,6 +89,26 @@ export function App({ api }: { readonly api: SynodApi }) {
     void reload();
     return unsubscribe;
   }, [api, reload]);
+
+  // What is on screen is seen: the group switcher counts only what came after.
+  useEffect(() => {
+    if (status !== null && status.group !== null) markSeen(status.peerId, status.group.id, questions);
+  }, [status, questions]);
+
+  // An invite link opened while in a group offers to join that group as well.
+  useEffect(() => {
+    if (openedInvite !== null && status !== null && status.group !== null) setPage('another');
+  }, [openedInvite, status]);
+
+  const show = (groupId: string | null) => {
+    if (groupId === status?.group?.id) return setPage('questions');
+    setQuestions([]);
+    setPeers([]);
+    setGroup(null);
+    setNotice(null);
+    setPage('questions');
+    setShown(groupId);
+  };
 
   const names = useMemo(() => {
     const map = new Map<string, string>(peers.map((p) => [p.peerId, p.name]));
@@ -133,6 +162,16 @@ export function App({ api }: { readonly api: SynodApi }) {
         {window.synod === undefined && <NotifyButton />}
         <ThemeToggle />
       </header>
+      {status.group !== null && (
+        <GroupSwitcher
+          api={laptop}
+          groups={groups}
+          shownId={status.group.id}
+          self={status.peerId}
+          onShow={show}
+          onAnother={() => setPage('another')}
+        />
+      )}
       {status.storageError !== null && (
         <p className="banner danger" role="alert">
           This node is not voting: {status.storageError}
@@ -155,15 +194,6 @@ export function App({ api }: { readonly api: SynodApi }) {
           {STANDING[group.self]}
         </p>
       )}
-      {openedInvite !== null && status.group !== null && (
-        <p className="banner warning" role="alert" data-testid="invite-link-refused">
-          An invite link was opened, but this laptop is in a group already (“{status.group.name}”): it takes
-          part in one group at a time, so the link opened nothing.{' '}
-          <button type="button" className="ghost" onClick={() => setOpenedInvite(null)}>
-            Dismiss
-          </button>
-        </p>
-      )}
       {notice !== null && (
         <p className="banner warning" role="alert" data-testid="notice">
           {notice}{' '}
@@ -172,12 +202,19 @@ export function App({ api }: { readonly api: SynodApi }) {
           </button>
         </p>
       )}
-      {status.group === null ? (
+      {status.group === null || page === 'another' ? (
         <Onboarding
-          api={api}
+          api={laptop}
+          another={status.group === null ? null : { displayName: status.displayName ?? '' }}
           openedInvite={openedInvite}
-          onDone={async (message) => {
+          onCancel={() => {
             setOpenedInvite(null);
+            setPage('questions');
+          }}
+          onDone={async (message, groupId) => {
+            setOpenedInvite(null);
+            if (status.group !== null && groupId !== null) show(groupId);
+            else setPage('questions');
             setNotice(message);
             await reload();
           }}

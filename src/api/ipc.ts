@@ -25,11 +25,15 @@ export const API_METHODS = [
   'bid',
   'close',
   'timeline',
-] as const satisfies readonly Exclude<keyof SynodApi, 'subscribe'>[];
+  'groups',
+] as const satisfies readonly Exclude<keyof SynodApi, 'subscribe' | 'inGroup'>[];
 
 export type ApiMethod = (typeof API_METHODS)[number];
 
+/** The first group's events (and the app's own, such as an opened invite link). */
 export const EVENT_CHANNEL = 'synod:event';
+/** Every group's events, each as `{groupId, event}`: what `inGroup(id).subscribe` hears. */
+export const GROUP_EVENT_CHANNEL = 'synod:group-event';
 
 export function channelOf(method: ApiMethod): string {
   return `synod:${method}`;
@@ -42,11 +46,20 @@ export type IpcResult =
       readonly error: { readonly code: SynodErrorCode | 'internal'; readonly message: string };
     };
 
-/** Calls `method` with the renderer's one argument; every input is validated by the node itself. */
-export async function handleIpc(api: SynodApi, method: ApiMethod, input: unknown): Promise<IpcResult> {
+/**
+ * Calls `method` with the renderer's one argument, in the laptop's group `groupId` (a string) or its
+ * first group (anything else); every input is validated by the node itself.
+ */
+export async function handleIpc(
+  api: SynodApi,
+  method: ApiMethod,
+  input: unknown,
+  groupId?: unknown,
+): Promise<IpcResult> {
   try {
-    const call = api[method] as (input: unknown) => Promise<unknown>;
-    return { ok: true, value: await call.call(api, input) };
+    const target = typeof groupId === 'string' ? api.inGroup(groupId) : api;
+    const call = target[method] as (input: unknown) => Promise<unknown>;
+    return { ok: true, value: await call.call(target, input) };
   } catch (error) {
     if (error instanceof SynodError)
       return { ok: false, error: { code: error.code, message: error.message } };

@@ -386,6 +386,10 @@ export interface SynodApi {
   timeline(input: { readonly questionId: string }): Promise<readonly TimelineEntry[]>;
   /** Live updates; returns the function that unsubscribes. */
   subscribe(listener: (event: SynodEvent) => void): () => void;
+  /** The groups this laptop is in, is joining, or was in, its first group first (the same from any group). */
+  groups(): Promise<readonly GroupSummary[]>;
+  /** This API in another of the laptop's groups (`not-found`, at once or from its calls, if it is in no such group). */
+  inGroup(groupId: string): SynodApi;
 }
 
 export type SynodErrorCode =

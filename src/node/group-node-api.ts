@@ -1,6 +1,7 @@
 import { inputSchemas, parseInput } from '../api/schemas.ts';
 import {
   SynodError,
+  type GroupSummary,
   type NodeStatus,
   type SynodApi,
   type SynodEvent,
@@ -22,6 +23,14 @@ export interface GroupNodeParts {
   shown(questionId: string): boolean;
   timeline(questionId: string): TimelineEntry[];
   subscribe(listener: (event: SynodEvent) => void): () => void;
+  /** The laptop this group's node is part of: its groups. */
+  readonly laptop: LaptopGroups;
+}
+
+/** What a group's API says of the laptop's other groups (see SynodNode). */
+export interface LaptopGroups {
+  groups(): Promise<readonly GroupSummary[]>;
+  inGroup(groupId: string): SynodApi;
 }
 
 /** SynodApi for one group: each call handed to the part of the node that answers it. */
@@ -52,5 +61,7 @@ export function groupNodeApi(parts: GroupNodeParts): SynodApi {
       return parts.timeline(questionId);
     },
     subscribe: (listener) => parts.subscribe(listener),
+    groups: () => parts.laptop.groups(),
+    inGroup: (groupId) => parts.laptop.inGroup(groupId),
   };
 }

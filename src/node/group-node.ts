@@ -36,7 +36,7 @@ import { GroupRoom } from './group/group-room.ts';
 import { GroupApi } from './group/group-api.ts';
 import { VoteDesk } from './votes/vote-desk.ts';
 import type { NodeOptions } from './synod-node.ts';
-import { groupNodeApi } from './group-node-api.ts';
+import { groupNodeApi, type LaptopGroups } from './group-node-api.ts';
 
 /** One group's node: the laptop's options, the identity it holds, and the group's directory. */
 export interface GroupNodeOptions extends Omit<NodeOptions, 'dataDir' | 'ownerKind'> {
@@ -45,6 +45,8 @@ export interface GroupNodeOptions extends Omit<NodeOptions, 'dataDir' | 'ownerKi
   readonly privateKey: PrivateKey;
   /** Its state log, opened (see openGroupStorage). */
   readonly opened: OpenedStorage;
+  /** The laptop's groups, as this group's API tells of them. */
+  readonly laptop: LaptopGroups;
 }
 
 /**
@@ -232,6 +234,7 @@ export class GroupNode {
       shown: (id) => storage?.catalog.shown(id) !== undefined,
       timeline: (id) => this.#timelines.of(id),
       subscribe: (listener) => this.#events.subscribe(listener),
+      laptop: options.laptop,
     });
   }
 

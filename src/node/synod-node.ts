@@ -33,6 +33,7 @@ import { acquireDataDirLock, type DataDirLock, type OwnerKind } from './durable/
 import { FILES, prepareDataDir, tightenFileModes } from './durable/data-dir.ts';
 import { openGroupStorage } from './durable/node-storage.ts';
 import { GroupNode } from './group-node.ts';
+import type { LaptopGroups } from './group-node-api.ts';
 import { createIdentity, loadIdentity, refuseLostIdentity } from './identity/identity.ts';
 import type { QuestionLimits } from './questions/question-catalog.ts';
 
@@ -89,6 +90,7 @@ export class SynodNode implements SynodApi {
   /** Additions run one at a time: two joins of one group must not both make a directory. */
   #adding: Promise<unknown> = Promise.resolve();
   #stopped = false;
+  readonly #groups: LaptopGroups;
 
   private constructor(
     options: NodeOptions,
@@ -96,7 +98,9 @@ export class SynodNode implements SynodApi {
     lock: DataDirLock,
     first: GroupNode,
     others: Map<string, GroupNode>,
+    groups: LaptopGroups,
   ) {
+    this.#groups = groups;
     this.#options = options;
     this.#privateKey = privateKey;
     this.#lock = lock;
@@ -130,20 +134,56 @@ export class SynodNode implements SynodApi {
     // identity without its state.
     const opened = await openGroupStorage(dir, privateKey === null, log);
     privateKey ??= await createIdentity(dir);
-    const first = await GroupNode.start({ ...options, dataDir: dir, privateKey, opened });
+    // The groups' APIs tell of the laptop's other groups: through the laptop, once it is made.
+    let laptop: SynodNode | null = null;
+    const groups: LaptopGroups = {
+      groups: async () => (laptop === null ? [] : laptop.groups()),
+      inGroup: (groupId) => {
+        if (laptop === null) throw new SynodError('not-found', 'this node is starting');
+        return laptop.inGroup(groupId);
+      },
+    };
+    const first = await GroupNode.start({ ...options, dataDir: dir, privateKey, opened, laptop: groups });
     const others = new Map<string, GroupNode>();
     try {
       for (const name of await groupDirectories(dir, log)) {
         const groupDir = join(dir, GROUPS_DIR, name);
         await tightenFileModes(groupDir);
-        others.set(name, await startOther(options, privateKey, groupDir, false, log));
+        others.set(name, await startOther(options, privateKey, groupDir, false, log, groups));
       }
     } catch (error) {
       for (const node of [first, ...others.values()]) await node.stop().catch(() => {});
       throw error;
     }
-    return new SynodNode(options, privateKey, lock, first, others);
+    laptop = new SynodNode(options, privateKey, lock, first, others, groups);
+    return laptop;
   }
+
+  /**
+   * Every group's events, each with its group's id (groups added later too): for a shell that shows
+   * them all (the desktop app's IPC). Returns the function that unsubscribes.
+   */
+  subscribeGroups(listener: (groupId: string, event: SynodEvent) => void): () => void {
+    const entry = { listener, ends: [] as (() => void)[] };
+    this.#groupListeners.add(entry);
+    for (const [node] of this.#all()) entry.ends.push(this.#listen(node, listener));
+    return () => {
+      this.#groupListeners.delete(entry);
+      for (const end of entry.ends) end();
+    };
+  }
+
+  #listen(node: GroupNode, listener: (groupId: string, event: SynodEvent) => void): () => void {
+    return node.api.subscribe((event) => {
+      const id = node.groupId;
+      if (id !== null) listener(id, event);
+    });
+  }
+
+  readonly #groupListeners = new Set<{
+    readonly listener: (groupId: string, event: SynodEvent) => void;
+    readonly ends: (() => void)[];
+  }>();
 
   async stop(): Promise<void> {
     this.#stopped = true;
@@ -164,7 +204,7 @@ export class SynodNode implements SynodApi {
     return summaries;
   }
 
-  /** The node of one of this laptop's groups, by its id. */
+  /** The API of one of this laptop's groups, by its id. */
   inGroup(groupId: string): SynodApi {
     for (const [node] of this.#all()) if (node.groupId === groupId) return node.api;
     throw new SynodError('not-found', `this laptop is in no group ${groupId} (see "synod groups")`);
@@ -218,14 +258,14 @@ export class SynodNode implements SynodApi {
       const groupDir = join(this.#options.dataDir, GROUPS_DIR, name);
       await mkdir(join(this.#options.dataDir, GROUPS_DIR), { recursive: true, mode: 0o700 });
       await mkdir(groupDir, { mode: 0o700 });
-      const node = await startOther(this.#options, this.#privateKey, groupDir, true, this.#log);
+      const node = await startOther(this.#options, this.#privateKey, groupDir, true, this.#log, this.#groups);
       try {
         const result = await use(node);
-        this.#others.set(name, node);
+        this.#keep(name, node);
         return result;
       } catch (error) {
         if (node.groupId !== null) {
-          this.#others.set(name, node);
+          this.#keep(name, node);
           throw error;
         }
         await node.stop().catch(() => {});
@@ -236,6 +276,11 @@ export class SynodNode implements SynodApi {
     const result = this.#adding.then(run, run);
     this.#adding = result.catch(() => {});
     return result;
+  }
+
+  #keep(name: string, node: GroupNode): void {
+    this.#others.set(name, node);
+    for (const entry of this.#groupListeners) entry.ends.push(this.#listen(node, entry.listener));
   }
 
   // ---- SynodApi: the first group ---------------------------------------------------------------
@@ -320,6 +365,7 @@ function startOther(
   dir: string,
   create: boolean,
   log: Logger,
+  laptop: LaptopGroups,
 ): Promise<GroupNode> {
   const { listen } = options;
   const groupLogger = withFields(log, { groupDir: dir });
@@ -334,6 +380,7 @@ function startOther(
       privateKey,
       opened,
       log: groupLogger,
+      laptop,
     }),
   );
 }

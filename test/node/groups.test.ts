@@ -123,6 +123,16 @@ describe('several groups on one laptop', () => {
         (await ann.groups()).map((g) => g.questions),
         [1, 1],
       );
+      // A laptop that left its group starts another: the group it left stays, as left.
+      await bob.leaveGroup();
+      await bob.createGroup({ groupName: 'Go club', displayName: 'Bob' });
+      assert.deepEqual(
+        (await bob.groups()).map((g) => [g.name, g.self]),
+        [
+          ['Book club', 'left'],
+          ['Go club', 'member'],
+        ],
+      );
     } finally {
       await Promise.all([bob.stop(), carol.stop()]);
       await ann.stop();

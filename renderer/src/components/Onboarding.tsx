@@ -8,19 +8,27 @@ import { LengthHint } from './LengthHint.tsx';
 
 const NAME_CHARS = LIMITS.displayNameChars;
 
-/** First run: a display name, then create a group or join one with an invite. */
+/**
+ * First run: a display name, then create a group or join one with an invite. Later, the same for one
+ * more group (`another`), beside those the laptop is in.
+ */
 export function Onboarding({
   api,
+  another,
   openedInvite,
+  onCancel,
   onDone,
 }: {
   readonly api: SynodApi;
+  /** One more group: the name this person goes by in the group on screen, to start from. */
+  readonly another: { readonly displayName: string } | null;
   /** An invite link opened with the app: its invite fills the join form (joining still needs a click). */
   readonly openedInvite: string | null;
-  /** Called once in a group, with what the user should know (a join that reached nobody). */
-  readonly onDone: (notice: string | null) => Promise<void>;
+  readonly onCancel: () => void;
+  /** Called once in the group, with what the user should know (a join that reached nobody) and its id. */
+  readonly onDone: (notice: string | null, groupId: string | null) => Promise<void>;
 }) {
-  const [displayName, setDisplayName] = useState('');
+  const [displayName, setDisplayName] = useState(another?.displayName ?? '');
   const [groupName, setGroupName] = useState('');
   const [invite, setInvite] = useState('');
   useEffect(() => {
@@ -32,13 +40,19 @@ export function Onboarding({
 
   const create = async (event: FormEvent) => {
     event.preventDefault();
-    if (await creating.run(() => api.createGroup({ groupName, displayName }))) await onDone(null);
+    let groupId: string | null = null;
+    const created = await creating.run(async () => {
+      groupId = (await api.createGroup({ groupName, displayName })).group?.id ?? null;
+    });
+    if (created) await onDone(null, groupId);
   };
   const join = async (event: FormEvent) => {
     event.preventDefault();
     let notice: string | null = null;
+    let groupId: string | null = null;
     const joined = await joining.run(async () => {
       const result = await api.joinGroup({ invite, displayName });
+      groupId = result.status.group?.id ?? null;
       notice =
         result.problem === null
           ? null
@@ -46,13 +60,30 @@ export function Onboarding({
             ? `You joined, but ${result.problem}.`
             : `You asked to join, but ${result.problem}.`;
     });
-    if (joined) await onDone(notice);
+    if (joined) await onDone(notice, groupId);
   };
 
   return (
     <main className="onboarding">
-      <h2>Welcome to Synod</h2>
-      <p className="muted">Agree on exactly one option with the laptops around you — no server involved.</p>
+      {another === null ? (
+        <>
+          <h2>Welcome to Synod</h2>
+          <p className="muted">
+            Agree on exactly one option with the laptops around you — no server involved.
+          </p>
+        </>
+      ) : (
+        <>
+          <h2>Another group</h2>
+          <p className="muted">
+            Start or join one more group. This laptop stays in its other groups; each group sees only its own
+            members and questions.{' '}
+            <button type="button" className="ghost" onClick={onCancel}>
+              Back
+            </button>
+          </p>
+        </>
+      )}
       <label className="field">
         <span>Your name</span>
         <input
