@@ -29,6 +29,7 @@
     'close',
     'timeline',
     'groups',
+    'continueGroup',
   ];
 
   type IpcResult = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } };

@@ -11,6 +11,7 @@ import type {
 import { BrowserNotices } from './browser-notices.ts';
 import { GroupPage } from './components/GroupPage.tsx';
 import { GroupSwitcher } from './components/GroupSwitcher.tsx';
+import { Lineage } from './components/GroupSuccession.tsx';
 import { History } from './components/History.tsx';
 import { InvitePanel } from './components/InvitePanel.tsx';
 import { NotifyButton } from './components/NotifyButton.tsx';
@@ -127,7 +128,7 @@ export function App({ api: laptop }: { readonly api: SynodApi }) {
 
   const open = questions.filter((q) => q.state !== 'decided');
   /** Whether this laptop takes part (a group without a log: always); if not, it only shows what it knew. */
-  const member = group === null || group.self === 'member';
+  const member = group === null || (group.self === 'member' && group.successor === null);
   const decided = questions.filter((q) => q.state === 'decided');
 
   return (
@@ -189,6 +190,9 @@ export function App({ api: laptop }: { readonly api: SynodApi }) {
           </p>
         )
       )}
+      {group !== null && (
+        <Lineage part="successor" group={group} has={(id) => groups.some((g) => g.id === id)} onShow={show} />
+      )}
       {group !== null && group.self !== 'member' && (
         <p className="banner warning" role="status" data-testid="standing">
           {STANDING[group.self]}
@@ -227,7 +231,14 @@ export function App({ api: laptop }: { readonly api: SynodApi }) {
           </aside>
           {page === 'group' && group !== null ? (
             <main className="content">
-              <GroupPage api={api} group={group} peers={peers} self={status.peerId} />
+              <GroupPage
+                api={api}
+                group={group}
+                peers={peers}
+                self={status.peerId}
+                onShow={show}
+                has={(id) => groups.some((g) => g.id === id)}
+              />
             </main>
           ) : (
             <main className="content">

@@ -3,6 +3,7 @@ import {
   type AddPeerResult,
   type BidInput,
   type CloseInput,
+  type ContinueGroupInput,
   type CreateGroupInput,
   type CreateQuestionInput,
   type GroupSummary,
@@ -74,6 +75,9 @@ export class HttpSynodClient implements SynodApi {
   }
   invite(input?: { singleUse?: boolean }): Promise<{ invite: string }> {
     return input === undefined ? this.#call('GET', '/api/invite') : this.#call('POST', '/api/invites', input);
+  }
+  continueGroup(input?: ContinueGroupInput): Promise<NodeStatus> {
+    return this.#call('POST', '/api/group/continue', input ?? {});
   }
   group(): Promise<GroupView> {
     return this.#call('GET', '/api/group');

@@ -26,6 +26,7 @@ export const API_METHODS = [
   'close',
   'timeline',
   'groups',
+  'continueGroup',
 ] as const satisfies readonly Exclude<keyof SynodApi, 'subscribe' | 'inGroup'>[];
 
 export type ApiMethod = (typeof API_METHODS)[number];

@@ -16,6 +16,12 @@ export const inputSchemas = {
     waitMs: z.number().int().min(0).max(30_000).optional(),
   }),
   invite: z.object({ singleUse: z.boolean().optional() }).optional(),
+  continueGroup: z
+    .object({
+      groupName: typedText('the group name', LIMITS.groupNameChars).optional(),
+      displayName: typedText('your display name', LIMITS.displayNameChars).optional(),
+    })
+    .optional(),
   renameGroup: z.object({ name: typedText('the group name', LIMITS.groupNameChars) }),
   removal: z.object({ member: peerIdSchema }),
   revokeInvite: z.object({ invite: z.string().regex(/^[0-9a-f]{16}$/, 'not an invite id (16 hex digits)') }),

@@ -61,6 +61,13 @@ export interface GroupView {
   }[];
   /** Where this laptop stands: a member, joining (not let in yet), or gone ('left', 'removed'). */
   readonly self: 'member' | 'joining' | 'left' | 'removed';
+  /** The group this one continues (named in its genesis: see `continueGroup`), or null. */
+  readonly predecessor: { readonly groupId: string; readonly name: string; readonly epoch: number } | null;
+  /**
+   * The group this laptop continues this one in (it started or joined it): here it takes no more
+   * part, and keeps what it knew. Null while it takes part here.
+   */
+  readonly successor: { readonly groupId: string; readonly name: string } | null;
   /**
    * Removals asked and not made yet: whom, who asked, who approves (the requester first), and how many
    * approvals of the members other than the one to be removed are needed (a strict majority).
@@ -86,6 +93,8 @@ export interface GroupSummary {
   readonly self: 'member' | 'joining' | 'left' | 'removed';
   /** The questions this laptop holds of it. */
   readonly questions: number;
+  /** The id of the group this laptop continues it in, or null (see GroupView.successor). */
+  readonly continuedIn: string | null;
 }
 
 export interface PeerView {
@@ -286,6 +295,12 @@ export type SynodEvent =
    */
   | { readonly type: 'open-invite'; readonly link: string };
 
+/** A new group continuing this one: its name (default this one's) and yours in it (default the same). */
+export interface ContinueGroupInput {
+  readonly groupName?: string;
+  readonly displayName?: string;
+}
+
 export interface CreateGroupInput {
   readonly groupName: string;
   readonly displayName: string;
@@ -345,6 +360,14 @@ export interface ProposeInput {
 export interface SynodApi {
   status(): Promise<NodeStatus>;
   createGroup(input: CreateGroupInput): Promise<NodeStatus>;
+  /**
+   * The way out of a group whose deciders are gone for good (no safe change of it is possible): a new
+   * group, founded by this laptop, whose genesis names this one (id, name, newest epoch). This laptop
+   * then takes no more part in this group and keeps what it knew of it, read-only; the members who
+   * remain join the new one with its invites (joining it marks this group continued on their laptops
+   * too). Answers the new group's status.
+   */
+  continueGroup(input?: ContinueGroupInput): Promise<NodeStatus>;
   /** Joins, then waits for a member to answer: the result says whom it reached, or why nobody. */
   joinGroup(input: JoinGroupInput): Promise<JoinResult>;
   /**

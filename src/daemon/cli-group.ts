@@ -35,6 +35,16 @@ export function formatGroup(group: GroupView): string {
         `  ${i.id} by ${i.by.slice(-6)}, until ${new Date(i.expiresAt).toISOString()}${i.singleUse ? ', single use' : ''}`,
     ),
     ...(group.self === 'member' ? [] : [`this laptop: ${group.self}`]),
+    ...(group.predecessor === null
+      ? []
+      : [
+          `continues "${group.predecessor.name}" (${group.predecessor.groupId}, from its epoch ${group.predecessor.epoch})`,
+        ]),
+    ...(group.successor === null
+      ? []
+      : [
+          `this laptop continues this group in "${group.successor.name}" (--group ${group.successor.groupId}): here it only keeps what it knew`,
+        ]),
     `removals asked (${group.removals.length}):`,
     ...group.removals.map(
       (r) => `  ${r.targetName} ${r.target}: approved by ${r.approvedBy.length} of the ${r.needed} needed`,

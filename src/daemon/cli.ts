@@ -52,6 +52,9 @@ id prefix or its name; without it, the laptop's first group):
                               majority of the other members approve
   approve-removal MEMBER      approve the pending request to remove a member
   leave                       leave the group (a group that keeps a group log)
+  continue [NAME]             when the group's deciders are gone for good: start a new group that
+                              names this one (its members join it with its invites); this laptop then
+                              keeps this group read-only [--name YOU: your name in the new group]
   peers                       members, online or when last seen
   add-peer MULTIADDR          connect to a member by address (when multicast is blocked); remembered
                               only if a member of this group answers there
@@ -273,6 +276,18 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
       out(
         group,
         `you left "${group.name}": this laptop keeps what it knew of the group, and takes no more part\n`,
+      );
+      return 0;
+    }
+    case 'continue': {
+      const s = await api.continueGroup({
+        ...(positionals[0] === undefined ? {} : { groupName: positionals[0] }),
+        ...(typeof values.name === 'string' ? { displayName: values.name } : {}),
+      });
+      out(
+        s,
+        `started "${s.group?.name}" (${s.group?.id}), which continues this group; invite its members with ` +
+          `"synod invite --group ${s.group?.id}"\n`,
       );
       return 0;
     }

@@ -92,6 +92,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
     'GET /api/group': (api) => api.group(),
     'POST /api/group/name': (api, body) => api.renameGroup(body as never),
     'POST /api/group/leave': (api) => api.leaveGroup(),
+    'POST /api/group/continue': (api, body) => api.continueGroup(body as never),
     'POST /api/group/removals': (api, body) => api.requestRemoval(body as never),
     'POST /api/group/removals/:id/approve': (api, _body, match) =>
       api.approveRemoval({ member: match[1] ?? '' }),

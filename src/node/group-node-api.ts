@@ -1,6 +1,7 @@
 import { inputSchemas, parseInput } from '../api/schemas.ts';
 import {
   SynodError,
+  type ContinueGroupInput,
   type GroupSummary,
   type NodeStatus,
   type SynodApi,
@@ -25,12 +26,16 @@ export interface GroupNodeParts {
   subscribe(listener: (event: SynodEvent) => void): () => void;
   /** The laptop this group's node is part of: its groups. */
   readonly laptop: LaptopGroups;
+  /** This group's id (null while the node is in none). */
+  groupId(): string | null;
 }
 
-/** What a group's API says of the laptop's other groups (see SynodNode). */
+/** What a group's API says of the laptop's other groups, and asks of the laptop (see SynodNode). */
 export interface LaptopGroups {
   groups(): Promise<readonly GroupSummary[]>;
   inGroup(groupId: string): SynodApi;
+  /** A successor of the group `from` (see SynodApi.continueGroup). */
+  continueGroup(from: string, input: ContinueGroupInput | undefined): Promise<NodeStatus>;
 }
 
 /** SynodApi for one group: each call handed to the part of the node that answers it. */
@@ -62,6 +67,11 @@ export function groupNodeApi(parts: GroupNodeParts): SynodApi {
     },
     subscribe: (listener) => parts.subscribe(listener),
     groups: () => parts.laptop.groups(),
+    continueGroup: (input) => {
+      const id = parts.groupId();
+      if (id === null) throw new SynodError('no-group', 'this node is in no group yet');
+      return parts.laptop.continueGroup(id, input);
+    },
     inGroup: (groupId) => parts.laptop.inGroup(groupId),
   };
 }

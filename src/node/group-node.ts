@@ -2,6 +2,7 @@ import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import {
   SynodError,
+  type CreateGroupInput,
   type GroupSummary,
   type NodeStatus,
   type SynodApi,
@@ -30,7 +31,8 @@ import { Signing } from './identity/signing.ts';
 import { Timelines } from './timeline.ts';
 import { isForgery, VoteChecks } from './votes/vote-checks.ts';
 import type { QuestionDefinition } from '../model/question.ts';
-import type { GroupChange } from '../model/group/changes.ts';
+import type { GroupChange, Predecessor } from '../model/group/changes.ts';
+import type { Successor } from './group/succession.ts';
 import { GroupStore } from './group/group-store.ts';
 import { GroupRoom } from './group/group-room.ts';
 import { GroupApi } from './group/group-api.ts';
@@ -77,6 +79,7 @@ export class GroupNode {
   readonly #views: NodeViews;
   /** What this group's calls reach (see group-node-api.ts). */
   readonly api: SynodApi;
+  readonly #groupApi: GroupApi;
   readonly #options: GroupNodeOptions;
   #group: GroupRoom | null = null;
 
@@ -235,7 +238,9 @@ export class GroupNode {
       timeline: (id) => this.#timelines.of(id),
       subscribe: (listener) => this.#events.subscribe(listener),
       laptop: options.laptop,
+      groupId: () => this.groupId,
     });
+    this.#groupApi = groupApi;
   }
 
   /**
@@ -347,6 +352,28 @@ export class GroupNode {
     await this.#members.stop();
   }
 
+  /** What a successor of this group names (see GroupRoom.predecessor); only a group with a group log. */
+  predecessor(): Predecessor {
+    if (this.#group === null)
+      throw new SynodError(
+        'no-group',
+        this.groupId === null
+          ? 'this node is in no group yet'
+          : 'a group without a group log cannot be continued: start a new group and invite its members',
+      );
+    return this.#group.predecessor();
+  }
+
+  /** Founds a successor of `predecessor` as this node's group (a node in no group yet). */
+  foundSuccessor(input: CreateGroupInput, predecessor: Predecessor): Promise<NodeStatus> {
+    return this.#groupApi.createGroup(input, predecessor);
+  }
+
+  /** This laptop continues this group in `successor` (see GroupRoom.continueIn). */
+  async continueIn(successor: Successor): Promise<void> {
+    await this.#group?.continueIn(successor);
+  }
+
   /** The id of this node's group, or null while it is in none. */
   get groupId(): string | null {
     return this.#link.config?.group.id ?? null;
@@ -362,6 +389,7 @@ export class GroupNode {
       displayName: config.displayName,
       first,
       self: this.#group?.view().self ?? 'member',
+      continuedIn: this.#group?.admin.continuedIn?.groupId ?? null,
       questions: this.#storage?.catalog.newestFirst().length ?? 0,
     };
   }

@@ -9,6 +9,7 @@ import {
   type AddPeerResult,
   type BidInput,
   type CloseInput,
+  type ContinueGroupInput,
   type CreateGroupInput,
   type CreateQuestionInput,
   type GroupSummary,
@@ -25,7 +26,8 @@ import {
   type TimelineEntry,
   type VoteInput,
 } from '../api/types.ts';
-import { decodeAnyInvite, InvalidInviteError } from '../model/invite.ts';
+import { isGroupInvite } from '../model/invite.ts';
+import { readInvite } from './network/group-link.ts';
 import type { CoreOptions } from '../paxos/index.ts';
 import { nodeFs } from '../storage/fs.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
@@ -142,6 +144,10 @@ export class SynodNode implements SynodApi {
         if (laptop === null) throw new SynodError('not-found', 'this node is starting');
         return laptop.inGroup(groupId);
       },
+      continueGroup: (from, input) => {
+        if (laptop === null) throw new SynodError('not-found', 'this node is starting');
+        return laptop.#continueGroup(from, input);
+      },
     };
     const first = await GroupNode.start({ ...options, dataDir: dir, privateKey, opened, laptop: groups });
     const others = new Map<string, GroupNode>();
@@ -206,7 +212,8 @@ export class SynodNode implements SynodApi {
 
   /** The API of one of this laptop's groups, by its id. */
   inGroup(groupId: string): SynodApi {
-    for (const [node] of this.#all()) if (node.groupId === groupId) return node.api;
+    const node = this.#node(groupId);
+    if (node !== undefined) return node.api;
     throw new SynodError('not-found', `this laptop is in no group ${groupId} (see "synod groups")`);
   }
 
@@ -222,18 +229,17 @@ export class SynodNode implements SynodApi {
     return this.#add((node) => node.api.createGroup(input));
   }
 
-  /** Joins a group with an invite: as the first, or (when the first is taken) one more. */
+  /**
+   * Joins a group with an invite: as the first, or (when the first is taken) one more. Joining a
+   * successor of a group this laptop is in marks that group continued in it.
+   */
   async joinGroup(input: JoinGroupInput): Promise<JoinResult> {
-    const { invite } = parseInput(inputSchemas.joinGroup, input);
+    const { invite: text } = parseInput(inputSchemas.joinGroup, input);
+    const invite = readInvite(text);
+    const groupId = invite.id;
+    const predecessor = isGroupInvite(invite) ? invite.genesis.predecessor : undefined;
     if (this.#first.groupId === null) return this.#first.api.joinGroup(input);
-    let groupId: string;
-    try {
-      groupId = decodeAnyInvite(invite).id;
-    } catch (error) {
-      if (error instanceof InvalidInviteError) throw new SynodError('invalid-input', error.message);
-      throw error;
-    }
-    return this.#add(async (node) => {
+    const result = await this.#add(async (node) => {
       for (const [other] of this.#all()) {
         if (other.groupId === groupId)
           throw new SynodError(
@@ -243,6 +249,35 @@ export class SynodNode implements SynodApi {
       }
       return node.api.joinGroup(input);
     });
+    const old = predecessor === undefined ? undefined : this.#node(predecessor.groupId);
+    if (old !== undefined) await old.continueIn({ groupId, name: invite.name });
+    return result;
+  }
+
+  /** A successor of this laptop's first group (see SynodApi.continueGroup). */
+  continueGroup(input?: ContinueGroupInput): Promise<NodeStatus> {
+    return this.#first.api.continueGroup(input);
+  }
+
+  async #continueGroup(from: string, input: ContinueGroupInput | undefined): Promise<NodeStatus> {
+    const parsed = parseInput(inputSchemas.continueGroup, input);
+    const old = this.#node(from);
+    if (old === undefined) throw new SynodError('not-found', `this laptop is in no group ${from}`);
+    const displayName = parsed?.displayName ?? (await old.api.status()).displayName ?? 'me';
+    // Checked and marked within the addition: two at once cannot both continue the same group.
+    return this.#add(async (node) => {
+      const predecessor = old.predecessor();
+      const groupName = parsed?.groupName ?? predecessor.name;
+      const created = await node.foundSuccessor({ groupName, displayName }, predecessor);
+      const id = created.group?.id;
+      if (id !== undefined) await old.continueIn({ groupId: id, name: groupName });
+      return created;
+    });
+  }
+
+  #node(groupId: string): GroupNode | undefined {
+    for (const [node] of this.#all()) if (node.groupId === groupId) return node;
+    return undefined;
   }
 
   /**

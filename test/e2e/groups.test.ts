@@ -112,4 +112,43 @@ describe('the app with several groups on one laptop', { skip: browserMissing ?? 
       (await alice().client.inGroup(chessId).questions()).some((q) => q.title === 'Next tournament?'),
     );
   });
+
+  it('a group whose deciders are gone: the page offers a new group that continues it; the old one turns read-only', async () => {
+    // Bob's laptop goes for good: Alice alone is no majority of the chess club's two deciders.
+    await bob().stop();
+    await page.getByRole('button', { name: 'Group and members' }).click();
+    await page
+      .getByTestId('deciders')
+      .filter({ hasText: 'no safe change of this group is possible' })
+      .waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: 'Start a new group that continues this one…' }).click();
+    // Nothing is made before the confirmation.
+    assert.equal((await alice().client.groups()).length, 2);
+    await page.getByRole('button', { name: 'Start the new group' }).click();
+
+    await waitFor(async () => (await alice().client.groups()).length === 3, 10_000, 'the new group');
+    const [, oldChess, newChess] = await alice().client.groups();
+    assert.equal(oldChess?.continuedIn, newChess?.id);
+    assert.equal(newChess?.name, 'Chess club');
+    // The new group is on screen; its page says where it came from, and leads there.
+    await page
+      .getByRole('navigation', { name: 'Your groups' })
+      .getByRole('button', { name: 'Chess club (continued)', exact: true })
+      .waitFor();
+    await page.getByRole('button', { name: 'Group and members' }).click();
+    const predecessor = page.getByTestId('predecessor');
+    await predecessor.filter({ hasText: 'This group continues “Chess club”' }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'groups-successor.png'), fullPage: true });
+    await predecessor.getByRole('button', { name: 'Show “Chess club”' }).click();
+    // The old one: read-only, says where this laptop continues it, and offers no question or change.
+    await page
+      .getByTestId('successor')
+      .filter({ hasText: 'This laptop continues this group in “Chess club”' })
+      .waitFor();
+    await page.getByRole('button', { name: 'Questions' }).click();
+    await page.getByRole('heading', { name: 'Blitz or classical?' }).waitFor();
+    assert.equal(await page.getByRole('textbox', { name: 'Your question' }).count(), 0);
+    await page.getByTestId('successor').getByRole('button', { name: 'Go to “Chess club”' }).click();
+    await page.getByRole('textbox', { name: 'Your question' }).waitFor();
+  });
 });

@@ -163,4 +163,91 @@ describe('several groups on one laptop', () => {
       await again.node.stop();
     }
   });
+
+  it('the way out of a group whose laptops are gone: a successor that names it; the old one read-only', async () => {
+    const { node: ann, dir: annDir } = await startNode();
+    const { node: bob, dir: bobDir } = await startNode();
+    const { node: carol } = await startNode();
+    let oldId: string;
+    let newId: string;
+    let invite: string;
+    try {
+      oldId = (await ann.createGroup({ groupName: 'Book club', displayName: 'Ann' })).group?.id ?? '';
+      for (const [node, name] of [
+        [bob, 'Bob'],
+        [carol, 'Carol'],
+      ] as const)
+        assert.equal(
+          (await node.joinGroup({ invite: (await ann.invite()).invite, displayName: name })).admitted,
+          true,
+        );
+      const before = await ann.group();
+      assert.equal(before.deciders.length, 3);
+      // Bob's and Carol's laptops go: Ann alone is no majority of the three who decide.
+      await Promise.all([bob.stop(), carol.stop()]);
+      const started = await ann.continueGroup();
+      newId = started.group?.id ?? '';
+      assert.notEqual(newId, oldId);
+      assert.equal(started.group?.name, 'Book club');
+      assert.equal(started.displayName, 'Ann');
+      const successor = ann.inGroup(newId);
+      assert.deepEqual((await successor.group()).predecessor, {
+        groupId: oldId,
+        name: 'Book club',
+        epoch: before.epoch,
+      });
+      assert.deepEqual((await ann.group()).successor, { groupId: newId, name: 'Book club' });
+      assert.deepEqual(
+        (await ann.groups()).map((g) => [g.id, g.continuedIn]),
+        [
+          [oldId, newId],
+          [newId, null],
+        ],
+      );
+      // The old group is read-only on this laptop: no question, no invite, no change, no second successor.
+      for (const refused of [
+        ann.createQuestion({ title: 'Still here?', options: [] }),
+        ann.invite(),
+        ann.renameGroup({ name: 'Old club' }),
+        ann.continueGroup(),
+      ])
+        await assert.rejects(
+          refused,
+          (e: unknown) => code('no-group')(e) && /continues this group in "Book club"/.test(String(e)),
+        );
+      invite = (await successor.invite()).invite;
+    } finally {
+      await ann.stop();
+    }
+    // After a restart, the old group still says where it continues.
+    const annAgain = (await startNode(annDir)).node;
+    const bobAgain = (await startNode(bobDir)).node;
+    try {
+      assert.deepEqual((await annAgain.group()).successor, { groupId: newId, name: 'Book club' });
+      await assert.rejects(annAgain.createQuestion({ title: 'Still here?', options: [] }), code('no-group'));
+      // An invite whose genesis names another predecessor (or epoch) is not the group's: refused.
+      const [prefix, body] = [invite.slice(0, 'synod2:'.length), invite.slice('synod2:'.length)];
+      const json = JSON.parse(Buffer.from(body, 'base64url').toString()) as {
+        genesis: { predecessor: { epoch: number } };
+      };
+      json.genesis.predecessor.epoch += 1;
+      const tampered = prefix + Buffer.from(JSON.stringify(json)).toString('base64url');
+      await assert.rejects(bobAgain.joinGroup({ invite: tampered, displayName: 'Bob' }), /damaged/);
+      // Bob comes back and joins the successor: his old group is marked continued in it too.
+      const joined = await bobAgain.joinGroup({ invite, displayName: 'Bob' });
+      assert.equal(joined.admitted, true);
+      assert.deepEqual(
+        (await bobAgain.groups()).map((g) => [g.id, g.self, g.continuedIn]),
+        [
+          [oldId, 'member', newId],
+          [newId, 'member', null],
+        ],
+      );
+      await assert.rejects(bobAgain.createQuestion({ title: 'Here?', options: [] }), code('no-group'));
+      const inNew = await bobAgain.inGroup(newId).createQuestion({ title: 'Where next?', options: ['Here'] });
+      await waitUntil(async () => (await annAgain.inGroup(newId).questions()).some((q) => q.id === inNew.id));
+    } finally {
+      await Promise.all([bobAgain.stop(), annAgain.stop()]);
+    }
+  });
 });

@@ -160,6 +160,29 @@ describe('the group log: epochs and their changes', () => {
     assert.match(genesisProblem({ ...forged, creator: alice.id }, verify) ?? '', /group id|signature/);
   });
 
+  it('a successor names the group it continues in its id: changed or removed, the genesis is refused', async () => {
+    const alice = await person();
+    const predecessor = { groupId: '0123456789abcdef', name: 'Chess club', epoch: 7 };
+    const { genesis, signing } = createGenesis(alice.key, 'Chess club', 'Alice', T0, predecessor);
+    const verify = groupVerifier(signing);
+    assert.equal(genesisProblem(genesis, verify), null);
+    assert.deepEqual(genesis.predecessor, predecessor);
+    // Another predecessor, another epoch of it, or none: not the group its id names.
+    for (const changed of [
+      { ...genesis, predecessor: { ...predecessor, groupId: 'fedcba9876543210' } },
+      { ...genesis, predecessor: { ...predecessor, epoch: 8 } },
+      { ...genesis, predecessor: { ...predecessor, name: 'Go club' } },
+      { ...genesis, predecessor: undefined },
+    ])
+      assert.match(genesisProblem(changed, verify) ?? '', /not the one its group id/);
+    // A group without one keeps the id it always had.
+    const plain = createGenesis(alice.key, 'Chess club', 'Alice', T0).genesis;
+    assert.equal(
+      genesisProblem({ ...plain, predecessor }, verify)?.includes('not the one its group id'),
+      true,
+    );
+  });
+
   it('invites admit whom they are for, and nobody once expired, revoked or used', async () => {
     const { group, people } = await groupOf(2);
     const [alice] = people as [Person, Person];

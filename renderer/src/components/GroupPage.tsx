@@ -6,6 +6,7 @@ import { useAction } from '../use-action.ts';
 import { ErrorText } from './ErrorText.tsx';
 import { GroupInvites } from './GroupInvites.tsx';
 import { GroupHistory } from './GroupHistory.tsx';
+import { ContinueGroup, Lineage } from './GroupSuccession.tsx';
 
 /**
  * The group itself, as its group log has it: its name (renamed through the log), its members with
@@ -17,11 +18,17 @@ export function GroupPage({
   group,
   peers,
   self,
+  onShow,
+  has,
 }: {
   readonly api: SynodApi;
   readonly group: GroupView;
   readonly peers: readonly PeerView[];
   readonly self: string;
+  /** Shows another of the laptop's groups (a successor just started). */
+  readonly onShow: (groupId: string) => void;
+  /** Whether this laptop holds a group (to offer showing the one this one continues). */
+  readonly has: (groupId: string) => boolean;
 }) {
   if (group.epoch === null) {
     return (
@@ -41,11 +48,16 @@ export function GroupPage({
     const former = group.former.findLast((f) => f.peerId === peerId);
     return former === undefined ? 'a former member' : `${former.name} (${former.how})`;
   };
-  const member = group.self === 'member';
+  const member = group.self === 'member' && group.successor === null;
   return (
     <>
+      <Lineage part="predecessor" group={group} has={has} onShow={onShow} />
       <GroupName api={api} group={group} member={member}>
-        {member && <Deciders group={group} peers={peers} self={self} nameOf={nameOf} />}
+        {member && (
+          <Deciders group={group} peers={peers} self={self} nameOf={nameOf}>
+            <ContinueGroup api={api} group={group} onStarted={onShow} />
+          </Deciders>
+        )}
       </GroupName>
       <Members api={api} group={group} peers={peers} self={self} member={member} nameOf={nameOf} />
       {member && <GroupInvites api={api} group={group} nameOf={nameOf} />}
@@ -64,11 +76,14 @@ function Deciders({
   peers,
   self,
   nameOf,
+  children,
 }: {
   readonly group: GroupView;
   readonly peers: readonly PeerView[];
   readonly self: string;
   readonly nameOf: (peerId: string) => string;
+  /** The way out, shown while too few of them are online for any change. */
+  readonly children: ReactNode;
 }) {
   const online = new Set([self, ...peers.filter((p) => p.online).map((p) => p.peerId)]);
   const needed = Math.floor(group.deciders.length / 2) + 1;
@@ -79,12 +94,15 @@ function Deciders({
   };
   const away = group.deciders.filter((d) => !online.has(d)).map((d) => `${nameOf(d)}, ${lastSeen(d)}`);
   return (
-    <p className={here >= needed ? 'muted small' : 'warning'} role="status" data-testid="deciders">
-      Changes to the group need {needed} of these {group.deciders.length} members online:{' '}
-      {group.deciders.map(nameOf).join(', ')}. Online now: {here}.
-      {here < needed &&
-        ` No join, rename or removal can be made until ${needed - here} more of them ${needed - here === 1 ? 'is' : 'are'} back (away: ${away.join('; ')}). If they are gone for good, no safe change of this group is possible.`}
-    </p>
+    <>
+      <p className={here >= needed ? 'muted small' : 'warning'} role="status" data-testid="deciders">
+        Changes to the group need {needed} of these {group.deciders.length} members online:{' '}
+        {group.deciders.map(nameOf).join(', ')}. Online now: {here}.
+        {here < needed &&
+          ` No join, rename or removal can be made until ${needed - here} more of them ${needed - here === 1 ? 'is' : 'are'} back (away: ${away.join('; ')}). If they are gone for good, no safe change of this group is possible.`}
+      </p>
+      {here < needed && children}
+    </>
   );
 }
 

@@ -29,19 +29,19 @@ export function GroupSwitcher({
       {groups.length > 1 &&
         groups.map((g) => {
           const count = unread.get(g.id) ?? 0;
+          const state = g.continuedIn !== null ? 'continued' : g.self === 'member' ? null : g.self;
+          const label = state === null ? g.name : `${g.name} (${state})`;
           return (
             <button
               key={g.id}
               type="button"
               className="ghost"
               aria-current={g.id === shownId ? 'true' : undefined}
-              aria-label={count > 0 ? `${g.name}, ${count} new` : g.name}
+              aria-label={count > 0 ? `${label}, ${count} new` : label}
               onClick={() => onShow(g.id)}
             >
               {g.name}
-              {g.self !== 'member' && (
-                <span className="muted"> ({g.self === 'joining' ? 'joining' : g.self})</span>
-              )}
+              {state !== null && <span className="muted"> ({state})</span>}
               {count > 0 && (
                 <span className="badge" data-testid="unread">
                   {count}

@@ -27,6 +27,19 @@ const groupNameSchema = typedText('the group name', LIMITS.groupNameChars);
 export const MAX_INVITE_MS = 30 * 24 * 60 * 60_000;
 export const DEFAULT_INVITE_MS = 24 * 60 * 60_000;
 
+/**
+ * The group a successor group continues: one whose laptops are gone for good (a majority of its
+ * deciders), so that no safe change of it is possible. Named in the successor's genesis, and so in
+ * its id: who holds an invite of the successor knows where it came from, and nobody can change it.
+ */
+export const predecessorSchema = z.object({
+  groupId: z.string().regex(/^[0-9a-f]{16}$/),
+  name: groupNameSchema,
+  /** The predecessor's newest epoch its founder held. */
+  epoch: epochNumberSchema,
+});
+export type Predecessor = z.infer<typeof predecessorSchema>;
+
 export const genesisSchema = z.object({
   /** SHA-256 of the other fields (see genesisId): the group id names its first epoch. */
   groupId: z.string().regex(/^[0-9a-f]{16}$/),
@@ -35,6 +48,8 @@ export const genesisSchema = z.object({
   creatorName: nameSchema,
   createdAt: timeSchema,
   nonce: z.string().regex(/^[0-9a-f]{32}$/),
+  /** A successor group's: the group it continues (absent in any other group). */
+  predecessor: predecessorSchema.optional(),
   signature: signatureSchema,
 });
 export type Genesis = z.infer<typeof genesisSchema>;
@@ -42,9 +57,25 @@ export type Genesis = z.infer<typeof genesisSchema>;
 /** The group id of a genesis: whoever holds an invite (which names the id) can check the genesis. */
 export function genesisId(g: Omit<Genesis, 'groupId' | 'signature'>): string {
   return createHash('sha256')
-    .update(JSON.stringify(['synod-genesis/1', g.name, g.creator, g.creatorName, g.createdAt, g.nonce]))
+    .update(JSON.stringify(['synod-genesis/1', ...genesisFields(g)]))
     .digest('hex')
     .slice(0, 16);
+}
+
+/**
+ * What a genesis's id and its signature cover: every field but those two. A predecessor adds its
+ * fields; a genesis without one has the id and statement it always had.
+ */
+function genesisFields(g: Omit<Genesis, 'groupId' | 'signature'>): (string | number)[] {
+  const p = g.predecessor;
+  return [
+    g.name,
+    g.creator,
+    g.creatorName,
+    g.createdAt,
+    g.nonce,
+    ...(p === undefined ? [] : ['predecessor', p.groupId, p.name, p.epoch]),
+  ];
 }
 
 /** A member's approval of a removal request. */
@@ -139,7 +170,7 @@ export function changeStatement(change: GroupChange): GroupStatement {
 export function genesisStatement(g: Omit<Genesis, 'signature'>): GroupStatement {
   return {
     kind: 'group',
-    fields: ['genesis', g.groupId, g.name, g.creator, g.creatorName, g.createdAt, g.nonce],
+    fields: ['genesis', g.groupId, ...genesisFields(g)],
   };
 }
 

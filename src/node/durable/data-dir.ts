@@ -26,6 +26,7 @@ export const FILES = {
   groupLog: 'group-log.log',
   inviteKeys: 'invites.json',
   removals: 'removals.json',
+  successor: 'successor.json',
   apiToken: 'api-token',
   apiInfo: 'api.json',
   apiSessions: 'api-sessions.json',

@@ -2,7 +2,12 @@ import { privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/key
 import type { PrivateKey } from '@libp2p/interface';
 import { randomBytes } from 'node:crypto';
 import { SynodError, type GroupView } from '../../api/types.ts';
-import { DEFAULT_INVITE_MS, type Genesis, type GroupChange } from '../../model/group/changes.ts';
+import {
+  DEFAULT_INVITE_MS,
+  type Genesis,
+  type GroupChange,
+  type Predecessor,
+} from '../../model/group/changes.ts';
 import { genesisProblem, isMember, slotConfig, type Epoch } from '../../model/group/epoch.ts';
 import type { GroupInvite } from '../../model/invite.ts';
 import type { WireMessage } from '../../net/wire.ts';
@@ -20,6 +25,7 @@ import {
 import { GroupStore } from './group-store.ts';
 import type { InviteKeys } from './invite-keys.ts';
 import type { Removals } from './removals.ts';
+import type { Successor } from './succession.ts';
 
 /** History entries a view carries at most. */
 const HISTORY_SHOWN = 200;
@@ -59,6 +65,8 @@ export class GroupAdmin {
   #ownJoin: GroupChange | null;
   /** Joins passed on to the log, by signature: each is proposed once, however many ask. */
   readonly #joining = new Set<string>();
+  /** Where this laptop continues the group, once it started or joined a successor: it takes no more part. */
+  continuedIn: Successor | null = null;
 
   constructor(ctx: GroupAdminContext, ownJoin: GroupChange | null = null) {
     this.#ctx = ctx;
@@ -72,9 +80,10 @@ export class GroupAdmin {
     groupName: string,
     founderName: string,
     now: number,
+    predecessor?: Predecessor,
     fs?: StorageFs,
   ): Promise<{ genesis: Genesis; store: GroupStore; signing: Signing }> {
-    const { genesis, signing } = createGenesis(privateKey, groupName, founderName, now);
+    const { genesis, signing } = createGenesis(privateKey, groupName, founderName, now, predecessor);
     const store = await GroupStore.create(dir, genesis, signing, fs);
     return { genesis, store, signing };
   }
@@ -271,6 +280,8 @@ export class GroupAdmin {
       })),
       history,
       self: this.standing,
+      predecessor: store.genesis.predecessor ?? null,
+      successor: this.continuedIn,
       removals: this.#ctx.removals.pending().map(({ request, needed }) => ({
         target: request.target,
         targetName: nameIn(head, request.target),
@@ -282,6 +293,12 @@ export class GroupAdmin {
   }
 
   #requireMember(): void {
+    if (this.continuedIn !== null)
+      throw new SynodError(
+        'no-group',
+        `this laptop continues this group in "${this.continuedIn.name}": it keeps what it knew here, read-only, ` +
+          'and takes part there',
+      );
     if (this.isMember) return;
     const self = this.standing;
     throw new SynodError(

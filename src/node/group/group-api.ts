@@ -8,10 +8,10 @@ import {
   type JoinResult,
   type NodeStatus,
 } from '../../api/types.ts';
-import type { GroupChange } from '../../model/group/changes.ts';
-import { decodeAnyInvite, InvalidInviteError, isGroupInvite } from '../../model/invite.ts';
+import type { GroupChange, Predecessor } from '../../model/group/changes.ts';
+import { isGroupInvite } from '../../model/invite.ts';
 import type { Signing } from '../identity/signing.ts';
-import type { GroupLink } from '../network/group-link.ts';
+import { readInvite, type GroupLink } from '../network/group-link.ts';
 import { GroupAdmin } from './group-admin.ts';
 import type { GroupRoom } from './group-room.ts';
 import type { GroupStore } from './group-store.ts';
@@ -49,8 +49,9 @@ export class GroupApi {
     this.#ctx = ctx;
   }
 
-  async createGroup(input: CreateGroupInput): Promise<NodeStatus> {
-    if (this.#ctx.groupLog !== true) {
+  /** Creates a group (`predecessor`: a successor of that group, which always keeps a group log). */
+  async createGroup(input: CreateGroupInput, predecessor?: Predecessor): Promise<NodeStatus> {
+    if (this.#ctx.groupLog !== true && predecessor === undefined) {
       await this.#ctx.link.create(input);
       return this.#ctx.status();
     }
@@ -63,6 +64,7 @@ export class GroupApi {
       groupName,
       displayName,
       Date.now(),
+      predecessor,
     );
     // The log runs before the network does: the first hello is judged by it.
     await this.#ctx.startRoom(store, null, signing);
@@ -72,13 +74,7 @@ export class GroupApi {
 
   async joinGroup(input: JoinGroupInput): Promise<JoinResult> {
     const parsed = parseInput(inputSchemas.joinGroup, input);
-    let invite;
-    try {
-      invite = decodeAnyInvite(parsed.invite);
-    } catch (error) {
-      if (error instanceof InvalidInviteError) throw new SynodError('invalid-input', error.message);
-      throw error;
-    }
+    const invite = readInvite(parsed.invite);
     if (!isGroupInvite(invite)) {
       const { reached, problem } = await this.#ctx.link.join(input);
       return { status: this.#ctx.status(), reached, problem, admitted: true };
@@ -144,6 +140,8 @@ export class GroupApi {
       invites: [],
       history: [],
       self: 'member',
+      predecessor: null,
+      successor: null,
       removals: [],
     };
   }

@@ -1,5 +1,5 @@
 import type { GroupView } from '../../api/types.ts';
-import type { GroupChange } from '../../model/group/changes.ts';
+import type { GroupChange, Predecessor } from '../../model/group/changes.ts';
 import { isMember, type Epoch } from '../../model/group/epoch.ts';
 import { encodeGroupInvite, type Invite } from '../../model/invite.ts';
 import type { QuestionDefinition } from '../../model/question.ts';
@@ -16,6 +16,7 @@ import { GroupDesk } from './group-desk.ts';
 import type { GroupStore } from './group-store.ts';
 import { InviteKeys } from './invite-keys.ts';
 import { Removals, RemovalsFile } from './removals.ts';
+import { SuccessorFile, type Successor } from './succession.ts';
 
 /** How far ahead of this node's group log a question's epoch may be for it to wait, not refuse. */
 export const EPOCHS_AHEAD_AWAITED = 64;
@@ -58,7 +59,17 @@ export class GroupRoom {
   readonly admin: GroupAdmin;
   readonly removals: Removals;
 
-  private constructor(store: GroupStore, desk: GroupDesk, admin: GroupAdmin, removals: Removals) {
+  readonly #successorFile: SuccessorFile;
+  #viewChanged: () => void = () => undefined;
+
+  private constructor(
+    store: GroupStore,
+    desk: GroupDesk,
+    admin: GroupAdmin,
+    removals: Removals,
+    successorFile: SuccessorFile,
+  ) {
+    this.#successorFile = successorFile;
     this.store = store;
     this.desk = desk;
     this.admin = admin;
@@ -123,8 +134,11 @@ export class GroupRoom {
       },
       ownJoin,
     );
-    const room = new GroupRoom(store, desk, admin, removals);
+    const successorFile = new SuccessorFile(ctx.dataDir);
+    admin.continuedIn = await successorFile.load();
+    const room = new GroupRoom(store, desk, admin, removals, successorFile);
     room.#failed = ctx.failed;
+    room.#viewChanged = () => ctx.viewChanged();
     await desk.start();
     return room;
   }
@@ -172,6 +186,23 @@ export class GroupRoom {
 
   view(): GroupView {
     return this.admin.view();
+  }
+
+  /**
+   * What a successor of this group names in its genesis: this group as this laptop holds it. Only a
+   * member that takes part here may start one.
+   */
+  predecessor(): Predecessor {
+    this.admin.requireMember();
+    const head = this.store.head;
+    return { groupId: head.groupId, name: head.name, epoch: head.n };
+  }
+
+  /** This laptop started or joined a successor of this group: on disk, then it takes no more part here. */
+  async continueIn(successor: Successor): Promise<void> {
+    await this.#successorFile.save(successor);
+    this.admin.continuedIn = successor;
+    this.#viewChanged();
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   genesisStatement,
   inviteUseStatement,
   type Genesis,
+  type Predecessor,
   type GroupChange,
   type UnsignedChange,
 } from '../../model/group/changes.ts';
@@ -23,6 +24,7 @@ export function createGenesis(
   name: string,
   creatorName: string,
   now: number,
+  predecessor?: Predecessor,
 ): { genesis: Genesis; signing: Signing } {
   const fields = {
     name,
@@ -30,6 +32,7 @@ export function createGenesis(
     creatorName,
     createdAt: now,
     nonce: randomBytes(16).toString('hex'),
+    ...(predecessor === undefined ? {} : { predecessor }),
   };
   const groupId = genesisId(fields);
   const signing = new Signing(groupId, privateKey);

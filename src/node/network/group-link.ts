@@ -13,6 +13,7 @@ import {
   encodeInvite,
   InvalidInviteError,
   inviteAddresses,
+  type GroupInvite,
   type Invite,
 } from '../../model/invite.ts';
 import type { WireMessage } from '../../net/wire.ts';
@@ -118,13 +119,7 @@ export class GroupLink {
   async join(input: JoinGroupInput): Promise<{ reached: NamedMember[]; problem: string | null }> {
     const { invite: text, displayName, waitMs } = parseInput(inputSchemas.joinGroup, input);
     this.requireNoGroup();
-    let invite;
-    try {
-      invite = decodeAnyInvite(text);
-    } catch (error) {
-      if (error instanceof InvalidInviteError) throw new SynodError('invalid-input', error.message);
-      throw error;
-    }
+    const invite = readInvite(text);
     const { id, name, key } = invite;
     const addresses = invite.addresses.filter(isDialable);
     await this.#joinAs({ group: { id, name, key }, displayName, staticPeers: addresses });
@@ -369,4 +364,14 @@ export class GroupLink {
 function tcpPort(address: string | undefined): number | null {
   const match = /\/tcp\/(\d+)/.exec(address ?? '');
   return match === null ? null : Number(match[1]);
+}
+
+/** An invite as text from the user: decoded, or refused as invalid input with what is wrong with it. */
+export function readInvite(text: string): Invite | GroupInvite {
+  try {
+    return decodeAnyInvite(text);
+  } catch (error) {
+    if (error instanceof InvalidInviteError) throw new SynodError('invalid-input', error.message);
+    throw error;
+  }
 }
