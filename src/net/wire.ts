@@ -4,6 +4,7 @@ import { LIMITS } from '../model/limits.ts';
 import { signatureSchema, voteSchemas } from '../model/vote-schemas.ts';
 import { groupChangeSchema, type GroupChange } from '../model/group/changes.ts';
 import { MAX_VOTES_PER_QUESTION, memberVoteSchema, type MemberVote } from '../model/rules.ts';
+import { voteReceiptSchema, type VoteReceipt } from '../model/receipts.ts';
 import {
   isShowableText,
   peerIdSchema,
@@ -145,6 +146,10 @@ export const wireSchema = z.discriminatedUnion('type', [
     type: z.literal('group-removal'),
     change: groupChangeSchema.refine((c) => c.type === 'remove', 'not a removal'),
   }),
+  /** Asks an acceptor of the question for its receipt of the voter's vote (see VoteReceipt). */
+  z.object({ type: z.literal('vote-receipt-request'), question: questionIdSchema, voter: peerIdSchema }),
+  /** An acceptor's receipt: it holds the vote on disk, and accepts no close that leaves it out. */
+  z.object({ type: z.literal('vote-receipt'), receipt: voteReceiptSchema }),
   /** Asks for the votes of a close this node does not hold yet. */
   z.object({
     type: z.literal('vote-set-request'),
@@ -168,6 +173,8 @@ export type WireMessage =
   | { readonly type: 'votes'; readonly votes: readonly MemberVote[] }
   | { readonly type: 'vote-set'; readonly close: string; readonly votes: readonly MemberVote[] }
   | { readonly type: 'vote-set-request'; readonly question: string; readonly digest: string }
+  | { readonly type: 'vote-receipt-request'; readonly question: string; readonly voter: string }
+  | { readonly type: 'vote-receipt'; readonly receipt: VoteReceipt }
   | { readonly type: 'group-join'; readonly change: GroupChange }
   | { readonly type: 'group-removal'; readonly change: GroupChange };
 

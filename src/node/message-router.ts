@@ -100,6 +100,13 @@ export class MessageRouter {
       case 'vote-set-request':
         ctx.desk?.sendSet(from, message.question, message.digest);
         return;
+      case 'vote-receipt-request':
+        ctx.desk?.answerReceipt(from, message.question, message.voter);
+        return;
+      case 'vote-receipt':
+        // Acceptors answer receipts already; this node does not ask for them yet (it counts a vote
+        // as cast once it is on its own disk): nothing to do with one.
+        return;
       case 'paxos':
         this.#paxos(from, message.message);
         return;

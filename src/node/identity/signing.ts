@@ -2,6 +2,7 @@ import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id';
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import type { GroupStatement } from '../../model/group/changes.ts';
+import type { VoteReceipt } from '../../model/receipts.ts';
 import type { CloseValue } from '../../model/rules.ts';
 import type { Statement } from '../../paxos/index.ts';
 
@@ -34,6 +35,8 @@ export type SignedStatement =
       readonly amount: number | null;
       readonly seq: number;
     }
+  /** An acceptor's receipt for a vote it holds (see VoteReceipt): everything but its signature. */
+  | (Omit<VoteReceipt, 'signature'> & { readonly kind: 'vote-receipt' })
   /** A close signs everything in its value but the signature itself. */
   | Omit<CloseValue, 'signature'>
   | {
@@ -86,6 +89,8 @@ function statementText(group: string, s: SignedStatement): string {
         return [s.question, s.by, s.option, s.amount, s.seq];
       case 'close':
         return [s.question, s.by, s.at, s.digest, s.count];
+      case 'vote-receipt':
+        return [s.question, s.voter, s.seq, s.vote, s.by];
       case 'member':
         return [s.peerId, s.name, s.addresses, s.seq];
       case 'group':

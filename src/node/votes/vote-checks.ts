@@ -22,6 +22,7 @@ import {
   type CloseValue,
   type MemberVote,
 } from '../../model/rules.ts';
+import type { VoteReceipt } from '../../model/receipts.ts';
 import { forged, type Signing } from '../identity/signing.ts';
 
 export { isForgery } from '../identity/signing.ts';
@@ -217,6 +218,23 @@ export class VoteChecks {
     if (!this.#signing.verify(vote.by, { kind: 'vote', ...fields }, signature))
       return forged('a vote without a valid signature of its member');
     remember(this.#goodValues, key);
+    return null;
+  }
+
+  /** This acceptor's receipt for `vote` (see VoteReceipt). */
+  signReceipt(vote: MemberVote, self: string): VoteReceipt {
+    const fields = { question: vote.question, voter: vote.by, seq: vote.seq, vote: vote.signature, by: self };
+    return { ...fields, signature: this.#signing.sign({ kind: 'vote-receipt', ...fields }) };
+  }
+
+  /** A receipt counts when one of the question's acceptors signed it, for this question. */
+  receiptProblem(question: QuestionDefinition, receipt: VoteReceipt): string | null {
+    if (receipt.question !== question.id) return 'a receipt for another question';
+    if (!question.acceptors.includes(receipt.by))
+      return `a receipt by ${receipt.by}, who is not among the question's acceptors`;
+    const { signature, ...fields } = receipt;
+    if (!this.#signing.verify(receipt.by, { kind: 'vote-receipt', ...fields }, signature))
+      return forged('a receipt without a valid signature of its acceptor');
     return null;
   }
 

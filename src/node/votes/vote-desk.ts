@@ -18,6 +18,7 @@ import type { VoteBook } from './vote-book.ts';
 import { isForgery, type VoteChecks } from './vote-checks.ts';
 import { DeadlineCloser } from './deadline-closer.ts';
 import { ChosenSetWants } from './chosen-set-wants.ts';
+import { closedHere, receiptFor } from './vote-receipts.ts';
 
 /** A vote set asked for is asked again after this long, if it has not come. */
 const SET_REQUEST_RETRY_MS = 3_000;
@@ -105,6 +106,11 @@ export class VoteDesk {
     const now = this.#ctx.now();
     if (definition.deadline !== null && now >= definition.deadline)
       throw new SynodError('invalid-input', 'the deadline has passed: the question is closing');
+    if (this.#closedHere(definition))
+      throw new SynodError(
+        'invalid-input',
+        'the question is closing: this laptop, one of its acceptors, has accepted a close of it, so it takes no more votes',
+      );
     const previous = book.voteOf(questionId, self);
     // A number never used before by this member, across restarts: the clock, or one more than the last.
     const seq = Math.max((previous?.seq ?? 0) + 1, now);
@@ -184,6 +190,16 @@ export class VoteDesk {
         );
         continue;
       }
+      if (
+        this.#closedHere(record.definition) &&
+        supersedes(vote, this.#ctx.book.voteOf(vote.question, vote.by))
+      ) {
+        this.#ctx.rejected(
+          from,
+          'a vote that reached this acceptor after it accepted a close of the question',
+        );
+        continue;
+      }
       if ((await this.#keep(vote)) === 'kept') news.push(vote);
     }
     if (news.length === 0) return;
@@ -208,6 +224,17 @@ export class VoteDesk {
     if (deadline === null || !definition.acceptors.includes(this.#ctx.self) || this.#ctx.now() < deadline)
       return false;
     return supersedes(vote, this.#ctx.book.voteOf(definition.id, vote.by));
+  }
+
+  #closedHere(definition: QuestionDefinition): boolean {
+    return closedHere(this.#ctx, definition);
+  }
+
+  /** This acceptor's receipt for the member's vote it holds, sent to `to` (see receiptFor). */
+  answerReceipt(to: string, questionId: string, voter: string): void {
+    const record = this.#ctx.question(questionId);
+    const receipt = record === undefined ? null : receiptFor(this.#ctx, record.definition, voter);
+    if (receipt !== null) this.#ctx.send(to, { type: 'vote-receipt', receipt });
   }
 
   /**

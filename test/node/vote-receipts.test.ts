@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import type { QuestionDefinition } from '../../src/model/question.ts';
+import type { VoteReceipt } from '../../src/model/receipts.ts';
+import { encodeClose, type MemberVote } from '../../src/model/rules.ts';
+import type { WireMessage } from '../../src/net/wire.ts';
+import { Signing } from '../../src/node/identity/signing.ts';
+import type { VoteBook } from '../../src/node/votes/vote-book.ts';
+import { VoteChecks } from '../../src/node/votes/vote-checks.ts';
+import { VoteDesk } from '../../src/node/votes/vote-desk.ts';
+import { silentLogger } from '../../src/util/logger.ts';
+import { question } from '../helpers/state-log-fixtures.ts';
+
+const GROUP = '0123456789abcdef';
+
+async function member() {
+  const key = await generateKeyPair('Ed25519');
+  const id = peerIdFromPrivateKey(key).toString();
+  const signing = new Signing(GROUP, key);
+  return { id, signing, checks: new VoteChecks(signing) };
+}
+
+/**
+ * An acceptor's desk over a book the test fills, whose acceptor has accepted `accepted` (a close
+ * value, or nothing), and the messages it sends.
+ */
+async function acceptorOf(acceptors: (self: string) => string[]) {
+  const me = await member();
+  const voter = await member();
+  const definition: QuestionDefinition = {
+    ...question(7).definition,
+    rule: 'vote',
+    options: ['Alien', 'Brazil'],
+    allowOther: false,
+    deadline: Date.now() + 60_000,
+    acceptors: acceptors(me.id),
+    createdBy: me.id,
+    voters: [me.id, voter.id],
+  };
+  const held: MemberVote[] = [];
+  const sets = new Map<string, readonly MemberVote[]>();
+  const state = { accepted: null as string | null };
+  const sent: { to: string; message: WireMessage }[] = [];
+  const rejections: string[] = [];
+  const book = {
+    voteOf: (_q: string, by: string) => held.findLast((v) => v.by === by),
+    record: async (vote: MemberVote) => {
+      held.push(vote);
+      return 'kept' as const;
+    },
+    set: (_q: string, digest: string) => (sets.has(digest) ? { votes: sets.get(digest) } : undefined),
+    standing: () => held,
+  };
+  const desk = new VoteDesk({
+    self: me.id,
+    book: book as unknown as VoteBook,
+    log: silentLogger,
+    question: () => ({ id: definition.id, definition, decidedAt: null }),
+    openRuleQuestions: () => [],
+    chosen: () => null,
+    checks: () => me.checks,
+    connectedPeers: () => [],
+    send: (to, message) => sent.push({ to, message }),
+    rejected: (_from, reason) => rejections.push(reason),
+    changed: () => undefined,
+    close: async () => undefined,
+    proposal: () => null,
+    accepted: () => state.accepted,
+    revise: () => undefined,
+    redeliver: () => undefined,
+    now: () => Date.now(),
+  });
+  let seq = Date.now();
+  const vote = (option: string): MemberVote =>
+    voter.checks.signVote({ question: definition.id, by: voter.id, option, amount: null, seq: ++seq });
+  /** A close over `votes`, as this acceptor would hold it once accepted. */
+  const closeOver = (votes: readonly MemberVote[], digest: string) => {
+    sets.set(digest, votes);
+    return encodeClose({
+      kind: 'close',
+      question: definition.id,
+      by: me.id,
+      at: Date.now(),
+      digest,
+      count: votes.length,
+      signature: 's'.repeat(86),
+    });
+  };
+  const receipts = () =>
+    sent.flatMap(({ message }) => (message.type === 'vote-receipt' ? [message.receipt] : []));
+  return { me, voter, definition, desk, held, state, vote, closeOver, receipts, rejections, sent };
+}
+
+describe('vote receipts: what an acceptor promises', () => {
+  it('an acceptor holding a vote signs a receipt that checks; a tampered or misattributed one does not', async () => {
+    const a = await acceptorOf((self) => [self]);
+    await a.desk.receiveVotes(a.voter.id, [a.vote('Alien')]);
+    a.desk.answerReceipt(a.voter.id, a.definition.id, a.voter.id);
+    const [receipt] = a.receipts();
+    assert.ok(receipt !== undefined, 'a receipt for the vote held');
+    assert.equal(receipt.seq, a.held[0]?.seq);
+    assert.equal(receipt.vote, a.held[0]?.signature);
+    // Anyone checks it: signed by one of the question's acceptors, for this question.
+    assert.equal(a.voter.checks.receiptProblem(a.definition, receipt), null);
+    const forged: VoteReceipt = { ...receipt, seq: receipt.seq + 1 };
+    assert.match(a.voter.checks.receiptProblem(a.definition, forged) ?? '', /without a valid signature/);
+    const stranger = await member();
+    const byStranger = stranger.checks.signVote({
+      question: a.definition.id,
+      by: a.voter.id,
+      option: 'Alien',
+      amount: null,
+      seq: 1,
+    });
+    const notAcceptor = stranger.checks.signReceipt(byStranger, stranger.id);
+    assert.match(
+      a.voter.checks.receiptProblem(a.definition, notAcceptor) ?? '',
+      /not among the question's acceptors/,
+    );
+    assert.match(
+      a.voter.checks.receiptProblem({ ...a.definition, id: 'f'.repeat(32) }, receipt) ?? '',
+      /another question/,
+    );
+  });
+
+  it('no receipt from a member that is not an acceptor, nor for a vote not held', async () => {
+    const other = await member();
+    const a = await acceptorOf(() => [other.id]);
+    await a.desk.receiveVotes(a.voter.id, [a.vote('Alien')]);
+    assert.equal(a.held.length, 1, 'a member that is no acceptor still keeps and passes votes on');
+    a.desk.answerReceipt(a.voter.id, a.definition.id, a.voter.id);
+    assert.deepEqual(a.receipts(), []);
+    const b = await acceptorOf((self) => [self]);
+    b.desk.answerReceipt(b.voter.id, b.definition.id, b.voter.id);
+    assert.deepEqual(b.receipts(), [], 'nothing held, nothing promised');
+  });
+
+  it('an acceptor that has accepted a close takes no more votes: not from peers, not from its own user', async () => {
+    const a = await acceptorOf((self) => [self]);
+    await a.desk.receiveVotes(a.voter.id, [a.vote('Alien')]);
+    a.state.accepted = a.closeOver([...a.held], 'ab'.repeat(32));
+    await a.desk.receiveVotes(a.voter.id, [a.vote('Brazil')]);
+    assert.deepEqual(
+      a.held.map((v) => v.option),
+      ['Alien'],
+      'the change of vote after the close is refused',
+    );
+    assert.match(a.rejections.join(), /after it accepted a close of the question/);
+    await assert.rejects(a.desk.cast(a.definition.id, 'Brazil', null), /has accepted a close of it/);
+    // The control: before any close is accepted, the same change is taken.
+    const b = await acceptorOf((self) => [self]);
+    await b.desk.receiveVotes(b.voter.id, [b.vote('Alien')]);
+    await b.desk.receiveVotes(b.voter.id, [b.vote('Brazil')]);
+    assert.deepEqual(
+      b.held.map((v) => v.option),
+      ['Alien', 'Brazil'],
+    );
+  });
+
+  it('after a close is accepted, a receipt only for a vote that close counts', async () => {
+    const a = await acceptorOf((self) => [self]);
+    await a.desk.receiveVotes(a.voter.id, [a.vote('Alien')]);
+    // A close accepted while the vote's write was still running: it leaves the vote out.
+    a.state.accepted = a.closeOver([], 'cd'.repeat(32));
+    a.desk.answerReceipt(a.voter.id, a.definition.id, a.voter.id);
+    assert.deepEqual(a.receipts(), [], 'no promise the accepted close already breaks');
+    // A close that counts it: the receipt holds.
+    a.state.accepted = a.closeOver([...a.held], 'ef'.repeat(32));
+    a.desk.answerReceipt(a.voter.id, a.definition.id, a.voter.id);
+    assert.equal(a.receipts().length, 1);
+  });
+});
