@@ -245,8 +245,17 @@ export interface QuestionView {
   readonly deadline: number | null;
   /** The running tally of a vote (sealed: only a count of the bids of an auction); null for quick. */
   readonly tally: TallyView | null;
-  /** This node's standing vote or bid. */
-  readonly myVote: { readonly option: string; readonly amount: number | null } | null;
+  /**
+   * This node's standing vote or bid, and how many of the question's acceptors hold it on disk and
+   * said so (signed receipts): with `needed` of them (a strict majority) it is counted — every close
+   * that can be chosen counts it; until then it is saved on this laptop and being delivered.
+   */
+  readonly myVote: {
+    readonly option: string;
+    readonly amount: number | null;
+    readonly receipts: number;
+    readonly needed: number;
+  } | null;
   readonly acceptors: readonly AcceptorView[];
   readonly quorum: number;
   readonly reachableAcceptors: number;

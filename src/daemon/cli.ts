@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { myVoteStanding } from '../api/vote-words.ts';
 import { HttpSynodClient } from '../api/http-client.ts';
 import {
   SynodError,
@@ -347,7 +348,10 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
     case 'vote': {
       const question = await findQuestion(api, arg(0, 'the question'));
       const view = await api.vote({ questionId: question.id, option: arg(1, 'the option') });
-      out(view, `voted "${view.myVote?.option ?? ''}" on ${view.title}\n${formatQuestion(view)}`);
+      out(
+        view,
+        `voted "${view.myVote?.option ?? ''}" on ${view.title}; ${myVoteStanding(view) ?? ''}\n${formatQuestion(view)}`,
+      );
       return 0;
     }
     case 'bid': {
@@ -358,7 +362,10 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
         amount,
         ...(values.option?.[0] === undefined ? {} : { option: values.option[0] }),
       });
-      out(view, `bid ${amount} on ${view.title} (sealed until it is closed)\n`);
+      out(
+        view,
+        `bid ${amount} on ${view.title} (amounts are shown at the close; not secret from members' laptops); ${myVoteStanding(view) ?? ''}\n`,
+      );
       return 0;
     }
     case 'close': {

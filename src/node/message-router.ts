@@ -101,11 +101,12 @@ export class MessageRouter {
         ctx.desk?.sendSet(from, message.question, message.digest);
         return;
       case 'vote-receipt-request':
-        ctx.desk?.answerReceipt(from, message.question, message.voter);
+        ctx.desk?.receipts.answer(from, message.question, message.voter);
         return;
       case 'vote-receipt':
-        // Acceptors answer receipts already; this node does not ask for them yet (it counts a vote
-        // as cast once it is on its own disk): nothing to do with one.
+        void ctx.desk?.receipts
+          .receive(from, message.receipt)
+          .catch((e: unknown) => ctx.storageFailed(asError(e)));
         return;
       case 'paxos':
         this.#paxos(from, message.message);

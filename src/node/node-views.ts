@@ -45,6 +45,7 @@ export class NodeViews {
         peerId === self ? this.#ctx.storageError() === null : (members.get(peerId)?.online ?? false),
       votes: (question) => storage.votes.standing(question),
       voteSet: (question, digest) => storage.votes.set(question, digest)?.votes,
+      receipts: (question, vote) => storage.votes.receipts(question, vote).length,
     });
   }
 

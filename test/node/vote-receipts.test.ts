@@ -10,10 +10,13 @@ import { Signing } from '../../src/node/identity/signing.ts';
 import type { VoteBook } from '../../src/node/votes/vote-book.ts';
 import { VoteChecks } from '../../src/node/votes/vote-checks.ts';
 import { VoteDesk } from '../../src/node/votes/vote-desk.ts';
+import { ReceiptCollector } from '../../src/node/votes/receipt-collector.ts';
 import { silentLogger } from '../../src/util/logger.ts';
 import { question } from '../helpers/state-log-fixtures.ts';
 
 const GROUP = '0123456789abcdef';
+
+type Member = Awaited<ReturnType<typeof member>>;
 
 async function member() {
   const key = await generateKeyPair('Ed25519');
@@ -97,7 +100,7 @@ describe('vote receipts: what an acceptor promises', () => {
   it('an acceptor holding a vote signs a receipt that checks; a tampered or misattributed one does not', async () => {
     const a = await acceptorOf((self) => [self]);
     await a.desk.receiveVotes(a.voter.id, [a.vote('Alien')]);
-    a.desk.answerReceipt(a.voter.id, a.definition.id, a.voter.id);
+    a.desk.receipts.answer(a.voter.id, a.definition.id, a.voter.id);
     const [receipt] = a.receipts();
     assert.ok(receipt !== undefined, 'a receipt for the vote held');
     assert.equal(receipt.seq, a.held[0]?.seq);
@@ -130,10 +133,10 @@ describe('vote receipts: what an acceptor promises', () => {
     const a = await acceptorOf(() => [other.id]);
     await a.desk.receiveVotes(a.voter.id, [a.vote('Alien')]);
     assert.equal(a.held.length, 1, 'a member that is no acceptor still keeps and passes votes on');
-    a.desk.answerReceipt(a.voter.id, a.definition.id, a.voter.id);
+    a.desk.receipts.answer(a.voter.id, a.definition.id, a.voter.id);
     assert.deepEqual(a.receipts(), []);
     const b = await acceptorOf((self) => [self]);
-    b.desk.answerReceipt(b.voter.id, b.definition.id, b.voter.id);
+    b.desk.receipts.answer(b.voter.id, b.definition.id, b.voter.id);
     assert.deepEqual(b.receipts(), [], 'nothing held, nothing promised');
   });
 
@@ -164,11 +167,82 @@ describe('vote receipts: what an acceptor promises', () => {
     await a.desk.receiveVotes(a.voter.id, [a.vote('Alien')]);
     // A close accepted while the vote's write was still running: it leaves the vote out.
     a.state.accepted = a.closeOver([], 'cd'.repeat(32));
-    a.desk.answerReceipt(a.voter.id, a.definition.id, a.voter.id);
+    a.desk.receipts.answer(a.voter.id, a.definition.id, a.voter.id);
     assert.deepEqual(a.receipts(), [], 'no promise the accepted close already breaks');
     // A close that counts it: the receipt holds.
     a.state.accepted = a.closeOver([...a.held], 'ef'.repeat(32));
-    a.desk.answerReceipt(a.voter.id, a.definition.id, a.voter.id);
+    a.desk.receipts.answer(a.voter.id, a.definition.id, a.voter.id);
     assert.equal(a.receipts().length, 1);
+  });
+});
+
+describe("vote receipts: what the voter's laptop counts", () => {
+  /** The voter's collector over a book holding its own vote, and the acceptors of the question. */
+  async function voterWith(acceptorCount: number) {
+    const me = await member();
+    const acceptors = await Promise.all(Array.from({ length: acceptorCount }, member));
+    const definition: QuestionDefinition = {
+      ...question(9).definition,
+      rule: 'vote',
+      options: ['Alien', 'Brazil'],
+      allowOther: false,
+      deadline: Date.now() + 60_000,
+      acceptors: acceptors.map((a) => a.id),
+      createdBy: acceptors[0]?.id ?? '',
+      voters: [me.id],
+    };
+    const votes: MemberVote[] = [];
+    const kept = new Map<string, { vote: string; receipts: readonly VoteReceipt[] }>();
+    const book = {
+      voteOf: () => votes.at(-1),
+      receipts: (q: string, vote: string) =>
+        kept.get(q)?.vote === vote ? (kept.get(q)?.receipts ?? []) : [],
+      keepReceipts: async (q: string, vote: string, receipts: readonly VoteReceipt[]) => {
+        kept.set(q, { vote, receipts });
+      },
+    };
+    const rejections: string[] = [];
+    const collector = new ReceiptCollector({
+      self: me.id,
+      book: book as unknown as VoteBook,
+      log: silentLogger,
+      question: () => ({ id: definition.id, definition, decidedAt: null }),
+      openRuleQuestions: () => [],
+      checks: () => me.checks,
+      connectedPeers: () => [],
+      send: () => undefined,
+      accepted: () => null,
+      rejected: (_from, reason) => rejections.push(reason),
+      changed: () => undefined,
+      now: () => Date.now(),
+    });
+    let seq = 1;
+    const vote = (option: string) => {
+      const v = me.checks.signVote({ question: definition.id, by: me.id, option, amount: null, seq: seq++ });
+      votes.push(v);
+      return v;
+    };
+    return { me, acceptors, definition, collector, vote, rejections };
+  }
+
+  it('counts receipts for the current vote from a majority of the acceptors, and nothing else', async () => {
+    const v = await voterWith(3);
+    const [a1, a2, a3] = v.acceptors as [Member, Member, Member];
+    const first = v.vote('Alien');
+    await v.collector.receive(a1.id, a1.checks.signReceipt(first, a1.id));
+    assert.deepEqual(v.collector.held(v.definition), { receipts: 1, needed: 2 });
+    // The same acceptor again, or a forged receipt in another acceptor's name: nothing more.
+    await v.collector.receive(a1.id, a1.checks.signReceipt(first, a1.id));
+    const forged = { ...a1.checks.signReceipt(first, a1.id), by: a2.id };
+    await v.collector.receive(a1.id, forged);
+    assert.equal(v.collector.held(v.definition).receipts, 1);
+    assert.match(v.rejections.join(), /without a valid signature/);
+    // A receipt for a vote since changed counts for nothing.
+    const second = v.vote('Brazil');
+    await v.collector.receive(a2.id, a2.checks.signReceipt(first, a2.id));
+    assert.equal(v.collector.held(v.definition).receipts, 0);
+    await v.collector.receive(a2.id, a2.checks.signReceipt(second, a2.id));
+    await v.collector.receive(a3.id, a3.checks.signReceipt(second, a3.id));
+    assert.deepEqual(v.collector.held(v.definition), { receipts: 2, needed: 2 });
   });
 });

@@ -1,4 +1,5 @@
 import { OptionField } from './OptionField.tsx';
+import { myVoteStanding } from '../../../src/api/vote-words.ts';
 import { useEffect, useState, type FormEvent } from 'react';
 import type { QuestionView, SynodApi, TallyView } from '../../../src/api/types.ts';
 import { formatTime } from '../format.ts';
@@ -129,10 +130,10 @@ export function Deliberation(props: {
               </button>
             </form>
           )}
-          <p className="muted small">
+          <p className="muted small" data-testid="my-vote">
             {q.myVote === null
               ? 'You have not voted. You can change your vote until it is closed.'
-              : `You voted “${q.myVote.option}”. You can change your vote until it is closed.`}
+              : `You voted “${q.myVote.option}”. ${myVoteStanding(q)} You can change your vote until it is closed.`}
           </p>
         </>
       )}
@@ -165,7 +166,8 @@ export function Deliberation(props: {
       {q.rule === 'sealed-bid' && q.myVote !== null && (
         <p className="muted small">
           Your bid: {q.myVote.amount}
-          {q.options.length > 0 && <> for “{q.myVote.option}”</>} (only your screen shows it before the close)
+          {q.options.length > 0 && <> for “{q.myVote.option}”</>} (only your screen shows it before the
+          close). {myVoteStanding(q)}
         </p>
       )}
       {mayClose ? (

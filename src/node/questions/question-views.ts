@@ -36,6 +36,8 @@ export interface ViewContext {
   isOnline(peerId: string): boolean;
   /** The standing votes this node holds for the question. */
   votes(question: string): readonly MemberVote[];
+  /** How many acceptors' receipts this node holds for its own vote whose signature is `vote`. */
+  receipts(question: string, vote: string): number;
   /** The votes a close committed to, if this node holds them. */
   voteSet(question: string, digest: string): readonly MemberVote[] | undefined;
 }
@@ -81,7 +83,15 @@ export function questionView(
     rule: definition.rule,
     deadline: definition.deadline,
     tally: definition.rule === 'quick' ? null : runningTally(definition, standing, ctx),
-    myVote: mineVoted === undefined ? null : { option: mineVoted.option, amount: mineVoted.amount },
+    myVote:
+      mineVoted === undefined
+        ? null
+        : {
+            option: mineVoted.option,
+            amount: mineVoted.amount,
+            receipts: ctx.receipts(definition.id, mineVoted.signature),
+            needed: quorum,
+          },
     acceptors,
     quorum,
     reachableAcceptors: reachable,

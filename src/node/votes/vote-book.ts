@@ -8,6 +8,8 @@ import {
   type CloseValue,
   type MemberVote,
 } from '../../model/rules.ts';
+import { LIMITS } from '../../model/limits.ts';
+import { voteReceiptSchema, type VoteReceipt } from '../../model/receipts.ts';
 import type { StateLog, StateLogOptions } from '../../storage/index.ts';
 import { FILES } from '../durable/data-dir.ts';
 
@@ -53,6 +55,14 @@ export type VoteBookRecord =
       readonly reserved?: boolean | undefined;
       /** When this node took it (its own clock; absent in records from before). */
       readonly at?: number | undefined;
+    }
+  | {
+      readonly id: string;
+      readonly kind: 'receipts';
+      readonly question: string;
+      /** The signature of this node's own vote they are for. */
+      readonly vote: string;
+      readonly receipts: readonly VoteReceipt[];
     };
 
 const recordSchema = z.discriminatedUnion('kind', [
@@ -66,6 +76,13 @@ const recordSchema = z.discriminatedUnion('kind', [
     votes: z.array(memberVoteSchema).max(MAX_VOTES_PER_QUESTION),
     reserved: z.boolean().optional(),
     at: z.number().optional(),
+  }),
+  z.object({
+    id: z.string(),
+    kind: z.literal('receipts'),
+    question: z.string(),
+    vote: z.string(),
+    receipts: z.array(voteReceiptSchema).max(LIMITS.maxAcceptors),
   }),
 ]) satisfies z.ZodType<VoteBookRecord>;
 
@@ -225,8 +242,28 @@ export class VoteBook {
     return 'kept';
   }
 
+  /**
+   * The acceptors' receipts this node holds for its own vote on the question (see VoteReceipt), for
+   * the vote whose signature is `vote`: none for an older vote.
+   */
+  receipts(question: string, vote: string): readonly VoteReceipt[] {
+    const held = this.#receipts.get(question);
+    return held?.vote === vote ? held.receipts : [];
+  }
+
+  /** Keeps the receipts for this node's own vote `vote` on the question; resolves once on disk. */
+  async keepReceipts(question: string, vote: string, receipts: readonly VoteReceipt[]): Promise<void> {
+    const record: VoteBookRecord = { id: `r:${question}`, kind: 'receipts', question, vote, receipts };
+    await this.#log.write([record]);
+    this.#index(record);
+  }
+
+  readonly #receipts = new Map<string, { vote: string; receipts: readonly VoteReceipt[] }>();
+
   #index(record: VoteBookRecord): void {
-    if (record.kind === 'vote') {
+    if (record.kind === 'receipts') {
+      this.#receipts.set(record.question, { vote: record.vote, receipts: record.receipts });
+    } else if (record.kind === 'vote') {
       const votes = this.#votes.get(record.vote.question) ?? new Map<string, MemberVote>();
       votes.set(record.vote.by, record.vote);
       this.#votes.set(record.vote.question, votes);

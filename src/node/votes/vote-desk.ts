@@ -18,7 +18,8 @@ import type { VoteBook } from './vote-book.ts';
 import { isForgery, type VoteChecks } from './vote-checks.ts';
 import { DeadlineCloser } from './deadline-closer.ts';
 import { ChosenSetWants } from './chosen-set-wants.ts';
-import { closedHere, receiptFor } from './vote-receipts.ts';
+import { closedHere } from './vote-receipts.ts';
+import { ReceiptCollector } from './receipt-collector.ts';
 
 /** A vote set asked for is asked again after this long, if it has not come. */
 const SET_REQUEST_RETRY_MS = 3_000;
@@ -64,12 +65,15 @@ export class VoteDesk {
   readonly #ctx: VoteDeskContext;
   readonly #requested = new Map<string, number>();
   readonly #wants: ChosenSetWants;
+  /** Receipts: this acceptor's for the votes it holds, and the acceptors' for this node's own. */
+  readonly receipts: ReceiptCollector;
   readonly #deadlines: DeadlineCloser;
 
   constructor(ctx: VoteDeskContext) {
     this.#ctx = ctx;
     this.#deadlines = new DeadlineCloser(ctx);
     this.#wants = new ChosenSetWants(ctx);
+    this.receipts = new ReceiptCollector(ctx);
   }
 
   // ---- this node's votes, bids and closes ------------------------------------------------------
@@ -119,6 +123,7 @@ export class VoteDesk {
       throw new SynodError('invalid-input', 'you have changed your vote on this question too many times');
     for (const peer of this.#ctx.connectedPeers()) this.#ctx.send(peer, { type: 'votes', votes: [vote] });
     this.#ctx.changed(questionId);
+    this.receipts.voted(questionId);
   }
 
   /**
@@ -200,7 +205,10 @@ export class VoteDesk {
         );
         continue;
       }
-      if ((await this.#keep(vote)) === 'kept') news.push(vote);
+      if ((await this.#keep(vote)) === 'kept') {
+        news.push(vote);
+        this.receipts.give(record.definition, vote.by);
+      }
     }
     if (news.length === 0) return;
     for (const peer of this.#ctx.connectedPeers())
@@ -228,13 +236,6 @@ export class VoteDesk {
 
   #closedHere(definition: QuestionDefinition): boolean {
     return closedHere(this.#ctx, definition);
-  }
-
-  /** This acceptor's receipt for the member's vote it holds, sent to `to` (see receiptFor). */
-  answerReceipt(to: string, questionId: string, voter: string): void {
-    const record = this.#ctx.question(questionId);
-    const receipt = record === undefined ? null : receiptFor(this.#ctx, record.definition, voter);
-    if (receipt !== null) this.#ctx.send(to, { type: 'vote-receipt', receipt });
   }
 
   /**
@@ -433,6 +434,7 @@ export class VoteDesk {
    */
   connected(peer: string): void {
     this.#wants.connected(peer);
+    this.receipts.connected(peer);
     let batch: MemberVote[] = [];
     for (const record of this.#ctx.openRuleQuestions()) {
       for (const vote of this.#ctx.book.standing(record.id)) {
@@ -456,6 +458,7 @@ export class VoteDesk {
   stop(): void {
     this.#deadlines.stop();
     this.#wants.stop();
+    this.receipts.stop();
   }
 
   // ---- helpers -----------------------------------------------------------------------------------
