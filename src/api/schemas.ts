@@ -43,11 +43,13 @@ export const inputSchemas = {
   vote: z.object({
     questionId: questionIdSchema,
     option: typedText('the option', LIMITS.optionChars),
+    waitMs: z.number().int().min(0).max(60_000).optional(),
   }),
   bid: z.object({
     questionId: questionIdSchema,
     amount: bidAmountSchema,
     option: typedText('the option', LIMITS.optionChars).optional(),
+    waitMs: z.number().int().min(0).max(60_000).optional(),
   }),
   close: z.object({
     questionId: questionIdSchema,

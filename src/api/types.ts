@@ -344,6 +344,8 @@ export type DecisionRule = 'quick' | 'vote' | 'sealed-bid';
 export interface VoteInput {
   readonly questionId: string;
   readonly option: string;
+  /** How long to wait for the vote to be counted (myVote.receipts reaching needed); default 0. */
+  readonly waitMs?: number;
 }
 
 export interface BidInput {
@@ -351,6 +353,8 @@ export interface BidInput {
   readonly amount: number;
   /** Which option the bid is for; omitted when the question lists none (a single lot). */
   readonly option?: string;
+  /** How long to wait for the bid to be counted, as for a vote; default 0. */
+  readonly waitMs?: number;
 }
 
 export interface CloseInput {

@@ -1,20 +1,14 @@
 import { parseArgs } from 'node:util';
 import { myVoteStanding } from '../api/vote-words.ts';
 import { HttpSynodClient } from '../api/http-client.ts';
-import {
-  SynodError,
-  type PeerView,
-  type QuestionView,
-  type SynodApi,
-  type SynodEvent,
-} from '../api/types.ts';
+import { SynodError, type SynodEvent } from '../api/types.ts';
 import { LIMITS } from '../model/limits.ts';
-import { DECISION_RULES, type DecisionRule } from '../model/question.ts';
 import { defaultDataDir } from '../node/durable/data-dir.ts';
 import { readApiAccess } from './api-files.ts';
 import { startDaemon } from './daemon.ts';
 import { forTerminal, jsonForTerminal } from './terminal-text.ts';
 import { chooseGroup, formatGroup, formatGroups, memberId } from './cli-group.ts';
+import { counted, findQuestion, formatEvent, formatPeer, formatQuestion, ruleOptions } from './cli-words.ts';
 
 const USAGE = `synod — agree on exactly one option with the laptops around you
 
@@ -68,9 +62,11 @@ id prefix or its name; without it, the laptop's first group):
   questions                   questions with their state and outcome
   propose QUESTION OPTION     propose an option; QUESTION is an id, an id prefix or the exact title
       --wait SECONDS          how long to wait for the outcome (default 10)
-  vote QUESTION OPTION        vote (again, to change your vote) on a question decided by vote
+  vote QUESTION OPTION        vote (again, to change your vote) on a question decided by vote; exits
+                              with 3 if it is not counted (held by a majority of the acceptors) within
+      --wait SECONDS          (default 10): saved, and still being delivered
   bid QUESTION AMOUNT         place or change a bid (shown at the close; not secret from members' laptops)
-                              [--option X: the lot, if it lists options]
+                              [--option X: the lot, if it lists options]; --wait and exit code as for vote
   close QUESTION              close a vote or an auction (the asker; anyone after the deadline)
       --wait SECONDS          how long to wait for the final tally (default 10)
   watch                       print the current state, then live events, until interrupted
@@ -80,6 +76,10 @@ id prefix or its name; without it, the laptop's first group):
 
 /** The exit status of a join that reached no member: in the group, but alone so far. */
 const JOINED_ALONE = 3;
+/** The exit status of a vote or bid not counted within --wait (it is saved, and still being delivered). */
+const NOT_YET = 3;
+/** How long vote and bid wait to be counted, unless --wait says otherwise. */
+const DEFAULT_WAIT_MS = 10_000;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -347,12 +347,16 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
     }
     case 'vote': {
       const question = await findQuestion(api, arg(0, 'the question'));
-      const view = await api.vote({ questionId: question.id, option: arg(1, 'the option') });
+      const view = await api.vote({
+        questionId: question.id,
+        option: arg(1, 'the option'),
+        waitMs: waitOption() ?? DEFAULT_WAIT_MS,
+      });
       out(
         view,
         `voted "${view.myVote?.option ?? ''}" on ${view.title}; ${myVoteStanding(view) ?? ''}\n${formatQuestion(view)}`,
       );
-      return 0;
+      return counted(view) ? 0 : NOT_YET;
     }
     case 'bid': {
       const question = await findQuestion(api, arg(0, 'the question'));
@@ -361,12 +365,13 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
         questionId: question.id,
         amount,
         ...(values.option?.[0] === undefined ? {} : { option: values.option[0] }),
+        waitMs: waitOption() ?? DEFAULT_WAIT_MS,
       });
       out(
         view,
         `bid ${amount} on ${view.title} (amounts are shown at the close; not secret from members' laptops); ${myVoteStanding(view) ?? ''}\n`,
       );
-      return 0;
+      return counted(view) ? 0 : NOT_YET;
     }
     case 'close': {
       const question = await findQuestion(api, arg(0, 'the question'));
@@ -417,91 +422,5 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
     }
     default:
       throw new Error(`unknown command "${command}" (see "synod help")`);
-  }
-}
-
-async function findQuestion(api: SynodApi, key: string): Promise<QuestionView> {
-  const questions = await api.questions();
-  const matches = questions.filter(
-    (q) => q.id === key || q.title === key || (key.length >= 4 && q.id.startsWith(key)),
-  );
-  if (matches.length === 1 && matches[0] !== undefined) return matches[0];
-  if (matches.length === 0)
-    throw new SynodError('not-found', `no question matches "${key}" (see "synod questions")`);
-  throw new SynodError('invalid-input', `"${key}" matches ${matches.length} questions; give more of the id`);
-}
-
-function formatPeer(p: PeerView): string {
-  const when = p.online
-    ? 'online'
-    : p.lastSeen === null
-      ? 'never seen'
-      : `last seen ${new Date(p.lastSeen).toLocaleString()}`;
-  return `${p.name.padEnd(20)} ${when.padEnd(32)} ${p.peerId}\n`;
-}
-
-/** `--rule` and `--deadline` of `ask`: a deadline is a duration from now (90s, 10m, 2h, 1d). */
-function ruleOptions(
-  rule: string | undefined,
-  deadline: string | undefined,
-): { rule?: DecisionRule; deadline?: number } {
-  if (rule !== undefined && !(DECISION_RULES as readonly string[]).includes(rule))
-    throw new Error(`--rule takes ${DECISION_RULES.join(', ')}`);
-  if (deadline === undefined) return rule === undefined ? {} : { rule: rule as DecisionRule };
-  const match = /^(\d+)(s|m|h|d)$/.exec(deadline);
-  if (match === null) throw new Error('--deadline takes a duration such as 90s, 10m, 2h or 1d');
-  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
-  return {
-    rule: (rule ?? 'vote') as DecisionRule,
-    deadline: Date.now() + Number(match[1]) * unit,
-  };
-}
-
-function formatQuestion(q: QuestionView): string {
-  const outcome = q.outcome;
-  const state =
-    q.state === 'decided' && outcome
-      ? outcome.close === null
-        ? `DECIDED: ${outcome.option ?? '?'} (proposed by ${outcome.proposedByName})`
-        : `DECIDED: ${outcome.option ?? 'nothing was cast'} (closed by ${outcome.proposedByName})` +
-          (outcome.close.winningBid === null
-            ? ''
-            : ` — ${outcome.close.winningBid.member.name} with ${outcome.close.winningBid.amount}`)
-      : q.state === 'waiting-for-quorum'
-        ? `waiting: ${q.reachableAcceptors} of ${q.acceptors.length} voters online, ${q.quorum} needed`
-        : `open: ${q.reachableAcceptors} of ${q.acceptors.length} voters online`;
-  const rule =
-    q.rule === 'quick'
-      ? ''
-      : `\n  ${q.rule === 'vote' ? 'vote' : 'auction'}${q.deadline === null ? '' : `, closes ${new Date(q.deadline).toLocaleString()}`}`;
-  const tally = q.outcome?.close?.tally ?? q.tally;
-  const tallyText =
-    tally === null
-      ? ''
-      : tally.sealed
-        ? `\n  ${tally.counted} bid${tally.counted === 1 ? '' : 's'} (amounts shown at the close)`
-        : `\n  ${tally.lines.map((l) => `${l.option}: ${l.score}`).join(' | ') || 'nothing cast yet'}`;
-  const options = q.options.length > 0 ? `\n  options: ${q.options.join(' | ')}` : '';
-  return `${q.id.slice(0, 8)}  ${q.title}\n  ${state}${rule}${tallyText}${options}\n`;
-}
-
-function formatEvent(event: SynodEvent): string {
-  switch (event.type) {
-    case 'status':
-      return `status: ${event.status.group ? `group ${event.status.group.name}` : 'no group'}\n`;
-    case 'peers':
-      return `peers: ${event.peers.map((p) => `${p.name}${p.online ? '' : ' (offline)'}`).join(', ')}\n`;
-    case 'question':
-      return `question ${formatQuestion(event.question)}`;
-    case 'group': {
-      const newest = event.group.history[0];
-      return `group: ${event.group.name}, epoch ${event.group.epoch ?? '-'}, ${event.group.members.length} members${newest === undefined ? '' : ` (${newest.summary})`}\n`;
-    }
-    case 'connection':
-      return event.reachable
-        ? 'node: answering again\n'
-        : `node: not answering (${event.problem ?? 'unknown'})\n`;
-    case 'open-invite':
-      return ''; // the desktop shell's, never the daemon's
   }
 }

@@ -30,7 +30,9 @@ describe('vote receipts on real daemons', () => {
       10_000,
       'Bob to know the question',
     );
-    await b.client.vote({ questionId: q.id, option: 'Alien' });
+    // Asked to wait, the answer comes once the vote is counted.
+    const answer = await b.client.vote({ questionId: q.id, option: 'Alien', waitMs: 10_000 });
+    assert.ok((answer.myVote?.receipts ?? 0) >= 2, `counted when answered (${answer.myVote?.receipts})`);
     const mine = async (): Promise<QuestionView['myVote']> =>
       (await question(b.client, q.id))?.myVote ?? null;
     await waitFor(
@@ -54,8 +56,9 @@ describe('vote receipts on real daemons', () => {
     assert.ok((after?.receipts ?? 0) >= 2, `still counted after the crash (${after?.receipts} receipts)`);
 
     // A change of vote while the others are away: only Bob's own acceptor holds it, not counted.
-    await b.client.vote({ questionId: q.id, option: 'Brazil' });
-    const changed = await question(b.client, q.id);
+    const started = Date.now();
+    const changed = await b.client.vote({ questionId: q.id, option: 'Brazil', waitMs: 1_500 });
+    assert.ok(Date.now() - started >= 1_400, 'it waited, in vain, for the others');
     assert.equal(changed?.myVote?.option, 'Brazil');
     assert.ok((changed?.myVote?.receipts ?? 0) < 2);
     assert.match(myVoteStanding(changed as QuestionView) ?? '', /^Saved on this laptop, not counted yet/);

@@ -89,21 +89,33 @@ export class QuestionApi {
   }
 
   async vote(input: VoteInput): Promise<QuestionView> {
-    const { questionId, option } = parseInput(inputSchemas.vote, input);
-    return this.#cast(questionId, option, null);
+    const { questionId, option, waitMs } = parseInput(inputSchemas.vote, input);
+    return this.#cast(questionId, option, null, waitMs ?? 0);
   }
 
   async bid(input: BidInput): Promise<QuestionView> {
-    const { questionId, option, amount } = parseInput(inputSchemas.bid, input);
-    return this.#cast(questionId, option, amount);
+    const { questionId, option, amount, waitMs } = parseInput(inputSchemas.bid, input);
+    return this.#cast(questionId, option, amount, waitMs ?? 0);
   }
 
-  async #cast(questionId: string, option: string | undefined, amount: number | null): Promise<QuestionView> {
+  async #cast(
+    questionId: string,
+    option: string | undefined,
+    amount: number | null,
+    waitMs: number,
+  ): Promise<QuestionView> {
     this.#ctx.requireGroup();
     this.#shownRecord(questionId);
     // The vote is on disk when cast returns: the view that says so can be shown.
     await this.#ctx.requireDesk().cast(questionId, option, amount);
-    return this.#view(questionId);
+    // Then, if asked, until a majority of the acceptors hold it (its receipts are on disk too).
+    const end = Date.now() + waitMs;
+    let view = this.#view(questionId);
+    while (Date.now() < end && (view.myVote?.receipts ?? 0) < (view.myVote?.needed ?? 0)) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      view = this.#view(questionId);
+    }
+    return view;
   }
 
   /**
