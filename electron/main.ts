@@ -6,7 +6,7 @@
 import { app, BrowserWindow, dialog, ipcMain, Notification, session, shell } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DecisionNotices } from '../src/api/decision-notices.ts';
+import { GroupNotices } from '../src/api/decision-notices.ts';
 import {
   API_METHODS,
   channelOf,
@@ -100,17 +100,22 @@ async function start(): Promise<void> {
       return handleIpc(running, method, input, groupId);
     });
   }
-  const notices = new DecisionNotices(
-    (await running.questions()).filter((q) => q.outcome !== null).map((q) => q.id),
-  );
-  running.subscribeGroups((groupId, event) =>
-    window?.webContents.send(GROUP_EVENT_CHANNEL, { groupId, event }),
-  );
-  running.subscribe((event) => {
-    window?.webContents.send(EVENT_CHANNEL, event);
-    const notice = notices.next(event);
+  // Decisions of every group the laptop is in are announced, each named by its group.
+  const notices = new GroupNotices(async (groupId) => {
+    const group = running.inGroup(groupId);
+    const [status, questions] = await Promise.all([group.status(), group.questions()]);
+    return {
+      name: status.group?.name ?? '',
+      decided: questions.filter((q) => q.outcome !== null).map((q) => q.id),
+    };
+  });
+  await notices.start((await running.groups()).map((g) => g.id));
+  running.subscribeGroups((groupId, event) => {
+    window?.webContents.send(GROUP_EVENT_CHANNEL, { groupId, event });
+    const notice = notices.next(groupId, event);
     if (notice !== null && Notification.isSupported()) new Notification(notice).show();
   });
+  running.subscribe((event) => window?.webContents.send(EVENT_CHANNEL, event));
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();

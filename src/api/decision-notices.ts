@@ -28,3 +28,42 @@ export class DecisionNotices {
     return { title: `Decided: ${title}`, body: `${what} (${who})` };
   }
 }
+
+/**
+ * DecisionNotices for each of the laptop's groups, for a shell that shows them all (the desktop
+ * app): a group's decisions are news only from the moment its notices are set up, so a group joined
+ * later does not announce every question it catches up with. Notices name their group.
+ */
+export class GroupNotices {
+  readonly #load: (groupId: string) => Promise<{ readonly name: string; readonly decided: string[] }>;
+  /** By group: its notices and name, or null while they are being set up. */
+  readonly #groups = new Map<string, { readonly notices: DecisionNotices; readonly name: string } | null>();
+
+  constructor(load: (groupId: string) => Promise<{ readonly name: string; readonly decided: string[] }>) {
+    this.#load = load;
+  }
+
+  /** Sets up the groups there are now; their decisions so far are not news. */
+  async start(groupIds: Iterable<string>): Promise<void> {
+    await Promise.all([...groupIds].map((id) => this.#setUp(id)));
+  }
+
+  next(groupId: string, event: SynodEvent): { title: string; body: string } | null {
+    const group = this.#groups.get(groupId);
+    if (group === undefined) void this.#setUp(groupId);
+    if (group === undefined || group === null) return null;
+    const notice = group.notices.next(event);
+    return notice === null ? null : { ...notice, body: `${notice.body} · ${group.name}` };
+  }
+
+  async #setUp(groupId: string): Promise<void> {
+    if (this.#groups.has(groupId)) return;
+    this.#groups.set(groupId, null);
+    try {
+      const { name, decided } = await this.#load(groupId);
+      this.#groups.set(groupId, { notices: new DecisionNotices(decided), name });
+    } catch {
+      this.#groups.delete(groupId);
+    }
+  }
+}

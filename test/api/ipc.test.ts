@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import { DecisionNotices } from '../../src/api/decision-notices.ts';
+import { DecisionNotices, GroupNotices } from '../../src/api/decision-notices.ts';
 import { API_METHODS, handleIpc, isTrustedSender } from '../../src/api/ipc.ts';
 import { SynodError, type QuestionView, type SynodApi } from '../../src/api/types.ts';
 
@@ -65,5 +65,22 @@ describe('decision notifications', () => {
       body: 'Dawn (proposed by Bob)',
     });
     assert.equal(notices.next({ type: 'question', question: question('q1', 'Dawn') }), null);
+  });
+
+  it("each group's decisions, named by their group; a group added later does not announce what it caught up with", async () => {
+    const decided: Record<string, string[]> = { chess: ['old'], go: ['caught-up'] };
+    const notices = new GroupNotices(async (id) => ({ name: `${id} club`, decided: decided[id] ?? [] }));
+    await notices.start(['chess']);
+    const event = (id: string) => ({ type: 'question' as const, question: question(id, 'Dawn') });
+    assert.equal(notices.next('chess', event('old')), null);
+    assert.deepEqual(notices.next('chess', event('q1')), {
+      title: 'Decided: Q q1',
+      body: 'Dawn (proposed by Bob) · chess club',
+    });
+    // A group this shell had not seen: set up at its first event, which is not news, nor what it held.
+    assert.equal(notices.next('go', event('caught-up')), null);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(notices.next('go', event('caught-up')), null);
+    assert.deepEqual(notices.next('go', event('q2'))?.body, 'Dawn (proposed by Bob) · go club');
   });
 });
