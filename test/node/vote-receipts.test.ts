@@ -44,7 +44,7 @@ async function acceptorOf(acceptors: (self: string) => string[]) {
   };
   const held: MemberVote[] = [];
   const sets = new Map<string, readonly MemberVote[]>();
-  const state = { accepted: null as string | null };
+  const state = { accepted: null as string | null, now: null as number | null };
   const sent: { to: string; message: WireMessage }[] = [];
   const rejections: string[] = [];
   const book = {
@@ -55,6 +55,7 @@ async function acceptorOf(acceptors: (self: string) => string[]) {
     },
     set: (_q: string, digest: string) => (sets.has(digest) ? { votes: sets.get(digest) } : undefined),
     standing: () => held,
+    writing: () => undefined,
   };
   const desk = new VoteDesk({
     self: me.id,
@@ -73,7 +74,7 @@ async function acceptorOf(acceptors: (self: string) => string[]) {
     accepted: () => state.accepted,
     revise: () => undefined,
     redeliver: () => undefined,
-    now: () => Date.now(),
+    now: () => state.now ?? Date.now(),
   });
   let seq = Date.now();
   const vote = (option: string): MemberVote =>
@@ -93,7 +94,7 @@ async function acceptorOf(acceptors: (self: string) => string[]) {
   };
   const receipts = () =>
     sent.flatMap(({ message }) => (message.type === 'vote-receipt' ? [message.receipt] : []));
-  return { me, voter, definition, desk, held, state, vote, closeOver, receipts, rejections, sent };
+  return { me, voter, definition, desk, held, state, vote, closeOver, receipts, rejections, sent, sets };
 }
 
 describe('vote receipts: what an acceptor promises', () => {
@@ -173,6 +174,44 @@ describe('vote receipts: what an acceptor promises', () => {
     a.state.accepted = a.closeOver([...a.held], 'ef'.repeat(32));
     a.desk.receipts.answer(a.voter.id, a.definition.id, a.voter.id);
     assert.equal(a.receipts().length, 1);
+  });
+});
+
+describe('a close judged by the acceptor’s clock', () => {
+  it('another member’s close is taken only once the acceptor’s own clock has passed the deadline, whatever its date; one accepted already, at any time', async () => {
+    const a = await acceptorOf((self) => [self]);
+    const deadline = a.definition.deadline ?? 0;
+    // The voter closes, its clock 90 s fast: its close is dated after the deadline.
+    const close = a.voter.checks.close(a.definition, [], a.voter.id, deadline + 90_000);
+    a.sets.set(close.digest, []);
+    const accept = {
+      kind: 'accept' as const,
+      decision: a.definition.id,
+      ballot: { round: 1, node: a.voter.id },
+      value: encodeClose(close),
+      promises: [],
+    };
+    a.state.now = deadline - 1_000;
+    assert.equal(a.desk.admits(a.definition, a.voter.id, accept), false, 'a second early by this clock');
+    assert.match(a.rejections.join(), /before the deadline \(by this acceptor's clock\)/);
+    a.state.now = deadline;
+    assert.equal(a.desk.admits(a.definition, a.voter.id, accept), true, 'at the deadline by this clock');
+    // Dated before the deadline (a slow clock) and taken after it: the date decides nothing.
+    const slow = a.voter.checks.close(a.definition, [], a.voter.id, deadline - 45_000);
+    a.sets.set(slow.digest, []);
+    assert.equal(a.desk.admits(a.definition, a.voter.id, { ...accept, value: encodeClose(slow) }), true);
+    // Accepted already (it may have been chosen): taken again at a higher ballot, whatever the clock.
+    a.state.now = deadline - 60_000;
+    a.state.accepted = encodeClose(close);
+    assert.equal(
+      a.desk.admits(a.definition, a.voter.id, { ...accept, ballot: { round: 2, node: a.me.id } }),
+      true,
+    );
+    // The asker's close, early: taken.
+    a.state.accepted = null;
+    const byAsker = a.me.checks.close(a.definition, [], a.me.id, Date.now());
+    a.sets.set(byAsker.digest, []);
+    assert.equal(a.desk.admits(a.definition, a.me.id, { ...accept, value: encodeClose(byAsker) }), true);
   });
 });
 

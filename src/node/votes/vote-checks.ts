@@ -33,12 +33,6 @@ import { decisionConfigOf } from '../questions/question-voters.ts';
  * hours (a question dated ahead would only stay on top of the lists).
  */
 export const MAX_CLOCK_AHEAD_MS = 10 * 60_000;
-/**
- * How far ahead of this node's clock a close may be dated. A close dated at the deadline is what
- * lets a member other than the asker close a vote; on a LAN whose laptops keep time by NTP the
- * clocks agree within a second, so 30 s keeps a member from closing early by more than that.
- */
-export const MAX_CLOSE_AHEAD_MS = 30_000;
 
 /** Values and certificates already checked, so that a repeat costs a lookup, not signatures. */
 const MAX_REMEMBERED = 4_096;
@@ -64,25 +58,14 @@ export class VoteChecks {
     return encodeProposal({ option, by: self, signature });
   }
 
-  /**
-   * Why `message` from `from` about `question` must be dropped, or null when it holds. `now` is this
-   * node's clock: a close dated far ahead of it is not accepted yet.
-   */
-  problem(
-    question: QuestionDefinition,
-    from: string,
-    message: PaxosMessage,
-    now = Date.now(),
-  ): string | null {
+  /** Why `message` from `from` about `question` must be dropped, or null when it holds. */
+  problem(question: QuestionDefinition, from: string, message: PaxosMessage): string | null {
     switch (message.kind) {
       case 'prepare':
       case 'nack':
       case 'query':
         return null;
       case 'accept': {
-        const close = question.rule === 'quick' ? null : decodeClose(message.value);
-        if (close !== null && close.at > now + MAX_CLOSE_AHEAD_MS)
-          return `a close dated ${Math.round((close.at - now) / 1_000)} s ahead of this node's clock`;
         const { decision, ballot } = message;
         // Its phase 1: each Promise signed by its acceptor for this very ballot (the core checks that
         // they are a majority and that the value is the one they allow).
@@ -143,9 +126,9 @@ export class VoteChecks {
   }
 
   /**
-   * A close is signed by the member it names, who is the question's asker, or one of its voters once
-   * the deadline has passed (by the closer's own signed clock; acceptors also refuse one dated ahead
-   * of theirs by more than MAX_CLOSE_AHEAD_MS).
+   * A close is signed by the member it names, who is the question's asker, or one of its voters (of
+   * a question with a deadline: an acceptor takes such a close only once its own clock has passed the
+   * deadline, see closesEarly; the date in the close decides nothing).
    */
   #closeProblem(question: QuestionDefinition, value: Value): string | null {
     const close = decodeClose(value);
@@ -154,8 +137,10 @@ export class VoteChecks {
     if (!this.#signing.verify(by, { kind: 'close', question: question.id, by, at, digest, count }, signature))
       return forged('a close without a valid signature of the member it names');
     if (!mayVote(question, by)) return `a close by ${by}, who is not among the question's voters`;
-    if (by !== question.createdBy && (question.deadline === null || at < question.deadline))
-      return 'a close by a member other than the asker before the deadline';
+    // Before the deadline only the asker closes: judged by each acceptor's own clock when it first
+    // accepts the close (closesEarly), not by the date the closer wrote in it.
+    if (by !== question.createdBy && question.deadline === null)
+      return 'a close by a member other than the asker of a question without a deadline';
     return null;
   }
 

@@ -18,7 +18,7 @@ import type { VoteBook } from './vote-book.ts';
 import { isForgery, type VoteChecks } from './vote-checks.ts';
 import { DeadlineCloser } from './deadline-closer.ts';
 import { ChosenSetWants } from './chosen-set-wants.ts';
-import { closedHere } from './vote-receipts.ts';
+import { closedHere, closesEarly } from './vote-receipts.ts';
 import { ReceiptCollector } from './receipt-collector.ts';
 
 /** A vote set asked for is asked again after this long, if it has not come. */
@@ -110,7 +110,7 @@ export class VoteDesk {
     const now = this.#ctx.now();
     if (definition.deadline !== null && now >= definition.deadline)
       throw new SynodError('invalid-input', 'the deadline has passed: the question is closing');
-    if (this.#closedHere(definition))
+    if (closedHere(this.#ctx, definition))
       throw new SynodError(
         'invalid-input',
         'the question is closing: this laptop, one of its acceptors, has accepted a close of it, so it takes no more votes',
@@ -196,7 +196,7 @@ export class VoteDesk {
         continue;
       }
       if (
-        this.#closedHere(record.definition) &&
+        closedHere(this.#ctx, record.definition) &&
         supersedes(vote, this.#ctx.book.voteOf(vote.question, vote.by))
       ) {
         this.#ctx.rejected(
@@ -232,10 +232,6 @@ export class VoteDesk {
     if (deadline === null || !definition.acceptors.includes(this.#ctx.self) || this.#ctx.now() < deadline)
       return false;
     return supersedes(vote, this.#ctx.book.voteOf(definition.id, vote.by));
-  }
-
-  #closedHere(definition: QuestionDefinition): boolean {
-    return closedHere(this.#ctx, definition);
   }
 
   /**
@@ -337,6 +333,7 @@ export class VoteDesk {
       record === undefined || record.definition.rule === 'quick' ? null : decodeClose(message.value);
     if (record === undefined || close === null || this.#ctx.accepted(message.decision) === message.value)
       return true;
+    if (closesEarly(record.definition, close, this.#ctx.now())) return false;
     return this.#missing(record.definition, close, true).length === 0;
   }
 
@@ -408,6 +405,13 @@ export class VoteDesk {
         // A close this acceptor has accepted already, it takes again (at a higher ballot): it may have
         // been chosen, and refusing it now would hide nothing, only keep the group from learning it.
         if (close === null || this.#ctx.accepted(question.id) === message.value) return true;
+        if (closesEarly(question, close, this.#ctx.now())) {
+          this.#ctx.rejected(
+            from,
+            "a close by a member other than the asker before the deadline (by this acceptor's clock)",
+          );
+          return false;
+        }
         const missing = this.#missing(question, close, true);
         if (missing.length === 0) return true;
         // Refused, and the closer is told what it left out, so that it can close again with them.

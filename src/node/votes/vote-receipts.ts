@@ -1,6 +1,6 @@
 import type { QuestionDefinition } from '../../model/question.ts';
 import type { VoteReceipt } from '../../model/receipts.ts';
-import { decodeClose, supersedes, type MemberVote } from '../../model/rules.ts';
+import { decodeClose, supersedes, type CloseValue, type MemberVote } from '../../model/rules.ts';
 import type { VoteBook } from './vote-book.ts';
 import type { VoteChecks } from './vote-checks.ts';
 
@@ -18,6 +18,16 @@ export interface ReceiptContext {
   /** The value this node's acceptor has accepted for the question, if any. */
   accepted(id: string): string | null;
   checks(): VoteChecks;
+}
+
+/**
+ * Whether an acceptor must refuse `close` now, at its own clock `now`: a close by anyone but the
+ * asker before the deadline. Judged by the acceptor's clock, never by the date in the close (a
+ * closer's clock is its own claim), and only when it first accepts it: a close it has accepted
+ * already is taken again at any time (it may have been chosen), so no date can stall a vote later.
+ */
+export function closesEarly(definition: QuestionDefinition, close: CloseValue, now: number): boolean {
+  return close.by !== definition.createdBy && (definition.deadline === null || now < definition.deadline);
 }
 
 /** Whether this node is an acceptor of the question that has accepted a close of it: it takes no more votes. */
