@@ -436,6 +436,8 @@ export type SynodErrorCode =
   | 'already-in-group'
   | 'storage-refused'
   | 'unreachable'
+  /** Too many requests of one kind for now (questions a minute): try again later. */
+  | 'rate-limited'
   | 'unauthorized';
 
 /** An error the user can act on: `message` says what failed and what to do. */

@@ -21,6 +21,7 @@ const STATUS_OF: Record<SynodErrorCode, number> = {
   'already-in-group': 409,
   'storage-refused': 503,
   unreachable: 502,
+  'rate-limited': 429,
 };
 
 /** The laptop's groups, beside SynodApi (which is its first group): see SynodNode. */

@@ -10,6 +10,12 @@ if (process.channel !== undefined) {
   });
 }
 
+// A reader that stops reading (`synod watch | head`) is no error: stop quietly, not with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 process.exitCode = await main(process.argv.slice(2));
 // The daemon has stopped its node; clients have printed their answer (watch: after Ctrl-C). Do not
 // wait for idle sockets or an open event stream.

@@ -145,6 +145,23 @@ describe('the synod command line against running daemons', () => {
     }
   });
 
+  it('watch whose reader stops reading (`synod watch | head -1`) ends quietly', async () => {
+    const d0 = group.daemons[0];
+    assert.ok(d0);
+    const child = spawn(process.execPath, [BIN, 'watch', '--data-dir', d0.dataDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let errors = '';
+    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (status) => resolve(status)));
+    // What head does after its first line: it closes the pipe.
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    child.stdout.destroy();
+    await d0.client.createQuestion({ title: 'Asked after the reader left', options: [] });
+    assert.equal(await exited, 0);
+    assert.doesNotMatch(errors, /EPIPE|Error|at /);
+  });
+
   it('a daemon whose output is no terminal prints no link (a log file may be readable by others)', () => {
     const output = group.daemons[0]?.output ?? '';
     assert.match(output, /synod daemon: peer/);

@@ -77,6 +77,23 @@ describe('SynodNode API', () => {
     }
   });
 
+  it('the 21st question in a minute is refused as too many for now (HTTP 429), and nothing is asked', async () => {
+    const { node } = await startNode();
+    try {
+      await node.createGroup({ groupName: 'Busy club', displayName: 'Ann' });
+      for (let i = 0; i < 20; i++)
+        await node.createQuestion({ title: `Q${i}`, options: [], confirmAlone: true });
+      await assert.rejects(
+        node.createQuestion({ title: 'One too many', options: [], confirmAlone: true }),
+        (e: unknown) =>
+          code('rate-limited')(e) && /at most 20 questions a minute; try again later/.test(String(e)),
+      );
+      assert.equal((await node.questions()).length, 20);
+    } finally {
+      await node.stop();
+    }
+  });
+
   it('a member is added by address only when a member of this group answers there; then remembered', async () => {
     const { node: ann, dir } = await startNode();
     const { node: bob } = await startNode();

@@ -61,7 +61,7 @@ export class QuestionApi {
     // The same limits as every other member applies to this node's questions.
     const now = Date.now();
     const limit = storage.catalog.limitProblem(ctx.self, now);
-    if (limit !== null) throw new SynodError('invalid-input', `${limit}; try again later`);
+    if (limit !== null) throw new SynodError('rate-limited', `${limit}; try again later`);
     const definition = defineQuestion(
       { ...request, id: randomBytes(16).toString('hex') },
       {
