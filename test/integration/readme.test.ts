@@ -60,5 +60,30 @@ describe("the README's three nodes on one machine", { timeout: 180_000 }, () => 
     assert.match(output, /joined the group "Test" as B; connected to A/);
     assert.match(output, /joined the group "Test" as C; connected to /);
     assert.match(output, /DECIDED: Pizza \(proposed by B\)/, `C shows the outcome:\n${output}`);
+
+    // The README's stop line, as written: it stops these three daemons.
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    const stop = /Stop the three \(and no other Synod\) with\s+`([^`]+)`/.exec(readme)?.[1];
+    assert.ok(stop !== undefined, 'the README says how to stop them');
+    const pids = await Promise.all(
+      ['a', 'b', 'c'].map(async (n) => Number((await readFile(`${base}/synod-${n}.pid`, 'utf8')).trim())),
+    );
+    const alive = (p: number) => {
+      try {
+        process.kill(p, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    assert.ok(pids.every(alive), 'the daemons run until stopped');
+    const stopped = spawn('bash', ['-e', '-c', stop.replaceAll('/tmp/synod-', `${base}/synod-`)], {
+      cwd: ROOT,
+    });
+    assert.equal(await new Promise((resolve) => stopped.on('exit', resolve)), 0);
+    const deadline = Date.now() + 10_000;
+    while (pids.some(alive) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(!pids.some(alive), 'the stop line stops them');
   });
 });
