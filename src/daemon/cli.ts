@@ -380,13 +380,19 @@ async function runClientCommand(command: string, args: readonly string[]): Promi
         questionId: question.id,
         ...(waitMs === undefined ? {} : { waitMs }),
       });
+      if (result.state !== 'decided') {
+        out(result, `${result.message}\n`);
+        return 3;
+      }
+      const { proposedByName, option, close } = result.outcome;
+      const bid = close?.winningBid ?? null;
       out(
         result,
-        result.state === 'decided'
-          ? `closed by ${result.outcome.proposedByName}: ${result.outcome.option ?? 'nothing was cast'}\n`
-          : `${result.message}\n`,
+        `closed by ${proposedByName}: ${option ?? 'nothing was cast'}` +
+          (bid === null ? '' : ` — ${bid.member.name} wins with ${bid.amount}`) +
+          '\n',
       );
-      return result.state === 'decided' ? 0 : 3;
+      return 0;
     }
     case 'watch': {
       // The state as it is now first, then each change. Changes that come while the state is read

@@ -118,7 +118,7 @@ describe('the synod command line against running daemons', () => {
       synod(0, 'questions').stdout,
       /The quilt\n.*\n {2}auction\n {2}2 bids \(amounts shown at the close\)/,
     );
-    assert.match(synod(0, 'close', 'The quilt').stdout, /closed by Ann: the lot/);
+    assert.match(synod(0, 'close', 'The quilt').stdout, /closed by Ann: the lot — Ben wins with 40\n/);
     assert.match(synod(0, 'questions').stdout, /DECIDED: the lot \(closed by Ann\) — Ben with 40/);
   });
 
