@@ -32,11 +32,11 @@ import { Timelines } from './timeline.ts';
 import { isForgery, VoteChecks } from './votes/vote-checks.ts';
 import type { QuestionDefinition } from '../model/question.ts';
 import type { GroupChange, Predecessor } from '../model/group/changes.ts';
-import type { Successor } from './group/succession.ts';
 import { GroupStore } from './group/group-store.ts';
 import { GroupRoom } from './group/group-room.ts';
 import { GroupApi } from './group/group-api.ts';
-import { VoteDesk } from './votes/vote-desk.ts';
+import type { VoteDesk } from './votes/vote-desk.ts';
+import { resumeVoteDesk, voteDeskOver } from './votes/vote-desk-over-state.ts';
 import type { NodeOptions } from './synod-node.ts';
 import { groupNodeApi, type LaptopGroups } from './group-node-api.ts';
 
@@ -174,7 +174,20 @@ export class GroupNode {
               this.#router.coreEvent({ kind: 'decided', decision: id, value, ownProposal: null }),
             now: () => Date.now(),
           });
-    this.#desk = storage === null ? null : this.#createDesk(storage);
+    this.#desk =
+      storage === null
+        ? null
+        : voteDeskOver(storage, {
+            self: this.peerId,
+            log: this.#log,
+            checks: () => this.#requireVotes().checks,
+            connectedPeers: () => this.#link.connectedPeers(),
+            send: (to, message) => this.#link.send(to, message),
+            rejected: (from, reason) => this.#rejected(from, reason),
+            changed: (id) => this.#views.emitQuestion(id),
+            close: async (id) => void (await this.#questionApi.close({ questionId: id, waitMs: 0 })),
+            redeliver: (from, message) => this.#router.message(from, { type: 'paxos', message }),
+          });
     this.#router = new MessageRouter({
       log: this.#log,
       membership: this.#membership,
@@ -253,31 +266,6 @@ export class GroupNode {
     if (isForgery(reason)) this.#sessions.forged(from);
   }
 
-  #createDesk(storage: NodeState): VoteDesk {
-    return new VoteDesk({
-      self: this.peerId,
-      book: storage.votes,
-      log: this.#log,
-      question: (id) => storage.catalog.get(id),
-      openRuleQuestions: () =>
-        [...storage.catalog.ruleQuestions()].filter((r) => this.#chosen(r.id) === null),
-      chosen: (id) => this.#chosen(id),
-      checks: () => this.#requireVotes().checks,
-      connectedPeers: () => this.#link.connectedPeers(),
-      send: (to, message) => this.#link.send(to, message),
-      rejected: (from, reason) => this.#rejected(from, reason),
-      changed: (id) => this.#views.emitQuestion(id),
-      close: async (id) => {
-        await this.#questionApi.close({ questionId: id, waitMs: 0 });
-      },
-      proposal: (id) => storage.driver.core.decision(id)?.proposer.proposal ?? null,
-      accepted: (id) => storage.driver.core.decision(id)?.acceptor.accepted?.value ?? null,
-      revise: (id, value) => storage.driver.input({ kind: 'revise', decision: id, value }),
-      redeliver: (from, message) => this.#router.message(from, { type: 'paxos', message }),
-      now: () => Date.now(),
-    });
-  }
-
   /** Starts the node of the group whose files are in options.dataDir (or of no group yet). */
   static async start(options: GroupNodeOptions): Promise<GroupNode> {
     const dir = options.dataDir;
@@ -323,12 +311,7 @@ export class GroupNode {
       await reopenCatalogQuestions(storage, Date.now()).catch((error: unknown) =>
         started.#onStorageFailure(error instanceof Error ? error : new Error(String(error))),
       );
-    node.#desk?.schedule();
-    // A vote decided while this node lacked its votes (a crash, or the votes never came): ask again.
-    for (const record of storage?.catalog.ruleQuestions() ?? []) {
-      const chosen = node.#chosen(record.id);
-      if (chosen !== null) node.#desk?.wantChosenSet(record.definition, chosen);
-    }
+    if (storage !== null && node.#desk !== null) resumeVoteDesk(storage, node.#desk);
     if (group !== null && storage !== null && node.#votes !== null) {
       const store = await GroupStore.open(dir, node.#votes.signing);
       if (store !== null) await node.#startGroupLog(store, null, node.#votes.signing);
@@ -352,26 +335,14 @@ export class GroupNode {
     await this.#members.stop();
   }
 
-  /** What a successor of this group names (see GroupRoom.predecessor); only a group with a group log. */
-  predecessor(): Predecessor {
-    if (this.#group === null)
-      throw new SynodError(
-        'no-group',
-        this.groupId === null
-          ? 'this node is in no group yet'
-          : 'a group without a group log cannot be continued: start a new group and invite its members',
-      );
-    return this.#group.predecessor();
+  /** The group log of this node's group, once it runs one (a group made without one: never). */
+  get room(): GroupRoom | null {
+    return this.#group;
   }
 
   /** Founds a successor of `predecessor` as this node's group (a node in no group yet). */
   foundSuccessor(input: CreateGroupInput, predecessor: Predecessor): Promise<NodeStatus> {
     return this.#groupApi.createGroup(input, predecessor);
-  }
-
-  /** This laptop continues this group in `successor` (see GroupRoom.continueIn). */
-  async continueIn(successor: Successor): Promise<void> {
-    await this.#group?.continueIn(successor);
   }
 
   /** The id of this node's group, or null while it is in none. */
@@ -388,7 +359,7 @@ export class GroupNode {
       name: this.#group?.store.head.name ?? config.group.name,
       displayName: config.displayName,
       first,
-      self: this.#group?.view().self ?? 'member',
+      self: this.#group?.admin.standing ?? 'member',
       continuedIn: this.#group?.admin.continuedIn?.groupId ?? null,
       questions: this.#storage?.catalog.newestFirst().length ?? 0,
     };
@@ -434,10 +405,6 @@ export class GroupNode {
 
   #memberAnnouncements() {
     return this.#membership.announcements(this.#link.config?.displayName ?? 'me', this.#link.ownAddresses());
-  }
-
-  #chosen(id: string): string | null {
-    return this.#storage?.driver.core.decision(id)?.chosen ?? null;
   }
 
   #emit(event: SynodEvent): void {

@@ -250,7 +250,7 @@ export class SynodNode implements SynodApi {
       return node.api.joinGroup(input);
     });
     const old = predecessor === undefined ? undefined : this.#node(predecessor.groupId);
-    if (old !== undefined) await old.continueIn({ groupId, name: invite.name });
+    if (old !== undefined) await old.room?.continueIn({ groupId, name: invite.name });
     return result;
   }
 
@@ -266,11 +266,17 @@ export class SynodNode implements SynodApi {
     const displayName = parsed?.displayName ?? (await old.api.status()).displayName ?? 'me';
     // Checked and marked within the addition: two at once cannot both continue the same group.
     return this.#add(async (node) => {
-      const predecessor = old.predecessor();
+      const room = old.room;
+      if (room === null)
+        throw new SynodError(
+          'no-group',
+          'a group without a group log cannot be continued: start a new group and invite its members',
+        );
+      const predecessor = room.predecessor();
       const groupName = parsed?.groupName ?? predecessor.name;
       const created = await node.foundSuccessor({ groupName, displayName }, predecessor);
       const id = created.group?.id;
-      if (id !== undefined) await old.continueIn({ groupId: id, name: groupName });
+      if (id !== undefined) await room.continueIn({ groupId: id, name: groupName });
       return created;
     });
   }

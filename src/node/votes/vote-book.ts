@@ -9,6 +9,7 @@ import {
   type MemberVote,
 } from '../../model/rules.ts';
 import { LIMITS } from '../../model/limits.ts';
+import type { QuestionDefinition } from '../../model/question.ts';
 import { voteReceiptSchema, type VoteReceipt } from '../../model/receipts.ts';
 import type { StateLog, StateLogOptions } from '../../storage/index.ts';
 import { FILES } from '../durable/data-dir.ts';
@@ -281,4 +282,9 @@ export class VoteBook {
       this.#sets.set(record.question, sets);
     }
   }
+}
+
+/** Whether `closer`'s vote sets are kept beyond MAX_SETS_PER_QUESTION: the asker's and acceptors'. */
+export function isReservedCloser(definition: QuestionDefinition, closer: string): boolean {
+  return closer === definition.createdBy || definition.acceptors.includes(closer);
 }

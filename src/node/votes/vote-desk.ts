@@ -14,7 +14,7 @@ import { VOTES_PER_MESSAGE, type WireMessage } from '../../net/wire.ts';
 import type { PaxosMessage } from '../../paxos/index.ts';
 import type { Logger } from '../../util/logger.ts';
 import type { QuestionRecord } from '../questions/catalog.ts';
-import type { VoteBook } from './vote-book.ts';
+import { isReservedCloser, type VoteBook } from './vote-book.ts';
 import { isForgery, type VoteChecks } from './vote-checks.ts';
 import { DeadlineCloser } from './deadline-closer.ts';
 import { ChosenSetWants } from './chosen-set-wants.ts';
@@ -163,7 +163,7 @@ export class VoteDesk {
     }
     const votes = standingVotes(book.standing(questionId));
     const close = this.#ctx.checks().close(definition, votes, self, now);
-    const kept = await book.keepSet(close, votes, isReserved(definition, self));
+    const kept = await book.keepSet(close, votes, isReservedCloser(definition, self));
     if (kept === 'full')
       throw new SynodError('invalid-input', 'this question has been closed too many times already');
     const value = encodeClose(close);
@@ -271,7 +271,7 @@ export class VoteDesk {
     const revised = this.#ctx
       .checks()
       .close(definition, votes, this.#ctx.self, Math.max(this.#ctx.now(), close.at));
-    const kept = await this.#ctx.book.keepSet(revised, votes, isReserved(definition, this.#ctx.self));
+    const kept = await this.#ctx.book.keepSet(revised, votes, isReservedCloser(definition, this.#ctx.self));
     if (kept === 'full') {
       this.#ctx.log.warn('could not close again with the votes that came: too many closes', {
         question: questionId,
@@ -348,7 +348,7 @@ export class VoteDesk {
       this.#ctx.rejected(from, problem);
       return;
     }
-    const kept = await this.#ctx.book.keepSet(close, votes, isReserved(record.definition, close.by));
+    const kept = await this.#ctx.book.keepSet(close, votes, isReservedCloser(record.definition, close.by));
     if (kept === 'full') this.#ctx.rejected(from, `too many vote sets for question ${close.question}`);
     this.#requested.delete(`${close.question}:${close.digest}`);
     if (kept !== 'full') this.#wants.arrived(close.question, close.digest);
@@ -493,9 +493,4 @@ export class VoteDesk {
     for (const peer of peers)
       this.#ctx.send(peer, { type: 'vote-set-request', question: questionId, digest });
   }
-}
-
-/** Whether `closer`'s vote sets are kept beyond MAX_SETS_PER_QUESTION: the asker's and acceptors'. */
-function isReserved(definition: QuestionDefinition, closer: string): boolean {
-  return closer === definition.createdBy || definition.acceptors.includes(closer);
 }
